@@ -1,0 +1,178 @@
+#include "api.h"
+
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "json-read.h"
+
+using namespace heyhi;
+
+namespace {
+
+constexpr const char* kConfig =
+    R"({"regions":["enam"],"provider_origin":"http://127.0.0.1:9100","targets":[
+        {"provider":"anthropic","model":"claude-haiku-5-5","cadence_min":1,"timeout_ms":2500},
+        {"provider":"gemini","model":"gemini-3.8-flash","cadence_min":1}]})";
+
+struct Answer {
+  Document doc;
+  element root() { return doc.root(); }
+  bool ok() { return bool_at(doc.root(), "ok").value_or(false); }
+  std::string first_error_field() {
+    auto errors = member(doc.root(), "errors");
+    if (!errors) return "<none>";
+    element first;
+    if (errors->at(0).get(first) != simdjson::SUCCESS) return "<none>";
+    return std::string(string_at(first, "field").value_or("<none>"));
+  }
+};
+
+void parse_into(Answer& answer, const std::string& text) {
+  REQUIRE(answer.doc.parse(text) == simdjson::SUCCESS);
+}
+
+std::string classify_input(std::string_view outcome) {
+  return std::string(R"({"provider":"anthropic","model":"claude-haiku-5-5","region":"enam",)") +
+         R"("scheduled_ms":1796300040000,"started_ms":1796300040005,"timeout_ms":3000,"outcome":)" +
+         std::string(outcome) + "}";
+}
+
+}  // namespace
+
+TEST_SUITE("api") {
+  TEST_CASE("validate_config answers the normalised targets") {
+    Answer a;
+    parse_into(a, api_validate_config(kConfig));
+    REQUIRE(a.ok());
+    auto targets = member(member(a.root(), "config"), "targets");
+    REQUIRE(targets);
+    element first;
+    REQUIRE(targets->at(0).get(first) == simdjson::SUCCESS);
+    CHECK(string_at(first, "id") == "anthropic/claude-haiku-5-5");
+    CHECK(int_at(first, "timeout_ms") == 2500);
+  }
+
+  TEST_CASE("validate_config lists errors with their fields") {
+    Answer a;
+    parse_into(a, api_validate_config(R"({"targets":[{"provider":"nope","model":"m"}]})"));
+    CHECK_FALSE(a.ok());
+    CHECK(a.first_error_field() == "targets[0].provider");
+  }
+
+  TEST_CASE("plan returns each due probe with its request and no credential") {
+    Answer a;
+    std::string in = std::string(R"({"scheduled_ms":1796300040000,"config":)") + kConfig + "}";
+    std::string out = api_plan(in);
+    parse_into(a, out);
+    REQUIRE(a.ok());
+    CHECK(string_at(a.root(), "scheduled_at") == "2026-12-03T12:14:00Z");
+    auto due = member(a.root(), "due");
+    REQUIRE(due);
+    CHECK(items(*due).size() == 2);
+    element first;
+    REQUIRE(due->at(0).get(first) == simdjson::SUCCESS);
+    auto request = member(first, "request");
+    CHECK(string_at(*request, "url") == "http://127.0.0.1:9100/anthropic/v1/messages");
+    CHECK(string_at(*member(*request, "auth"), "secret_name") == "ANTHROPIC_API_KEY");
+    CHECK(string_at(*member(*request, "headers"), "anthropic-version") == "2023-06-01");
+    CHECK(int_at(first, "timeout_ms") == 2500);
+  }
+
+  TEST_CASE("plan names the bad field inside the embedded configuration") {
+    Answer a;
+    parse_into(a, api_plan(R"({"scheduled_ms":1,"config":{"targets":[]}})"));
+    CHECK_FALSE(a.ok());
+    CHECK(a.first_error_field() == "config.targets");
+    Answer b;
+    parse_into(b, api_plan(std::string(R"({"config":)") + kConfig + "}"));
+    CHECK(b.first_error_field() == "scheduled_ms");
+  }
+
+  TEST_CASE("classify reads headers in any case and returns one row") {
+    Answer a;
+    parse_into(a, api_classify(classify_input(
+                      R"({"status":529,"headers":{"Content-Type":"application/json","Request-Id":"req_1"},
+                          "body":"{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}",
+                          "ms_to_headers":95.2,"ms_total":101.7})")));
+    REQUIRE(a.ok());
+    auto row = *member(a.root(), "row");
+    CHECK(string_at(row, "error_type") == "overloaded");
+    CHECK(string_at(row, "attribution") == "provider");
+    CHECK(string_at(row, "request_id") == "req_1");
+    CHECK(int_at(row, "latency_ms") == 102);
+    CHECK(int_at(row, "ttfb_ms") == 95);
+    CHECK(string_at(row, "ts") == "2026-12-03T12:14:00.005Z");
+  }
+
+  TEST_CASE("classify turns a thrown fetch into a transport row") {
+    Answer a;
+    parse_into(a, api_classify(classify_input(
+                      R"({"error":{"name":"TimeoutError","message":"The operation timed out","timed_out":true},"ms_total":3000})")));
+    REQUIRE(a.ok());
+    auto row = *member(a.root(), "row");
+    CHECK(string_at(row, "error_type") == "timeout");
+    CHECK(member(row, "http_status")->is_null());
+  }
+
+  TEST_CASE("classify refuses input it cannot attribute") {
+    Answer a;
+    parse_into(a, api_classify(R"({"provider":"acme","model":"m","scheduled_ms":1,"outcome":{}})"));
+    CHECK_FALSE(a.ok());
+    CHECK(a.first_error_field() == "provider");
+    Answer b;
+    parse_into(b, api_classify("{"));
+    CHECK_FALSE(b.ok());
+  }
+
+  TEST_CASE("insert_body gives every row the same keys in the same order") {
+    std::string rows =
+        R"([{"scheduled_at":"2026-12-03T12:14:00Z","ts":"2026-12-03T12:14:00.005Z","region":"enam",
+             "provider":"openai","model":"a","ok":true,"latency_ms":120,"tokens_in":8,"extra":"dropped"},
+            {"scheduled_at":"2026-12-03T12:14:00Z","ts":"2026-12-03T12:14:00.006Z","region":"enam",
+             "provider":"openai","model":"b","ok":false,"error_type":"timeout","latency_ms":3000}])";
+    Answer a;
+    parse_into(a, api_insert_body(rows));
+    REQUIRE(a.ok());
+    CHECK(int_at(a.root(), "count") == 2);
+    auto body = member(a.root(), "body");
+    REQUIRE(body);
+    std::vector<std::vector<std::string>> keys;
+    for (element row : items(*body)) {
+      keys.emplace_back();
+      for (auto [key, value] : fields(row)) {
+        (void)value;
+        keys.back().emplace_back(key);
+      }
+    }
+    REQUIRE(keys.size() == 2);
+    CHECK(keys[0].size() == 16);
+    CHECK(keys[0] == keys[1]);
+    element second;
+    REQUIRE(body->at(1).get(second) == simdjson::SUCCESS);
+    CHECK(string_at(second, "attribution") == "provider");
+    CHECK(member(second, "tokens_in")->is_null());
+  }
+
+  TEST_CASE("insert_body names the first bad row") {
+    Answer a;
+    parse_into(a, api_insert_body(R"({"rows":[{"scheduled_at":"x","ts":"y","region":"r",
+        "provider":"p","model":"m","ok":true,"error_type":"timeout","latency_ms":1}]})"));
+    CHECK_FALSE(a.ok());
+    CHECK(a.first_error_field() == "rows[0].error_type");
+  }
+
+  TEST_CASE("summarize reports per-target counts and percentiles") {
+    std::string rows =
+        R"([{"scheduled_at":"a","ts":"a","region":"r","provider":"openai","model":"m","ok":true,"latency_ms":10},
+            {"scheduled_at":"a","ts":"a","region":"r","provider":"openai","model":"m","ok":false,"error_type":"overloaded","latency_ms":5}])";
+    Answer a;
+    parse_into(a, api_summarize(rows));
+    REQUIRE(a.ok());
+    element first;
+    REQUIRE(member(a.root(), "targets")->at(0).get(first) == simdjson::SUCCESS);
+    CHECK(int_at(first, "probes") == 2);
+    CHECK(int_at(*member(first, "by_error_type"), "overloaded") == 1);
+    CHECK(int_at(first, "p95_ms") == 10);
+  }
+}

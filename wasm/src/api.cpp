@@ -1,0 +1,243 @@
+#include "api.h"
+
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "classify.h"
+#include "config.h"
+#include "json-read.h"
+#include "json-writer.h"
+#include "request.h"
+#include "rows.h"
+#include "schedule.h"
+#include "summary.h"
+#include "time-format.h"
+
+namespace heyhi {
+namespace {
+
+std::string errors_answer(const std::vector<Error>& errors) {
+  JsonWriter w;
+  w.begin_object().field("ok", false).key("errors").begin_array();
+  for (const Error& e : errors) {
+    w.begin_object().field("field", e.field).field("message", e.message).end_object();
+  }
+  return w.end_array().end_object().take();
+}
+
+std::string error_answer(std::string field, std::string message) {
+  return errors_answer({{std::move(field), std::move(message)}});
+}
+
+std::string_view thinking_name(Thinking thinking) {
+  switch (thinking) {
+    case Thinking::automatic: return "auto";
+    case Thinking::off: return "off";
+    case Thinking::minimal: return "minimal";
+    case Thinking::low: return "low";
+    case Thinking::provider_default: return "provider_default";
+  }
+  return "auto";
+}
+
+void write_request(JsonWriter& w, const ProbeRequest& request) {
+  w.begin_object().field("method", request.method).field("url", request.url);
+  w.key("headers").begin_object();
+  for (const auto& [name, value] : request.headers) w.field(name, value);
+  w.end_object().field("body", request.body);
+  w.key("auth").begin_object().field("header", request.auth.header);
+  w.field("prefix", request.auth.prefix).field("secret_name", request.auth.secret_name);
+  w.end_object().end_object();
+}
+
+void write_config(JsonWriter& w, const Config& config) {
+  w.begin_object().key("regions").begin_array();
+  for (const auto& region : config.regions) w.value(region);
+  w.end_array().field("max_concurrency", config.max_concurrency);
+  w.field("provider_origin", config.provider_origin).field("prompt", config.prompt);
+  w.key("targets").begin_array();
+  for (const Target& t : config.targets) {
+    w.begin_object().field("id", t.id).field("provider", provider_name(t.provider));
+    w.field("model", t.model).field("tier", t.tier).field("cadence_min", t.cadence_min);
+    w.field("timeout_ms", t.timeout_ms).field("thinking", thinking_name(t.thinking));
+    w.field("max_tokens", t.max_tokens).field("reasoning_effort", t.reasoning_effort);
+    w.field("phase", t.phase).field("enabled", t.enabled).end_object();
+  }
+  w.end_array().end_object();
+}
+
+// The configuration travels inside the request document; re-serialising it lets
+// parse_config own every rule about it.
+Result<Config, std::vector<Error>> embedded_config(element root) {
+  auto config = member(root, "config");
+  if (!config) return std::vector<Error>{{"config", "is required"}};
+  std::string text = simdjson::minify(*config);
+  auto parsed = parse_config(text);
+  if (parsed.ok()) return parsed;
+  std::vector<Error> errors = parsed.error();
+  for (Error& e : errors) e.field = e.field.empty() ? "config" : "config." + e.field;
+  return errors;
+}
+
+void read_headers(element outcome, Outcome& out) {
+  auto headers = member(outcome, "headers");
+  if (!headers || !headers->is_object()) return;
+  for (auto [name, value] : fields(*headers)) {
+    std::string_view text;
+    if (value.get_string().get(text) != simdjson::SUCCESS) continue;
+    std::string lower(name);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace_back(std::move(lower), std::string(text));
+  }
+}
+
+double number_or(std::optional<element> value, double fallback) {
+  double number;
+  if (value && value->get_double().get(number) == simdjson::SUCCESS) return number;
+  return fallback;
+}
+
+Outcome read_outcome(element outcome) {
+  Outcome out;
+  out.status = int_at(outcome, "status");
+  read_headers(outcome, out);
+  out.body = std::string(string_at(outcome, "body").value_or(""));
+  out.body_capped = bool_at(outcome, "body_capped").value_or(false);
+  if (auto ttfb = member(outcome, "ms_to_headers"); ttfb && !ttfb->is_null()) {
+    out.ms_to_headers = number_or(ttfb, 0);
+  }
+  out.ms_total = number_or(member(outcome, "ms_total"), 0);
+  if (auto error = member(outcome, "error"); error && error->is_object()) {
+    out.failed = true;
+    out.timed_out = bool_at(*error, "timed_out").value_or(false);
+    out.error_name = std::string(string_at(*error, "name").value_or("Error"));
+    out.error_message = std::string(string_at(*error, "message").value_or(""));
+  }
+  return out;
+}
+
+Result<ProbeContext> read_context(element root) {
+  ProbeContext context;
+  auto provider = string_at(root, "provider");
+  auto parsed = provider ? provider_from_name(*provider) : std::nullopt;
+  if (!parsed) return Error{"provider", "must be one of the six provider names"};
+  context.provider = *parsed;
+  auto model = string_at(root, "model");
+  if (!model || model->empty()) return Error{"model", "is required"};
+  context.model = std::string(*model);
+  context.region = std::string(string_at(root, "region").value_or("unknown"));
+  if (auto colo = string_at(root, "colo")) context.colo = std::string(*colo);
+  auto scheduled = int_at(root, "scheduled_ms");
+  if (!scheduled) return Error{"scheduled_ms", "must be epoch milliseconds"};
+  context.scheduled_ms = *scheduled;
+  context.started_ms = int_at(root, "started_ms").value_or(*scheduled);
+  context.timeout_ms = static_cast<int>(int_at(root, "timeout_ms").value_or(0));
+  return context;
+}
+
+// Rows arrive either as a bare array or wrapped as {"rows": [...]}.
+std::optional<element> rows_of(element root) {
+  if (root.is_array()) return root;
+  return member(root, "rows");
+}
+
+}  // namespace
+
+std::string api_validate_config(std::string_view in) {
+  auto parsed = parse_config(in);
+  if (!parsed.ok()) return errors_answer(parsed.error());
+  JsonWriter w;
+  w.begin_object().field("ok", true).key("config");
+  write_config(w, parsed.value());
+  return w.end_object().take();
+}
+
+std::string api_plan(std::string_view in) {
+  Document doc;
+  if (doc.parse(in) != simdjson::SUCCESS) return error_answer("", "not valid JSON");
+  auto config = embedded_config(doc.root());
+  if (!config.ok()) return errors_answer(config.error());
+  auto scheduled = int_at(doc.root(), "scheduled_ms");
+  if (!scheduled) return error_answer("scheduled_ms", "must be epoch milliseconds");
+
+  JsonWriter w;
+  w.begin_object().field("ok", true).field("scheduled_at", iso_utc_minute(*scheduled));
+  w.field("epoch_minute", epoch_minute(*scheduled));
+  w.field("max_concurrency", config.value().max_concurrency).key("due").begin_array();
+  for (const PlannedProbe& probe : plan(config.value(), *scheduled)) {
+    w.begin_object().field("target_id", probe.target->id);
+    w.field("provider", provider_name(probe.target->provider)).field("model", probe.target->model);
+    w.field("region", probe.region).field("timeout_ms", probe.target->timeout_ms);
+    w.key("request");
+    write_request(w, probe.request);
+    w.end_object();
+  }
+  return w.end_array().end_object().take();
+}
+
+std::string api_build_request(std::string_view in) {
+  Document doc;
+  if (doc.parse(in) != simdjson::SUCCESS) return error_answer("", "not valid JSON");
+  auto config = embedded_config(doc.root());
+  if (!config.ok()) return errors_answer(config.error());
+  auto id = string_at(doc.root(), "target_id");
+  for (const Target& target : config.value().targets) {
+    if (!id || target.id != *id) continue;
+    JsonWriter w;
+    w.begin_object().field("ok", true).key("request");
+    write_request(w, build_request(config.value(), target));
+    return w.end_object().take();
+  }
+  return error_answer("target_id", "names no target in the configuration");
+}
+
+std::string api_classify(std::string_view in) {
+  Document doc;
+  if (doc.parse(in) != simdjson::SUCCESS) return error_answer("", "not valid JSON");
+  auto context = read_context(doc.root());
+  if (!context.ok()) return errors_answer({context.error()});
+  auto outcome = member(doc.root(), "outcome");
+  if (!outcome || !outcome->is_object()) return error_answer("outcome", "must be an object");
+
+  JsonWriter w;
+  w.begin_object().field("ok", true).key("row");
+  write_row(w, classify(context.value(), read_outcome(*outcome)));
+  return w.end_object().take();
+}
+
+std::string api_insert_body(std::string_view in) {
+  Document doc;
+  if (doc.parse(in) != simdjson::SUCCESS) return error_answer("", "not valid JSON");
+  auto array = rows_of(doc.root());
+  if (!array) return error_answer("rows", "must be an array of rows");
+  auto rows = read_rows(*array);
+  if (!rows.ok()) return errors_answer({rows.error()});
+
+  JsonWriter w;
+  w.begin_object().field("ok", true);
+  w.field("count", static_cast<int64_t>(rows.value().size())).key("body").begin_array();
+  for (const Row& row : rows.value()) write_row(w, row);
+  return w.end_array().end_object().take();
+}
+
+std::string api_summarize(std::string_view in) {
+  Document doc;
+  if (doc.parse(in) != simdjson::SUCCESS) return error_answer("", "not valid JSON");
+  auto array = rows_of(doc.root());
+  if (!array) return error_answer("rows", "must be an array of rows");
+  auto rows = read_rows(*array);
+  if (!rows.ok()) return errors_answer({rows.error()});
+
+  JsonWriter w;
+  w.begin_object().field("ok", true).key("targets").begin_array();
+  for (const TargetSummary& s : summarize(rows.value())) {
+    w.begin_object().field("provider", s.provider).field("model", s.model);
+    w.field("probes", s.probes).field("failures", s.failures).key("by_error_type").begin_object();
+    for (const auto& [type, count] : s.by_error_type) w.field(type, count);
+    w.end_object().field("p50_ms", s.p50_ms).field("p95_ms", s.p95_ms).end_object();
+  }
+  return w.end_array().end_object().take();
+}
+
+}  // namespace heyhi

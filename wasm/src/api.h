@@ -1,0 +1,43 @@
+// The core's whole interface: each function takes one JSON document and returns one.
+// Every answer is an object with "ok"; a false "ok" carries "errors": [{field, message}].
+// The same functions back the WebAssembly exports and the native tests and benchmarks.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace heyhi {
+
+// in:  a configuration document.
+// out: {"ok":true,"config":{regions, max_concurrency, provider_origin,
+//       targets:[{id, provider, model, tier, cadence_min, timeout_ms, phase, enabled}]}}
+std::string api_validate_config(std::string_view in);
+
+// in:  {"config": {...}, "scheduled_ms": <epoch ms>}
+// out: {"ok":true, "scheduled_at", "epoch_minute", "max_concurrency",
+//       "due":[{target_id, provider, model, region, timeout_ms, request}]}
+//       where request = {method, url, headers:{name:value}, body, auth:{header, prefix,
+//       secret_name}}; the shim adds the credential.
+std::string api_plan(std::string_view in);
+
+// in:  {"config": {...}, "target_id": "provider/model"}
+// out: {"ok":true, "request": {...}} as in api_plan.
+std::string api_build_request(std::string_view in);
+
+// in:  {provider, model, region, colo?, scheduled_ms, started_ms, timeout_ms,
+//       outcome: {status?, headers?:{name:value}, body?, body_capped?, ms_to_headers?,
+//                 ms_total, error?: {name, message, timed_out}}}
+// out: {"ok":true, "row": {...one llm_checks row...}}
+std::string api_classify(std::string_view in);
+
+// in:  [row, ...] or {"rows": [row, ...]}
+// out: {"ok":true, "count": N, "body": [row, ...]}: every row with the same keys in the
+//      same order, ready for PostgREST and D1.
+std::string api_insert_body(std::string_view in);
+
+// in:  [row, ...] or {"rows": [...]}
+// out: {"ok":true, "targets":[{provider, model, probes, failures, by_error_type:{},
+//       p50_ms, p95_ms}]}
+std::string api_summarize(std::string_view in);
+
+}  // namespace heyhi

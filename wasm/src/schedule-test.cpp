@@ -1,0 +1,92 @@
+#include "schedule.h"
+
+#include <map>
+
+#include <doctest/doctest.h>
+
+#include "time-format.h"
+
+using namespace heyhi;
+
+namespace {
+
+Config parse(std::string_view json) {
+  auto parsed = parse_config(json);
+  REQUIRE(parsed.ok());
+  return parsed.value();
+}
+
+constexpr int64_t kMinute = 60000;
+constexpr int64_t kStart = 1796300040000;  // 2026-12-03T12:14:00Z
+
+}  // namespace
+
+TEST_SUITE("schedule") {
+  TEST_CASE("over an hour each target fires exactly 60 / cadence times") {
+    Config config = parse(R"({"targets":[
+      {"provider":"openai","model":"a","cadence_min":1},
+      {"provider":"openai","model":"b","cadence_min":2},
+      {"provider":"openai","model":"c","cadence_min":5},
+      {"provider":"openai","model":"d","cadence_min":10},
+      {"provider":"openai","model":"e","cadence_min":15}]})");
+    std::map<std::string, int> fired;
+    for (int m = 0; m < 60; ++m) {
+      for (const PlannedProbe& p : plan(config, kStart + m * kMinute)) fired[p.target->model]++;
+    }
+    CHECK(fired["a"] == 60);
+    CHECK(fired["b"] == 30);
+    CHECK(fired["c"] == 12);
+    CHECK(fired["d"] == 6);
+    CHECK(fired["e"] == 4);
+  }
+
+  TEST_CASE("consecutive firings of a target are exactly one cadence apart") {
+    Config config = parse(R"({"targets":[{"provider":"mistral","model":"m","cadence_min":5}]})");
+    std::vector<int64_t> minutes;
+    for (int m = 0; m < 30; ++m) {
+      if (!plan(config, kStart + m * kMinute).empty()) minutes.push_back(m);
+    }
+    REQUIRE(minutes.size() == 6);
+    for (size_t i = 1; i < minutes.size(); ++i) CHECK(minutes[i] - minutes[i - 1] == 5);
+  }
+
+  TEST_CASE("any instant within a minute plans the same probes as the minute itself") {
+    Config config = parse(R"({"targets":[{"provider":"openai","model":"a","cadence_min":2},
+                                         {"provider":"xai","model":"b","cadence_min":2}]})");
+    for (int m = 0; m < 4; ++m) {
+      int64_t minute = kStart + m * kMinute;
+      CHECK(plan(config, minute).size() == plan(config, minute + 59999).size());
+    }
+  }
+
+  TEST_CASE("phases spread a cadence's targets over its minutes") {
+    std::string targets;
+    for (int i = 0; i < 20; ++i) {
+      targets += (i ? "," : "") + std::string(R"({"provider":"openai","model":"m)") +
+                 std::to_string(i) + R"(","cadence_min":5})";
+    }
+    Config config = parse(R"({"targets":[)" + targets + "]}");
+    size_t busiest = 0;
+    for (int m = 0; m < 5; ++m) busiest = std::max(busiest, plan(config, kStart + m * kMinute).size());
+    CHECK(busiest < 20);
+  }
+
+  TEST_CASE("disabled targets never fire and every region gets each due probe") {
+    Config config = parse(R"({"regions":["enam","weur"],"targets":[
+      {"provider":"openai","model":"on","cadence_min":1},
+      {"provider":"openai","model":"off","cadence_min":1,"enabled":false}]})");
+    auto due = plan(config, kStart);
+    REQUIRE(due.size() == 2);
+    CHECK(due[0].target->model == "on");
+    CHECK(due[0].region == "enam");
+    CHECK(due[1].region == "weur");
+  }
+
+  TEST_CASE("instants before 1970 floor to their minute") {
+    CHECK(epoch_minute(-1) == -1);
+    Target target;
+    target.cadence_min = 2;
+    CHECK(is_due(target, -2));
+    CHECK_FALSE(is_due(target, -1));
+  }
+}
