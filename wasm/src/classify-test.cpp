@@ -156,7 +156,9 @@ TEST_SUITE("classify") {
   }
 
   TEST_CASE("real 200 responses truncated by the one-token budget are ok, with their tokens") {
-    for (auto [path, provider] : kRealSuccesses) {
+    for (const auto& real : kRealSuccesses) {
+      const char* path = real.first;
+      Provider provider = real.second;
       CAPTURE(path);
       std::string body = read_fixture(path);
       REQUIRE_FALSE(body.empty());
@@ -300,6 +302,13 @@ TEST_SUITE("classify transport failures") {
     Outcome outcome = failure("TypeError", "Network connection lost.");
     outcome.status = 200;
     CHECK(*classify(context_for(Provider::xai), outcome).error_type == ErrorType::bad_body);
+  }
+
+  TEST_CASE("a probe the shim would not send for want of a key is our auth problem") {
+    Row row = classify(context_for(Provider::openai),
+                       failure("MissingSecret", "OPENAI_API_KEY is not set"));
+    CHECK(*row.error_type == ErrorType::auth);
+    CHECK(row.detail == "OPENAI_API_KEY is not set");
   }
 
   TEST_CASE("dns and connect failures are the network's") {

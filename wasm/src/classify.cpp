@@ -342,6 +342,8 @@ Verdict transport(const ProbeContext& context, const Outcome& outcome) {
     return {ErrorType::timeout, fmt::format("{} headers arrived, body not complete within {} ms",
                                             *outcome.status, context.timeout_ms)};
   }
+  // The shim refuses to send a request without its credential: that is ours to fix.
+  if (outcome.error_name == "MissingSecret") return {ErrorType::auth, outcome.error_message};
   std::string what = fmt::format("{}: {}", outcome.error_name, outcome.error_message);
   if (outcome.status) {
     return {ErrorType::bad_body, fmt::format("{} body cut off: {}", *outcome.status, what)};

@@ -22,7 +22,8 @@ struct Outcome {
   std::optional<double> ms_to_headers;
   double ms_total = 0;
 
-  // A transport failure: fetch threw, or the probe's own timeout fired.
+  // A transport failure: fetch threw, or the probe's own timeout fired. The shim names a
+  // probe it did not send because its credential is missing "MissingSecret".
   bool failed = false;
   bool timed_out = false;
   std::string error_name;

@@ -1,0 +1,168 @@
+// The C++ core, loaded from its WebAssembly module and called with JSON in, JSON out.
+// The Worker passes the module its bundler compiled; Node passes one made from the file.
+import createHeyhiCore from "../../build/wasm/heyhi-core.mjs";
+import type { HeyhiCoreModule } from "../../build/wasm/heyhi-core.mjs";
+
+export interface CoreError {
+  field: string;
+  message: string;
+}
+
+export type CoreAnswer<T> = ({ ok: true } & T) | { ok: false; errors: CoreError[] };
+
+export interface ProbeRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  auth: { header: string; prefix: string; secret_name: string };
+}
+
+export interface DueProbe {
+  target_id: string;
+  provider: string;
+  model: string;
+  region: string;
+  timeout_ms: number;
+  request: ProbeRequest;
+}
+
+export interface Plan {
+  scheduled_at: string;
+  epoch_minute: number;
+  max_concurrency: number;
+  due: DueProbe[];
+}
+
+export interface Outcome {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string;
+  body_capped?: boolean;
+  ms_to_headers?: number | null;
+  ms_total: number;
+  error?: { name: string; message: string; timed_out: boolean };
+}
+
+export interface ClassifyInput {
+  provider: string;
+  model: string;
+  region: string;
+  colo: string | null;
+  scheduled_ms: number;
+  started_ms: number;
+  timeout_ms: number;
+  outcome: Outcome;
+}
+
+export interface CheckRow {
+  scheduled_at: string;
+  ts: string;
+  region: string;
+  colo: string | null;
+  provider: string;
+  model: string;
+  ok: boolean;
+  http_status: number | null;
+  error_type: string | null;
+  attribution: string | null;
+  latency_ms: number;
+  ttfb_ms: number | null;
+  tokens_in: number | null;
+  tokens_out: number | null;
+  request_id: string | null;
+  detail: string | null;
+}
+
+export interface TargetSummary {
+  provider: string;
+  model: string;
+  probes: number;
+  failures: number;
+  by_error_type: Record<string, number>;
+  p50_ms: number | null;
+  p95_ms: number | null;
+}
+
+export interface NormalisedTarget {
+  id: string;
+  provider: string;
+  model: string;
+  tier: string;
+  cadence_min: number;
+  timeout_ms: number;
+  phase: number;
+  enabled: boolean;
+}
+
+export interface NormalisedConfig {
+  regions: string[];
+  max_concurrency: number;
+  provider_origin: string;
+  targets: NormalisedTarget[];
+}
+
+type Export =
+  | "_hh_validate_config"
+  | "_hh_plan"
+  | "_hh_build_request"
+  | "_hh_classify"
+  | "_hh_insert_body"
+  | "_hh_summarize";
+
+export class Core {
+  readonly #module: HeyhiCoreModule;
+  readonly #encoder = new TextEncoder();
+  readonly #decoder = new TextDecoder();
+
+  constructor(module: HeyhiCoreModule) {
+    this.#module = module;
+  }
+
+  validateConfig(configJson: string): CoreAnswer<{ config: NormalisedConfig }> {
+    return this.#call("_hh_validate_config", configJson);
+  }
+
+  plan(configJson: string, scheduledMs: number): CoreAnswer<Plan> {
+    return this.#call("_hh_plan", `{"scheduled_ms":${scheduledMs},"config":${configJson}}`);
+  }
+
+  classify(input: ClassifyInput): CoreAnswer<{ row: CheckRow }> {
+    return this.#call("_hh_classify", JSON.stringify(input));
+  }
+
+  insertBody(rows: CheckRow[]): CoreAnswer<{ count: number; body: CheckRow[] }> {
+    return this.#call("_hh_insert_body", JSON.stringify(rows));
+  }
+
+  summarize(rows: CheckRow[]): CoreAnswer<{ targets: TargetSummary[] }> {
+    return this.#call("_hh_summarize", JSON.stringify(rows));
+  }
+
+  #call<T>(name: Export, input: string): T {
+    const bytes = this.#encoder.encode(input);
+    const module = this.#module;
+    const pointer = module._hh_alloc(bytes.length);
+    try {
+      module.HEAPU8.set(bytes, pointer);
+      const result = module[name](pointer, bytes.length);
+      // Read HEAPU8 again: the call may have grown memory and replaced the view.
+      const view = module.HEAPU8.subarray(result, result + module._hh_result_len());
+      return JSON.parse(this.#decoder.decode(view)) as T;
+    } finally {
+      module._hh_free(pointer);
+    }
+  }
+}
+
+// Instantiation goes through Emscripten's instantiateWasm hook because Workers refuse to
+// compile WebAssembly from bytes at run time: the module arrives already compiled.
+export async function loadCore(compiled: WebAssembly.Module): Promise<Core> {
+  const module = await createHeyhiCore({
+    instantiateWasm(imports, receive) {
+      WebAssembly.instantiate(compiled, imports).then((instance) => receive(instance, compiled));
+      return {};
+    },
+  });
+  return new Core(module);
+}

@@ -1,0 +1,131 @@
+// One probe: a single fetch with its own timeout and no retry, timed across the awaited
+// fetch only (to response headers, then to the last byte), so CPU work before or after
+// never counts as provider latency.
+import type { DueProbe, Outcome } from "./core.ts";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_HEADERS = 64;
+
+export interface ProbeResult {
+  started_ms: number;
+  outcome: Outcome;
+}
+
+export interface ProbeDeps {
+  fetch: typeof fetch;
+  now: () => number;  // a monotonic millisecond clock
+  wallClock: () => number;
+}
+
+export const defaultProbeDeps: ProbeDeps = {
+  fetch: (input, init) => fetch(input, init),
+  now: () => performance.now(),
+  wallClock: () => Date.now(),
+};
+
+class ProbeTimeout extends Error {
+  override name = "TimeoutError";
+}
+
+function pickHeaders(headers: Headers): Record<string, string> {
+  const picked: Record<string, string> = {};
+  let count = 0;
+  headers.forEach((value, name) => {
+    if (count++ < MAX_HEADERS && name !== "set-cookie") picked[name.toLowerCase()] = value;
+  });
+  return picked;
+}
+
+async function readCapped(response: Response): Promise<{ text: string; capped: boolean }> {
+  if (!response.body) return { text: "", capped: false };
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      return { text: decode(chunks), capped: true };
+    }
+  }
+  return { text: decode(chunks), capped: false };
+}
+
+function decode(chunks: Uint8Array[]): string {
+  const decoder = new TextDecoder();
+  return chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join("") + decoder.decode();
+}
+
+function describe(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: "Error", message: String(error) };
+}
+
+export async function runProbe(
+  due: DueProbe,
+  secret: string | undefined,
+  deps: ProbeDeps = defaultProbeDeps,
+): Promise<ProbeResult> {
+  const started_ms = deps.wallClock();
+  if (!secret) {
+    const message = `${due.request.auth.secret_name} is not set`;
+    return { started_ms, outcome: { ms_total: 0, error: { name: "MissingSecret", message, timed_out: false } } };
+  }
+
+  const headers = { ...due.request.headers, [due.request.auth.header]: due.request.auth.prefix + secret };
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new ProbeTimeout("probe timed out")), due.timeout_ms);
+  let status: number | undefined;
+  let responseHeaders: Record<string, string> | undefined;
+  let msToHeaders: number | null = null;
+  const t0 = deps.now();
+  try {
+    const response = await deps.fetch(due.request.url, {
+      method: due.request.method,
+      headers,
+      body: due.request.body,
+      signal: controller.signal,
+      redirect: "manual",
+    });
+    msToHeaders = deps.now() - t0;
+    status = response.status;
+    responseHeaders = pickHeaders(response.headers);
+    const { text, capped } = await readCapped(response);
+    const ms_total = deps.now() - t0;
+    return {
+      started_ms,
+      outcome: { status, headers: responseHeaders, body: text, body_capped: capped, ms_to_headers: msToHeaders, ms_total },
+    };
+  } catch (error) {
+    const ms_total = deps.now() - t0;
+    const timed_out = controller.signal.aborted;
+    const outcome: Outcome = { ms_total, ms_to_headers: msToHeaders, error: { ...describe(error), timed_out } };
+    if (status !== undefined) outcome.status = status;
+    if (responseHeaders) outcome.headers = responseHeaders;
+    return { started_ms, outcome };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Runs `work` over `items` with at most `limit` in flight. Workers allow six simultaneous
+// connections; a seventh fetch would wait in a queue and its measured latency would lie.
+export async function withConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
