@@ -105,7 +105,8 @@ void collect_text(ErrorInfo& info, element value, int depth) {
   for (auto [key, item] : fields(value)) {
     bool wanted = key == "message" || key == "msg" || key == "detail" || key == "reason" ||
                   key == "quotaId" || key == "type" || key == "code" || key == "status" ||
-                  key == "details" || key == "violations" || key == "loc" || key == "metadata";
+                  key == "details" || key == "violations" || key == "loc" || key == "metadata" ||
+                  key == "error_code";
     if (wanted) collect_text(info, item, depth + 1);
   }
 }
@@ -163,7 +164,7 @@ std::string html_title(std::string_view body) {
 
 bool says_quota(const ErrorInfo& info) {
   return has_any(info.signal, {"insufficient_quota", "billing_hard_limit", "billing_not_active",
-                               "credit balance", "credits", "spending limit", "spend limit",
+                               "credit balance", "credits", "spending limit", "spend limit", "spend_limit",
                                "usage limit", "payment required", "insufficient balance",
                                "/ month", "per month"});
 }
@@ -185,13 +186,15 @@ bool says_unknown_model(const ErrorInfo& info) {
 }
 
 bool says_overloaded(const ErrorInfo& info) {
-  return has_any(info.signal, {"overloaded", "over capacity"});
+  return has_any(info.signal, {"overloaded", "over capacity", "at capacity", "capacity exceeded"});
 }
 
-// Gemini answers both per-minute limits and exhausted daily quotas with 429
-// RESOURCE_EXHAUSTED and the same text; only the quota id tells a day's allowance apart.
+// Gemini answers per-minute limits, exhausted daily quotas and depleted prepayment alike
+// with 429 RESOURCE_EXHAUSTED and often the same text; the quota id or the credit wording
+// tells the ones that last past the minute apart.
 ErrorType gemini_exhausted(const ErrorInfo& info) {
-  return has_any(info.signal, {"perday", "per day"}) ? ErrorType::quota : ErrorType::rate_limited;
+  bool lasting = says_quota(info) || has_any(info.signal, {"perday", "per day"});
+  return lasting ? ErrorType::quota : ErrorType::rate_limited;
 }
 
 ErrorType client_error(Provider provider, int64_t status, const ErrorInfo& info, bool json) {
@@ -200,7 +203,8 @@ ErrorType client_error(Provider provider, int64_t status, const ErrorInfo& info,
     return ErrorType::quota;
   }
   if (status == 401 || status == 403) return ErrorType::auth;
-  if (status == 429) return ErrorType::rate_limited;
+  // A 429 that says the provider is at capacity is the provider's trouble, not our limit.
+  if (status == 429) return says_overloaded(info) ? ErrorType::overloaded : ErrorType::rate_limited;
   if (status == 408) return ErrorType::timeout;
   if (status == 400 && says_bad_key(info)) return ErrorType::auth;
   if (status == 404) return json ? ErrorType::model_not_found : ErrorType::probe_config;
@@ -355,7 +359,8 @@ Verdict transport(const ProbeContext& context, const Outcome& outcome) {
 }
 
 std::optional<std::string> request_id(const Outcome& outcome, const Verdict& verdict) {
-  for (auto name : {"x-request-id", "request-id", "x-kong-request-id", "x-goog-request-id"}) {
+  for (auto name : {"x-request-id", "request-id", "mistral-correlation-id", "x-debug-trace-id",
+                    "x-kong-request-id"}) {
     if (auto value = header(outcome, name); value && !value->empty()) {
       return std::string(utf8_prefix(*value, 128));
     }

@@ -1,0 +1,9 @@
+# Sourced by the scripts: the project root, Node 22 first on PATH, and JSON progress lines.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export PATH="$ROOT/node_modules/.bin:$PATH"
+export NODE_PATH=/usr/share/nodejs  # emcc's optimiser finds acorn here
+export WRANGLER_SEND_METRICS=false
+cd "$ROOT"
+
+step() { printf '{"event":"step","step":"%s"}\n' "$1" >&2; }
