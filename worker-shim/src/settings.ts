@@ -2,7 +2,7 @@
 // HEYHI_CONFIG variable), the provider origin override, the store, and the secrets. Read
 // once per isolate and validated by the core, so a bad configuration fails at start-up with
 // the core's field-by-field messages instead of at the first probe.
-import defaultConfig from "../config/healthboard.json";
+import defaultConfig from "../config/healthboard.json" with { type: "json" };
 import type { Core, CoreError, NormalisedConfig } from "./core.ts";
 import { D1Store } from "./store/d1.ts";
 import { PostgrestStore } from "./store/postgrest.ts";

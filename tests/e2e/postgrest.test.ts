@@ -1,0 +1,104 @@
+// The same pipeline with Supabase's path: the Worker in `wrangler dev` writes through the
+// PostgREST stand-in into real PostgreSQL 15. Also: a store that is down costs that run's
+// write, is logged with its reason, and the Worker keeps running.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+
+import pg from "pg";
+
+import { startEmulator } from "../emulator/emulator.mjs";
+import { startStandin } from "../postgrest/standin.mjs";
+import { freePort, ROOT, startWrangler, type Wrangler } from "../../scripts/lib/harness.ts";
+import {
+  checkRows, configJson, FAKE_KEY, faultConfig, minuteIso, TARGETS, type StoredRow,
+} from "./expectations.ts";
+
+const DATABASE_URL = process.env.HEYHI_PG_URL;
+const SERVICE_KEY = `service-${randomUUID()}`;
+const FIRST_MINUTE = Date.UTC(2026, 11, 3, 10, 0);
+const MINUTES = [0, 1, 2].map((i) => FIRST_MINUTE + i * 60000);
+const MODELS = TARGETS.map((t) => t.model);
+
+let emulator: Awaited<ReturnType<typeof startEmulator>>;
+let standin: Awaited<ReturnType<typeof startStandin>>;
+let standinPort: number;
+let wrangler: Wrangler;
+let db: pg.Pool;
+
+async function openStandin(): Promise<void> {
+  standin = await startStandin({
+    databaseUrl: DATABASE_URL, serviceKey: SERVICE_KEY, anonKey: "anon-unused",
+    port: standinPort, log: () => {},
+  });
+}
+
+async function storedRows(since: number, until: number): Promise<StoredRow[]> {
+  const result = await db.query(
+    `select * from llm_checks where model = any($1) and scheduled_at >= $2 and scheduled_at < $3`,
+    [MODELS, new Date(since), new Date(until)],
+  );
+  return result.rows.map((row) => ({
+    ...row,
+    scheduled_at: minuteIso(row.scheduled_at.getTime()),
+    ts: row.ts.toISOString(),
+  }));
+}
+
+before(async () => {
+  assert.ok(DATABASE_URL, "HEYHI_PG_URL must name the database scripts/pg-up prepared");
+  db = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+  // The stand-in's login role holds no rights of its own; read back as the writer does.
+  db.on("connect", (client) => void client.query("set role service_role"));
+  await db.query("delete from llm_checks where model = any($1)", [MODELS]);
+  standinPort = await freePort();
+  await openStandin();
+  emulator = await startEmulator({ port: 0, faults: faultConfig(), log: null });
+  const vars: Record<string, string> = {
+    HEYHI_CONFIG: configJson(), PROVIDER_ORIGIN: emulator.url, HEYHI_STORE: "postgrest",
+    SUPABASE_URL: `http://127.0.0.1:${standinPort}`, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
+  };
+  for (const t of TARGETS) vars[`${t.provider.toUpperCase()}_API_KEY`] = FAKE_KEY;
+  wrangler = await startWrangler({ persistTo: join(ROOT, ".wrangler/e2e-postgrest"), vars });
+  for (const minute of MINUTES) await wrangler.fireMinute(minute);
+});
+
+after(async () => {
+  await wrangler?.stop();
+  await emulator?.close();
+  await standin?.close();
+  await db?.query("delete from llm_checks where model = any($1)", [MODELS]);
+  await db?.end();
+});
+
+test("every probe of three minutes reaches Postgres with the fault's classification", async () => {
+  const rows = await storedRows(MINUTES[0] as number, (MINUTES[2] as number) + 60000);
+  checkRows(rows, MINUTES.map(minuteIso));
+});
+
+test("a repeated cron minute is ignored by on_conflict, not stored twice", async () => {
+  await wrangler.fireMinute(MINUTES[2] as number);
+  const rows = await storedRows(MINUTES[2] as number, (MINUTES[2] as number) + 60000);
+  assert.equal(rows.length, TARGETS.length);
+  const last = wrangler.runLogs().at(-1) as { write: { ok: boolean } } | undefined;
+  assert.equal(last?.write.ok, true);
+});
+
+test("a store that is down is logged with its reason and the next run writes again", async () => {
+  await standin.close();
+  const downMinute = (MINUTES[2] as number) + 60000;
+  await wrangler.fireMinute(downMinute);
+  type Failed = { due: number; write: { ok: boolean; reason: string; retryable: boolean } };
+  const failed = wrangler.runLogs().at(-1) as Failed;
+  assert.equal(failed.due, TARGETS.length, "the probes still ran");
+  assert.equal(failed.write.ok, false);
+  assert.equal(failed.write.retryable, true);
+  assert.match(failed.write.reason, /postgrest unreachable/);
+
+  await openStandin();
+  const nextMinute = downMinute + 60000;
+  await wrangler.fireMinute(nextMinute);
+  assert.equal((await storedRows(nextMinute, nextMinute + 60000)).length, TARGETS.length);
+  assert.ok(wrangler.logs().every((line) => !line.includes(SERVICE_KEY) && !line.includes(FAKE_KEY)));
+});
