@@ -1,8 +1,13 @@
-// CPU cost of the core's work per probe, natively: classifying a response, planning a
-// minute, and building an insert body. Prints one JSON object per measurement.
+// CPU cost of the core's work per probe, natively: classifying a response and planning a
+// minute. Prints one JSON object per measurement.
+//   core_bench            measure every case
+//   core_bench --inputs   print every case's input document instead, so the WebAssembly
+//                         benchmark (scripts/lib/bench-core.ts) runs the very same inputs
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "api.h"
 
@@ -10,44 +15,70 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-template <typename F>
-void measure(const char* name, int iterations, F&& work) {
+struct BenchCase {
+  const char* name;
+  int iterations;
+  std::string (*run)(std::string_view);
+  std::string input;
+};
+
+void measure(const BenchCase& bench) {
   size_t sink = 0;
-  for (int i = 0; i < iterations / 10; ++i) sink += work().size();  // warm up
+  for (int i = 0; i < bench.iterations / 10; ++i) sink += bench.run(bench.input).size();  // warm up
   auto start = Clock::now();
-  for (int i = 0; i < iterations; ++i) sink += work().size();
+  for (int i = 0; i < bench.iterations; ++i) sink += bench.run(bench.input).size();
   double total_us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
   std::printf("{\"bench\":\"%s\",\"build\":\"native\",\"iterations\":%d,\"us_per_op\":%.3f,"
               "\"sink\":%zu}\n",
-              name, iterations, total_us / iterations, sink % 10);
+              bench.name, bench.iterations, total_us / bench.iterations, sink % 10);
+}
+
+// The input is a JSON document already, so it goes into the line as it is.
+void print_input(const BenchCase& bench) {
+  std::printf("{\"bench\":\"%s\",\"iterations\":%d,\"input\":%s}\n", bench.name,
+              bench.iterations, bench.input.c_str());
 }
 
 const char* kOverloaded =
-    R"({"provider":"anthropic","model":"claude-haiku-5-5","region":"enam","scheduled_ms":1796300040000,)"
-    R"("started_ms":1796300040001,"timeout_ms":3000,"outcome":{"status":529,"headers":)"
-    R"({"content-type":"application/json","request-id":"req_1"},"body":"{\"type\":\"error\",)"
-    R"(\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}","ms_to_headers":90,)"
-    R"("ms_total":95}})";
+    R"({"provider":"anthropic","model":"claude-haiku-5-5","region":"enam",)"
+    R"("scheduled_ms":1796300040000,"started_ms":1796300040001,"timeout_ms":3000,)"
+    R"("outcome":{"status":529,"headers":{"content-type":"application/json",)"
+    R"("request-id":"req_1"},"body":"{\"type\":\"error\",\"error\":)"
+    R"({\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}",)"
+    R"("ms_to_headers":90,"ms_total":95}})";
 
 const char* kSuccess =
-    R"({"provider":"openai","model":"gpt-6-luna","region":"enam","scheduled_ms":1796300040000,)"
-    R"("started_ms":1796300040001,"timeout_ms":3000,"outcome":{"status":200,"headers":)"
-    R"({"content-type":"application/json","x-request-id":"req_2"},"body":"{\"id\":\"chatcmpl-1\",)"
-    R"(\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",)"
-    R"(\"content\":\"\"},\"finish_reason\":\"length\"}],\"usage\":{\"prompt_tokens\":8,)"
-    R"(\"completion_tokens\":1}}","ms_to_headers":180,"ms_total":181}})";
+    R"({"provider":"openai","model":"gpt-6-luna","region":"enam",)"
+    R"("scheduled_ms":1796300040000,"started_ms":1796300040001,"timeout_ms":3000,)"
+    R"("outcome":{"status":200,"headers":{"content-type":"application/json",)"
+    R"("x-request-id":"req_2"},"body":"{\"id\":\"chatcmpl-1\",)"
+    R"(\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":)"
+    R"({\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":\"length\"}],)"
+    R"(\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":1}}",)"
+    R"("ms_to_headers":180,"ms_total":181}})";
 
-}  // namespace
-
-int main() {
-  measure("classify_success", 200000, [] { return heyhi::api_classify(kSuccess); });
-  measure("classify_overloaded", 200000, [] { return heyhi::api_classify(kOverloaded); });
+std::string plan_input(int targets) {
   std::string config = R"({"scheduled_ms":1796300040000,"config":{"targets":[)";
-  for (int i = 0; i < 18; ++i) {
+  for (int i = 0; i < targets; ++i) {
     config += (i ? "," : "") + std::string(R"({"provider":"openai","model":"m)") +
               std::to_string(i) + R"(","cadence_min":1})";
   }
-  config += "]}}";
-  measure("plan_18_targets", 20000, [&] { return heyhi::api_plan(config); });
+  return config + "]}}";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<BenchCase> cases = {
+      {"classify_success", 200000, heyhi::api_classify, kSuccess},
+      {"classify_overloaded", 200000, heyhi::api_classify, kOverloaded},
+      {"plan_18_targets", 20000, heyhi::api_plan, plan_input(18)},
+  };
+  bool inputs = argc == 2 && std::string_view(argv[1]) == "--inputs";
+  if (argc > 1 && !inputs) {
+    std::fprintf(stderr, "usage: core_bench [--inputs]\n");
+    return 2;
+  }
+  for (const BenchCase& bench : cases) inputs ? print_input(bench) : measure(bench);
   return 0;
 }
