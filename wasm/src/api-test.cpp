@@ -91,8 +91,9 @@ TEST_SUITE("api") {
 
   TEST_CASE("classify reads headers in any case and returns one row") {
     Answer a;
-    parse_into(a, api_classify(classify_input(
-                      R"({"status":529,"headers":{"Content-Type":"application/json","Request-Id":"req_1"},
+    parse_into(
+        a, api_classify(classify_input(
+               R"({"status":529,"headers":{"Content-Type":"application/json","Request-Id":"req_1"},
                           "body":"{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}",
                           "ms_to_headers":95.2,"ms_total":101.7})")));
     REQUIRE(a.ok());
@@ -107,8 +108,10 @@ TEST_SUITE("api") {
 
   TEST_CASE("classify turns a thrown fetch into a transport row") {
     Answer a;
-    parse_into(a, api_classify(classify_input(
-                      R"({"error":{"name":"TimeoutError","message":"The operation timed out","timed_out":true},"ms_total":3000})")));
+    parse_into(
+        a,
+        api_classify(classify_input(
+            R"({"error":{"name":"TimeoutError","message":"The operation timed out","timed_out":true},"ms_total":3000})")));
     REQUIRE(a.ok());
     auto row = *member(a.root(), "row");
     CHECK(string_at(row, "error_type") == "timeout");

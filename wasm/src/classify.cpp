@@ -164,15 +164,15 @@ std::string html_title(std::string_view body) {
 
 bool says_quota(const ErrorInfo& info) {
   return has_any(info.signal, {"insufficient_quota", "billing_hard_limit", "billing_not_active",
-                               "credit balance", "credits", "spending limit", "spend limit", "spend_limit",
-                               "usage limit", "payment required", "insufficient balance",
-                               "/ month", "per month"});
+                               "credit balance", "credits", "spending limit", "spend limit",
+                               "spend_limit", "usage limit", "payment required",
+                               "insufficient balance", "/ month", "per month"});
 }
 
 bool says_bad_key(const ErrorInfo& info) {
-  return has_any(info.signal, {"api_key_invalid", "api key not valid", "incorrect api key",
-                               "invalid api key", "invalid_api_key", "invalid x-api-key",
-                               "unauthenticated", "no api key"});
+  return has_any(info.signal,
+                 {"api_key_invalid", "api key not valid", "incorrect api key", "invalid api key",
+                  "invalid_api_key", "invalid x-api-key", "unauthenticated", "no api key"});
 }
 
 bool says_unknown_model(const ErrorInfo& info) {
@@ -237,13 +237,13 @@ Verdict http_error(Provider provider, const Outcome& outcome, BodyKind kind, Doc
   if (kind == BodyKind::html) {
     return {html_error(status), fmt::format("{} html: {}", status, html_title(outcome.body))};
   }
-  ErrorInfo info = kind == BodyKind::json ? read_error_body(doc.root())
-                                          : read_text_body(outcome.body);
+  ErrorInfo info =
+      kind == BodyKind::json ? read_error_body(doc.root()) : read_text_body(outcome.body);
   bool json = kind == BodyKind::json;
-  ErrorType type = status >= 500 ? server_error(status, info, json)
-                                 : client_error(provider, status, info, json);
-  std::string detail = kind == BodyKind::empty ? fmt::format("{} empty body", status)
-                                               : error_detail(status, info);
+  ErrorType type =
+      status >= 500 ? server_error(status, info, json) : client_error(provider, status, info, json);
+  std::string detail =
+      kind == BodyKind::empty ? fmt::format("{} empty body", status) : error_detail(status, info);
   return {type, detail, std::nullopt, std::nullopt, info.request_id};
 }
 
@@ -284,10 +284,13 @@ Shape read_success(Provider provider, element root) {
       break;
     case Provider::gemini: {
       // A prompt blocked by safety filters still proves the API answers.
-      if (!has_array("candidates") && !member(root, "promptFeedback")) shape.required = "candidates";
+      if (!has_array("candidates") && !member(root, "promptFeedback")) {
+        shape.required = "candidates";
+      }
       std::optional<element> meta = member(root, "usageMetadata");
       shape.tokens_in = int_at(meta, "promptTokenCount");
-      shape.tokens_out = sum(int_at(meta, "candidatesTokenCount"), int_at(meta, "thoughtsTokenCount"));
+      shape.tokens_out =
+          sum(int_at(meta, "candidatesTokenCount"), int_at(meta, "thoughtsTokenCount"));
       shape.id = optional_text(root, "responseId");
       break;
     }

@@ -77,8 +77,8 @@ TEST_SUITE("config") {
                    "targets[0].cadence_min", "1, 2, 5, 10, 15"));
     CHECK(mentions(R"({"targets":[{"provider":"acme","model":"m"}]})", "targets[0].provider",
                    "openai"));
-    CHECK(mentions(R"({"targets":[{"provider":"gemini","model":"../../x"}]})",
-                   "targets[0].model", "URL"));
+    CHECK(mentions(R"({"targets":[{"provider":"gemini","model":"../../x"}]})", "targets[0].model",
+                   "URL"));
     CHECK(mentions(R"({"targets":[{"provider":"openai","model":"m","timeout_ms":50}]})",
                    "targets[0].timeout_ms", "100 to 30000"));
     CHECK(mentions(R"({"targets":[{"provider":"openai","model":"m","cadance_min":2}]})",
@@ -87,8 +87,9 @@ TEST_SUITE("config") {
                    "regions[0]", "enam"));
     CHECK(mentions(R"({"regions":["enam","enam"],"targets":[{"provider":"openai","model":"m"}]})",
                    "regions[1]", "twice"));
-    CHECK(mentions(R"({"targets":[{"provider":"openai","model":"m"},{"provider":"openai","model":"m"}]})",
-                   "targets[1]", "duplicate"));
+    CHECK(mentions(
+        R"({"targets":[{"provider":"openai","model":"m"},{"provider":"openai","model":"m"}]})",
+        "targets[1]", "duplicate"));
     CHECK(mentions(R"({"max_concurrency":9,"targets":[{"provider":"openai","model":"m"}]})",
                    "max_concurrency", "1 to 6"));
     CHECK(mentions(R"({"provider_origin":"ftp://x","targets":[{"provider":"openai","model":"m"}]})",

@@ -19,12 +19,13 @@ constexpr std::array<std::string_view, 9> kLocationHints = {"wnam", "enam", "sam
                                                             "apac", "oc",   "afr", "me"};
 
 constexpr std::array<std::string_view, 9> kTopLevelKeys = {
-    "version", "regions",         "defaults", "targets",    "provider_origin",
+    "version", "regions",         "defaults",   "targets",    "provider_origin",
     "prompt",  "max_concurrency", "checked_on", "description"};
 
 constexpr std::array<std::string_view, 12> kTargetKeys = {
-    "provider", "model",   "tier",   "cadence_min", "timeout_ms", "thinking",
-    "enabled",  "max_tokens", "reasoning_effort", "source", "note", "checked_on"};
+    "provider",         "model",    "tier",    "cadence_min",
+    "timeout_ms",       "thinking", "enabled", "max_tokens",
+    "reasoning_effort", "source",   "note",    "checked_on"};
 
 constexpr std::array<std::string_view, 6> kEfforts = {"none",   "minimal", "low",
                                                       "medium", "high",    "xhigh"};
@@ -51,8 +52,8 @@ std::string join_names(const std::string_view* begin, const std::string_view* en
 }
 
 bool is_model_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '_' || c == '.' || c == ':' || c == '@';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == ':' || c == '@';
 }
 
 class Validator {
@@ -75,8 +76,8 @@ class Validator {
     }
   }
 
-  std::optional<int> int_in(element object, const std::string& path, std::string_view key,
-                            int lo, int hi) {
+  std::optional<int> int_in(element object, const std::string& path, std::string_view key, int lo,
+                            int hi) {
     auto found = member(object, key);
     if (!found) return std::nullopt;
     auto number = as_int(*found);
@@ -186,8 +187,8 @@ void parse_target_identity(element item, const std::string& path, Validator& v, 
 void parse_target_options(element item, const std::string& path, Validator& v,
                           const Defaults& defaults, Target& t) {
   t.cadence_min = v.cadence(item, path).value_or(defaults.cadence_min);
-  t.timeout_ms =
-      v.int_in(item, path, "timeout_ms", kMinTimeoutMs, kMaxTimeoutMs).value_or(defaults.timeout_ms);
+  t.timeout_ms = v.int_in(item, path, "timeout_ms", kMinTimeoutMs, kMaxTimeoutMs)
+                     .value_or(defaults.timeout_ms);
   if (auto tier = member(item, "tier")) {
     std::string_view name;
     if (tier->get_string().get(name) != simdjson::SUCCESS || name.size() > 32) {
@@ -198,9 +199,8 @@ void parse_target_options(element item, const std::string& path, Validator& v,
   }
   if (auto thinking = member(item, "thinking")) {
     std::string_view name;
-    auto parsed = thinking->get_string().get(name) == simdjson::SUCCESS
-                      ? thinking_from_name(name)
-                      : std::nullopt;
+    auto parsed = thinking->get_string().get(name) == simdjson::SUCCESS ? thinking_from_name(name)
+                                                                        : std::nullopt;
     if (!parsed) {
       v.fail(path + ".thinking", "must be one of: auto, off, minimal, low, provider_default");
     } else {
@@ -249,7 +249,8 @@ void parse_targets(element root, Validator& v, const Defaults& defaults, Config&
     if (!seen.insert(target.id).second) {
       v.fail(path, fmt::format("duplicate target \"{}\": each provider and model once", target.id));
     }
-    target.phase = static_cast<int>(stable_hash(target.id) % static_cast<uint32_t>(target.cadence_min));
+    target.phase =
+        static_cast<int>(stable_hash(target.id) % static_cast<uint32_t>(target.cadence_min));
     config.targets.push_back(std::move(target));
   }
 }
@@ -311,7 +312,8 @@ uint32_t stable_hash(std::string_view text) {
 Result<Config, std::vector<Error>> parse_config(std::string_view json) {
   Document doc;
   if (auto code = doc.parse(json); code != simdjson::SUCCESS) {
-    return std::vector<Error>{{"", fmt::format("not valid JSON: {}", simdjson::error_message(code))}};
+    return std::vector<Error>{
+        {"", fmt::format("not valid JSON: {}", simdjson::error_message(code))}};
   }
   element root = doc.root();
   if (!root.is_object()) return std::vector<Error>{{"", "must be a JSON object"}};

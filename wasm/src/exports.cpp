@@ -33,9 +33,7 @@ const char* hh_plan(const char* in, size_t n) { return keep(heyhi::api_plan(view
 const char* hh_build_request(const char* in, size_t n) {
   return keep(heyhi::api_build_request(view(in, n)));
 }
-const char* hh_classify(const char* in, size_t n) {
-  return keep(heyhi::api_classify(view(in, n)));
-}
+const char* hh_classify(const char* in, size_t n) { return keep(heyhi::api_classify(view(in, n))); }
 const char* hh_insert_body(const char* in, size_t n) {
   return keep(heyhi::api_insert_body(view(in, n)));
 }

@@ -18,7 +18,8 @@ TEST_SUITE("json writer") {
     w.begin_object().field("n", int64_t{-5}).field("x", 0.25).field("b", false);
     w.key("list").begin_array().value("s").null().begin_object().end_object().end_array();
     w.field("missing", std::optional<int64_t>{}).field("nan", 0.0 / 0.0).end_object();
-    CHECK(w.str() == R"({"n":-5,"x":0.25,"b":false,"list":["s",null,{}],"missing":null,"nan":null})");
+    CHECK(w.str() ==
+          R"({"n":-5,"x":0.25,"b":false,"list":["s",null,{}],"missing":null,"nan":null})");
     Document doc;
     CHECK(doc.parse(w.str()) == simdjson::SUCCESS);
   }

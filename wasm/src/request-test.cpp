@@ -49,14 +49,15 @@ TEST_SUITE("request") {
          "ANTHROPIC_API_KEY",
          R"({"model":"claude-haiku-5-5","max_tokens":1,"messages":[{"role":"user","content":"ping"}]})"},
         {"gemini", "gemini-3.5-flash-lite",
-         "https://generativelanguage.googleapis.com/v1beta/models/gemini-3.5-flash-lite:generateContent",
+         "https://generativelanguage.googleapis.com/v1beta/models/"
+         "gemini-3.5-flash-lite:generateContent",
          "x-goog-api-key", "", "GEMINI_API_KEY",
          R"({"contents":[{"role":"user","parts":[{"text":"ping"}]}],"generationConfig":{"maxOutputTokens":1,"thinkingConfig":{"thinkingLevel":"minimal"}}})"},
         {"xai", "grok-4.20-non-reasoning", "https://api.x.ai/v1/chat/completions", "authorization",
          "Bearer ", "XAI_API_KEY",
          R"({"model":"grok-4.20-non-reasoning","messages":[{"role":"user","content":"ping"}],"max_completion_tokens":1})"},
-        {"cohere", "command-a-03-2025", "https://api.cohere.com/v2/chat", "authorization", "Bearer ",
-         "COHERE_API_KEY",
+        {"cohere", "command-a-03-2025", "https://api.cohere.com/v2/chat", "authorization",
+         "Bearer ", "COHERE_API_KEY",
          R"({"model":"command-a-03-2025","messages":[{"role":"user","content":"ping"}],"max_tokens":1})"},
         {"mistral", "mistral-small-latest", "https://api.mistral.ai/v1/chat/completions",
          "authorization", "Bearer ", "MISTRAL_API_KEY",
@@ -64,8 +65,8 @@ TEST_SUITE("request") {
     };
     for (const Expect& e : cases) {
       CAPTURE(e.provider);
-      ProbeRequest request = only_request(
-          std::string(R"([{"provider":")") + e.provider + R"(","model":")" + e.model + R"("}])");
+      ProbeRequest request = only_request(std::string(R"([{"provider":")") + e.provider +
+                                          R"(","model":")" + e.model + R"("}])");
       CHECK(request.method == "POST");
       CHECK(request.url == e.url);
       CHECK(request.auth.header == e.auth_header);
@@ -88,11 +89,10 @@ TEST_SUITE("request") {
 
   TEST_CASE("gemini thinking follows the model family unless the target says otherwise") {
     auto body = [](std::string_view model, std::string_view thinking = "") {
-      std::string target = std::string(R"([{"provider":"gemini","model":")") + std::string(model) +
-                           "\"" +
-                           (thinking.empty() ? "" : std::string(R"(,"thinking":")") +
-                                                        std::string(thinking) + "\"") +
-                           "}]";
+      std::string target =
+          std::string(R"([{"provider":"gemini","model":")") + std::string(model) + "\"" +
+          (thinking.empty() ? "" : std::string(R"(,"thinking":")") + std::string(thinking) + "\"") +
+          "}]";
       return only_request(target).body;
     };
     CHECK(body("gemini-2.5-flash").find(R"("thinkingBudget":0)") != std::string::npos);

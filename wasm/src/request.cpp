@@ -82,8 +82,8 @@ Thinking automatic_thinking(std::string_view model) {
 }
 
 void thinking_config(JsonWriter& w, const Target& target) {
-  Thinking mode = target.thinking == Thinking::automatic ? automatic_thinking(target.model)
-                                                         : target.thinking;
+  Thinking mode =
+      target.thinking == Thinking::automatic ? automatic_thinking(target.model) : target.thinking;
   if (mode == Thinking::provider_default || mode == Thinking::automatic) return;
   w.key("thinkingConfig").begin_object();
   if (mode == Thinking::off) w.field("thinkingBudget", 0);

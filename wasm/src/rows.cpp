@@ -10,8 +10,8 @@ namespace heyhi {
 namespace {
 
 constexpr std::array<std::string_view, 13> kErrorTypeNames = {
-    "overloaded", "server_error", "gateway_error", "timeout",         "bad_body",
-    "connect_error", "dns_error", "edge_blocked",  "auth",            "quota",
+    "overloaded",      "server_error", "gateway_error", "timeout", "bad_body",
+    "connect_error",   "dns_error",    "edge_blocked",  "auth",    "quota",
     "model_not_found", "probe_config", "rate_limited"};
 
 constexpr std::array<std::string_view, 4> kAttributionNames = {"provider", "ours", "network",
@@ -96,7 +96,8 @@ Result<Row> read_row(element object, size_t index) {
   row.ok = *ok;
 
   auto latency = int_at(object, "latency_ms");
-  if (!latency || *latency < 0) return row_error(index, "latency_ms", "must be a whole number >= 0");
+  if (!latency || *latency < 0)
+    return row_error(index, "latency_ms", "must be a whole number >= 0");
   row.latency_ms = *latency;
 
   if (auto name = string_at(object, "error_type")) {

@@ -67,7 +67,8 @@ TEST_SUITE("schedule") {
     }
     Config config = parse(R"({"targets":[)" + targets + "]}");
     size_t busiest = 0;
-    for (int m = 0; m < 5; ++m) busiest = std::max(busiest, plan(config, kStart + m * kMinute).size());
+    for (int m = 0; m < 5; ++m)
+      busiest = std::max(busiest, plan(config, kStart + m * kMinute).size());
     CHECK(busiest < 20);
   }
 

@@ -7,12 +7,12 @@
 namespace heyhi {
 namespace {
 
-constexpr std::array<std::string_view, 9> kKeyPrefixes = {
-    "sk-", "sk_", "xai-", "AIza", "gsk_", "rk-", "pk-", "ya29.", "eyJ"};
+constexpr std::array<std::string_view, 9> kKeyPrefixes = {"sk-", "sk_", "xai-",  "AIza", "gsk_",
+                                                          "rk-", "pk-", "ya29.", "eyJ"};
 
 bool is_token_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '_' || c == '.' || c == '*' || c == '+' || c == '/' || c == '=';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == '*' || c == '+' || c == '/' || c == '=';
 }
 
 bool is_alnum(char c) {

@@ -34,10 +34,9 @@ TEST_SUITE("summary") {
   }
 
   TEST_CASE("failures are counted by type and excluded from latency") {
-    std::vector<Row> rows = {row("a", true, 100), row("a", true, 300),
-                             row("a", false, 3000, ErrorType::timeout),
-                             row("a", false, 20, ErrorType::rate_limited),
-                             row("b", false, 5, ErrorType::auth)};
+    std::vector<Row> rows = {
+        row("a", true, 100), row("a", true, 300), row("a", false, 3000, ErrorType::timeout),
+        row("a", false, 20, ErrorType::rate_limited), row("b", false, 5, ErrorType::auth)};
     auto out = summarize(rows);
     REQUIRE(out.size() == 2);
     CHECK(out[0].model == "a");

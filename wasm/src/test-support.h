@@ -33,8 +33,7 @@ inline ProbeContext context_for(Provider provider, std::string model = "m") {
   return context;
 }
 
-inline Outcome response(int status, std::string body,
-                        std::string content_type = "application/json",
+inline Outcome response(int status, std::string body, std::string content_type = "application/json",
                         std::vector<std::pair<std::string, std::string>> extra = {}) {
   Outcome outcome;
   outcome.status = status;
@@ -48,7 +47,8 @@ inline Outcome response(int status, std::string body,
 
 inline Row classify_response(Provider provider, int status, std::string body,
                              std::string content_type = "application/json") {
-  return classify(context_for(provider), response(status, std::move(body), std::move(content_type)));
+  return classify(context_for(provider),
+                  response(status, std::move(body), std::move(content_type)));
 }
 
 }  // namespace heyhi::testing

@@ -36,14 +36,13 @@ CivilTime civil_from_ms(int64_t epoch_ms) {
 
 std::string iso_utc_millis(int64_t epoch_ms) {
   CivilTime t = civil_from_ms(epoch_ms);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", t.year, t.month, t.day,
-                     t.hour, t.minute, t.second, t.millis);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", t.year, t.month, t.day, t.hour,
+                     t.minute, t.second, t.millis);
 }
 
 std::string iso_utc_minute(int64_t epoch_ms) {
   CivilTime t = civil_from_ms(epoch_ms);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:00Z", t.year, t.month, t.day, t.hour,
-                     t.minute);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:00Z", t.year, t.month, t.day, t.hour, t.minute);
 }
 
 int64_t epoch_minute(int64_t epoch_ms) { return floor_div(epoch_ms, 60000); }

@@ -1,0 +1,125 @@
+// CPU time of one whole scheduled minute (runScheduled) for 18 targets, 3 per provider,
+// against the provider emulator answering at once, with a store that keeps nothing. The
+// emulator runs in a child process so its CPU is not counted; this process's CPU
+// (process.cpuUsage, all its threads) is read around each run. Probes go through Node's
+// fetch: a proxy for workerd's client, whose CPU accounting is not exposed locally.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { join } from "node:path";
+
+import type { Core } from "../../worker-shim/src/core.ts";
+import { createLogger } from "../../worker-shim/src/log.ts";
+import { runScheduled, type RunContext } from "../../worker-shim/src/run.ts";
+import type { Settings } from "../../worker-shim/src/settings.ts";
+import type { Store } from "../../worker-shim/src/store/store.ts";
+import { ROOT } from "./bench-core.ts";
+
+const PROVIDERS = ["openai", "anthropic", "gemini", "xai", "cohere", "mistral"];
+const PER_PROVIDER = 3;
+const WARM_UP_RUNS = 5;
+const MEASURED_RUNS = 40;
+const FIRST_MINUTE_MS = Date.UTC(2026, 11, 3, 12, 0);
+
+export interface RunFigure {
+  bench: "scheduled_run_cpu";
+  targets: number;
+  runs: number;
+  median_ms: number;
+  p95_ms: number;
+  min_ms: number;
+  max_ms: number;
+  median_wall_ms: number;
+}
+
+interface Emulator {
+  url: string;
+  stop: () => void;
+}
+
+function startEmulator(): Promise<Emulator> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(ROOT, "tests/emulator/server.mjs"), "--port", "0"],
+    { stdio: ["ignore", "pipe", "ignore"] },
+  );
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`emulator exited early with ${code}`)));
+    createInterface({ input: child.stdout! }).once("line", (line) => {
+      const { event, port } = JSON.parse(line) as { event: string; port: number };
+      if (event !== "emulator_listening") reject(new Error(`emulator said ${line}`));
+      resolve({ url: `http://127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") });
+    });
+  });
+}
+
+// The shipped targets with cadence 1, each provider filled up to 3 distinct models.
+function benchConfig(origin: string): string {
+  const shipped = JSON.parse(
+    readFileSync(join(ROOT, "worker-shim/config/healthboard.json"), "utf8"),
+  ) as { targets: Array<{ provider: string; model: string }> } & Record<string, unknown>;
+  const targets = PROVIDERS.flatMap((provider) => {
+    const own = shipped.targets.filter((t) => t.provider === provider);
+    if (own.length === 0) throw new Error(`healthboard.json has no ${provider} target`);
+    return Array.from({ length: PER_PROVIDER }, (_, i) => {
+      const base = own[i % own.length]!;
+      const model = i < own.length ? base.model : `${base.model}-bench-${i}`;
+      return { ...base, model, cadence_min: 1 };
+    });
+  });
+  return JSON.stringify({ ...shipped, regions: ["enam"], provider_origin: origin, targets });
+}
+
+const noStore: Store = {
+  kind: "d1",
+  insertChecks: async (rows) => ({ ok: true, stored: rows.length }),
+};
+
+function benchContext(core: Core, origin: string): RunContext {
+  const configJson = benchConfig(origin);
+  const answer = core.validateConfig(configJson);
+  if (!answer.ok) throw new Error(`bench config refused: ${JSON.stringify(answer.errors)}`);
+  const secrets: Record<string, string> = {};
+  for (const p of PROVIDERS) secrets[`${p.toUpperCase()}_API_KEY`] = `bench-fake-key-${p}`;
+  const settings: Settings = {
+    configJson, config: answer.config, store: noStore, secrets,
+    secretValues: Object.values(secrets),
+  };
+  // The run's log line is built and scrubbed as in the Worker, then dropped.
+  return { core, settings, log: createLogger(settings.secretValues, () => {}) };
+}
+
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+export async function benchScheduledRun(core: Core): Promise<RunFigure> {
+  const emulator = await startEmulator();
+  try {
+    const ctx = benchContext(core, emulator.url);
+    const targets = ctx.settings.config.targets.length;
+    const cpu: number[] = [];
+    const wall: number[] = [];
+    for (let run = 0; run < WARM_UP_RUNS + MEASURED_RUNS; ++run) {
+      const before = process.cpuUsage();
+      const report = await runScheduled(ctx, FIRST_MINUTE_MS + run * 60_000);
+      const used = process.cpuUsage(before);
+      // Every probe must succeed: anything else means the run measured an error path.
+      if (report.due !== targets || report.ok !== targets || !report.write.ok) {
+        throw new Error(`scheduled run ${run} did not succeed: ${JSON.stringify(report)}`);
+      }
+      if (run < WARM_UP_RUNS) continue;
+      cpu.push((used.user + used.system) / 1000);
+      wall.push(report.duration_ms);
+    }
+    cpu.sort((a, b) => a - b);
+    wall.sort((a, b) => a - b);
+    return {
+      bench: "scheduled_run_cpu", targets, runs: cpu.length,
+      median_ms: percentile(cpu, 50), p95_ms: percentile(cpu, 95),
+      min_ms: cpu[0]!, max_ms: cpu[cpu.length - 1]!, median_wall_ms: percentile(wall, 50),
+    };
+  } finally {
+    emulator.stop();
+  }
+}

@@ -1,0 +1,125 @@
+// Shared pieces of the shim tests: the core from its built module, probe configurations aimed
+// at the emulator, and fakes that record what the shim hands to a store or a log.
+import { readFileSync } from "node:fs";
+
+import defaultConfig from "../../worker-shim/config/healthboard.json" with { type: "json" };
+import { loadCore, type CheckRow, type Core, type DueProbe } from "../../worker-shim/src/core.ts";
+import { createLogger } from "../../worker-shim/src/log.ts";
+import { runProbe, type ProbeDeps } from "../../worker-shim/src/probe.ts";
+import type { Settings } from "../../worker-shim/src/settings.ts";
+import type { Store, WriteResult } from "../../worker-shim/src/store/store.ts";
+
+const WASM = new URL("../../build/wasm/heyhi-core.wasm", import.meta.url);
+
+export function loadTestCore(): Promise<Core> {
+  return loadCore(new WebAssembly.Module(readFileSync(WASM)));
+}
+
+// A cron minute, as the scheduled event hands it over, and its row key.
+export const MINUTE_MS = Date.UTC(2026, 11, 3, 12, 5);
+export const MINUTE_ISO = "2026-12-03T12:05:00Z";
+
+export const PROVIDERS = ["openai", "anthropic", "gemini", "xai", "cohere", "mistral"] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+interface ConfigOptions {
+  timeoutMs?: number;
+  regions?: string[];
+  providers?: readonly string[];
+}
+
+/** The embedded configuration's small-tier targets, due every minute, aimed at `origin`. */
+export function probeConfig(origin: string, options: ConfigOptions = {}): string {
+  const { timeoutMs = 400, regions = ["enam"], providers = PROVIDERS } = options;
+  const targets = defaultConfig.targets
+    .filter((t) => t.tier === "small" && providers.includes(t.provider))
+    .map((t) => ({ ...t, cadence_min: 1, timeout_ms: timeoutMs }));
+  return JSON.stringify({ ...defaultConfig, regions, provider_origin: origin, targets });
+}
+
+export function plannedProbes(core: Core, configJson: string): DueProbe[] {
+  const plan = core.plan(configJson, MINUTE_MS);
+  if (!plan.ok) throw new Error(`core refused the test plan: ${JSON.stringify(plan.errors)}`);
+  return plan.due;
+}
+
+/** The one due probe of `provider` in a plan aimed at `origin`. */
+export function probeFor(core: Core, origin: string, provider: string, timeoutMs = 400): DueProbe {
+  const config = probeConfig(origin, { timeoutMs, providers: [provider] });
+  const [due] = plannedProbes(core, config);
+  if (!due) throw new Error(`no due probe for ${provider}`);
+  return due;
+}
+
+/**
+ * A fake key, distinctive enough to search for in anything the shim writes, and shaped so
+ * that the core's key-shape scrubbing does not hide it: only the shim's own redaction can.
+ */
+export function fakeKey(secretName: string): string {
+  return `fake-${secretName.toLowerCase()}-7f3a91c2`;
+}
+
+/** One probe through the shim's fetch and the core's classifier, as run.ts does it. */
+export async function probeRow(
+  core: Core,
+  due: DueProbe,
+  secret: string | undefined,
+  deps?: ProbeDeps,
+): Promise<CheckRow> {
+  const { started_ms, outcome } = await runProbe(due, secret, deps);
+  const answer = core.classify({
+    provider: due.provider,
+    model: due.model,
+    region: due.region,
+    colo: null,
+    scheduled_ms: MINUTE_MS,
+    started_ms,
+    timeout_ms: due.timeout_ms,
+    outcome,
+  });
+  if (!answer.ok) throw new Error(`core refused an outcome: ${JSON.stringify(answer.errors)}`);
+  return answer.row;
+}
+
+export interface RecordingStore extends Store {
+  readonly calls: CheckRow[][];
+}
+
+/** A store that keeps every batch it is given and answers with `answer`. */
+export function recordingStore(
+  answer: (rows: CheckRow[]) => Promise<WriteResult> = async (rows) => ({
+    ok: true,
+    stored: rows.length,
+  }),
+): RecordingStore {
+  const calls: CheckRow[][] = [];
+  return {
+    kind: "d1",
+    calls,
+    async insertChecks(rows) {
+      calls.push(rows);
+      return answer(rows);
+    },
+  };
+}
+
+/** A logger like the Worker's, writing its lines into an array. */
+export function captureLog(secrets: readonly string[]) {
+  const lines: string[] = [];
+  const log = createLogger(secrets, (line) => lines.push(line));
+  const events = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { log, lines, events };
+}
+
+/** Settings as loadSettings builds them, with a store and secrets chosen by the test. */
+export function testSettings(
+  core: Core,
+  configJson: string,
+  store: Store,
+  secrets: Record<string, string | undefined>,
+): Settings {
+  const answer = core.validateConfig(configJson);
+  if (!answer.ok) throw new Error(`core refused the test config: ${JSON.stringify(answer.errors)}`);
+  const secretValues = Object.values(secrets).filter((v): v is string => !!v);
+  return { configJson, config: answer.config, store, secrets, secretValues };
+}
