@@ -96,8 +96,9 @@ Result<Row> read_row(element object, size_t index) {
   row.ok = *ok;
 
   auto latency = int_at(object, "latency_ms");
-  if (!latency || *latency < 0)
+  if (!latency || *latency < 0) {
     return row_error(index, "latency_ms", "must be a whole number >= 0");
+  }
   row.latency_ms = *latency;
 
   if (auto name = string_at(object, "error_type")) {
