@@ -3,6 +3,8 @@
 // the same table.
 import assert from "node:assert/strict";
 
+import type { CheckRow } from "../../worker-shim/src/core.ts";
+
 export const LATENCY_MS = 40;
 export const TIMEOUT_MS = 900;
 
@@ -51,24 +53,8 @@ export function faultConfig(): object {
   };
 }
 
-export interface StoredRow {
-  scheduled_at: string;
-  ts: string;
-  region: string;
-  colo: string | null;
-  provider: string;
-  model: string;
-  ok: boolean;
-  http_status: number | null;
-  error_type: string | null;
-  attribution: string | null;
-  latency_ms: number;
-  ttfb_ms: number | null;
-  tokens_in: number | null;
-  tokens_out: number | null;
-  request_id: string | null;
-  detail: string | null;
-}
+// Rows as read back from either store, normalised to the shape the core writes.
+export type StoredRow = CheckRow;
 
 function checkOkRow(row: StoredRow): void {
   assert.equal(row.http_status, 200);

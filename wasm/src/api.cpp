@@ -136,10 +136,17 @@ Result<ProbeContext> read_context(element root) {
   return context;
 }
 
-// Rows arrive either as a bare array or wrapped as {"rows": [...]}.
-std::optional<element> rows_of(element root) {
-  if (root.is_array()) return root;
-  return member(root, "rows");
+// Rows arrive either as a bare array or wrapped as {"rows": [...]}. The error side is the
+// finished answer to return.
+Result<std::vector<Row>, std::string> rows_input(std::string_view in) {
+  Document doc;
+  if (doc.parse(in) != simdjson::SUCCESS) return error_answer("", "not valid JSON");
+  auto array = doc.root().is_array() ? std::optional<element>(doc.root())
+                                     : member(doc.root(), "rows");
+  if (!array) return error_answer("rows", "must be an array of rows");
+  auto rows = read_rows(*array);
+  if (!rows.ok()) return errors_answer({rows.error()});
+  return std::move(rows).value();
 }
 
 }  // namespace
@@ -207,12 +214,8 @@ std::string api_classify(std::string_view in) {
 }
 
 std::string api_insert_body(std::string_view in) {
-  Document doc;
-  if (doc.parse(in) != simdjson::SUCCESS) return error_answer("", "not valid JSON");
-  auto array = rows_of(doc.root());
-  if (!array) return error_answer("rows", "must be an array of rows");
-  auto rows = read_rows(*array);
-  if (!rows.ok()) return errors_answer({rows.error()});
+  auto rows = rows_input(in);
+  if (!rows.ok()) return rows.error();
 
   JsonWriter w;
   w.begin_object().field("ok", true);
@@ -222,12 +225,8 @@ std::string api_insert_body(std::string_view in) {
 }
 
 std::string api_summarize(std::string_view in) {
-  Document doc;
-  if (doc.parse(in) != simdjson::SUCCESS) return error_answer("", "not valid JSON");
-  auto array = rows_of(doc.root());
-  if (!array) return error_answer("rows", "must be an array of rows");
-  auto rows = read_rows(*array);
-  if (!rows.ok()) return errors_answer({rows.error()});
+  auto rows = rows_input(in);
+  if (!rows.ok()) return rows.error();
 
   JsonWriter w;
   w.begin_object().field("ok", true).key("targets").begin_array();
