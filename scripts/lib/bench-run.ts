@@ -1,12 +1,13 @@
-// CPU time of one whole scheduled minute (runScheduled) for 18 targets, 3 per provider,
-// against the provider emulator answering at once, with a store that keeps nothing. The
-// emulator runs in a child process so its CPU is not counted; this process's CPU
-// (process.cpuUsage, all its threads) is read around each run. Probes go through Node's
-// fetch: a proxy for workerd's client, whose CPU accounting is not exposed locally.
+// CPU time of one whole scheduled minute (runScheduled) for 18 targets, 3 per provider, with
+// a store that keeps nothing. Two series: probes through Node's fetch to the provider
+// emulator answering at once (a proxy for workerd's client, whose CPU accounting is not
+// exposed locally), then the emulator's recorded answers replayed in process, which leaves
+// the shim's and the core's own CPU. The emulator runs in a child process so its CPU is not
+// counted; this process's CPU (process.cpuUsage, all its threads) is read around each run.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 
 import type { Core } from "../../worker-shim/src/core.ts";
 import { createLogger } from "../../worker-shim/src/log.ts";
@@ -163,10 +164,10 @@ function replayingDeps(answers: Map<string, Answer>): ProbeDeps {
 // replayed in process, which leaves the shim's and the core's own CPU.
 export async function benchScheduledRun(core: Core): Promise<RunFigure[]> {
   const emulator = await startEmulator();
-  const answers = new Map<string, Answer>();
-  const ctx = benchContext(core, emulator.url);
-  const targets = ctx.settings.config.targets.length;
   try {
+    const ctx = benchContext(core, emulator.url);
+    const targets = ctx.settings.config.targets.length;
+    const answers = new Map<string, Answer>();
     const overFetch = figure("node", targets, await series(ctx, MEASURED_RUNS));
     await runScheduled({ ...ctx, probeDeps: recordingDeps(answers) }, FIRST_MINUTE_MS);
     const replayed = { ...ctx, probeDeps: replayingDeps(answers) };

@@ -156,13 +156,22 @@ export class Core {
 }
 
 // Instantiation goes through Emscripten's instantiateWasm hook because Workers refuse to
-// compile WebAssembly from bytes at run time: the module arrives already compiled.
+// compile WebAssembly from bytes at run time: the module arrives already compiled. The glue
+// has no failure path of its own, so a module that cannot be instantiated (say, glue and
+// wasm from different builds) rejects here instead of leaving the load pending forever.
 export async function loadCore(compiled: WebAssembly.Module): Promise<Core> {
-  const module = await createHeyhiCore({
+  let fail: (error: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  const loading = createHeyhiCore({
     instantiateWasm(imports, receive) {
-      WebAssembly.instantiate(compiled, imports).then((instance) => receive(instance, compiled));
+      WebAssembly.instantiate(compiled, imports).then(
+        (instance) => receive(instance, compiled),
+        (error: unknown) => fail(error),
+      );
       return {};
     },
   });
-  return new Core(module);
+  return new Core(await Promise.race([loading, failed]));
 }

@@ -10,8 +10,12 @@ import { ConfigurationError, loadSettings, type Env, type Settings } from "./set
 let corePromise: Promise<Core> | undefined;
 let cachedSettings: { env: Env; settings: Settings } | undefined;
 
+// A failed load is not cached: the next invocation tries again and reports again.
 function core(): Promise<Core> {
-  corePromise ??= loadCore(coreModule);
+  corePromise ??= loadCore(coreModule).catch((error: unknown) => {
+    corePromise = undefined;
+    throw error;
+  });
   return corePromise;
 }
 

@@ -1,0 +1,147 @@
+// The benchmark report: the module's size, the core's CPU per call natively and under
+// WebAssembly, and the CPU of one whole scheduled run, each beside the Workers Free limit it
+// must fit. Prints tables for people, then one JSON line per figure. Run it through
+// scripts/bench, which installs and builds first.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+
+import { benchNative, benchWasm, loadBuiltCore, ROOT, type CoreFigure } from "./bench-core.ts";
+import { benchScheduledRun, type RunFigure } from "./bench-run.ts";
+
+const KIB = 1024;
+const FREE_SIZE_LIMIT_BYTES = 3 * KIB * KIB;  // Workers Free, after compression
+const SIZE_AIM_BYTES = 300 * KIB;
+const FREE_CPU_LIMIT_MS = 10;  // Workers Free, per invocation
+const CPU_AIM_MS = 5;
+
+type Row = string[];
+
+interface SizeLine {
+  bench: "module_size";
+  file: string;
+  raw_bytes: number;
+  gzip9_bytes: number;
+  free_limit_bytes: number;
+  aim_bytes: number;
+}
+
+interface CoreLine extends CoreFigure {
+  wasm_native_ratio?: number;
+}
+
+function table(header: Row, rows: Row[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: Row) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+const kib = (bytes: number) => `${(bytes / KIB).toFixed(1)} KiB`;
+const percent = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)} %`;
+const fixed = (n: number, digits = 2) => n.toFixed(digits);
+
+function machine(): Record<string, string | number> {
+  const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
+  return {
+    bench: "machine",
+    nproc: Number(execFileSync("nproc", { encoding: "utf8" }).trim()),
+    cpu: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? "unknown",
+    node: process.version,
+    date: new Date().toISOString(),
+  };
+}
+
+function moduleSizes(): SizeLine[] {
+  const files = ["heyhi-core.wasm", "heyhi-core.mjs"].map((file) => {
+    const bytes = readFileSync(join(ROOT, "build/wasm", file));
+    return { file, raw_bytes: bytes.length, gzip9_bytes: gzipSync(bytes, { level: 9 }).length };
+  });
+  const sum = (key: "raw_bytes" | "gzip9_bytes") => files.reduce((n, f) => n + f[key], 0);
+  files.push({ file: "wasm + glue", raw_bytes: sum("raw_bytes"), gzip9_bytes: sum("gzip9_bytes") });
+  return files.map((f) => ({
+    bench: "module_size" as const, ...f,
+    free_limit_bytes: FREE_SIZE_LIMIT_BYTES, aim_bytes: SIZE_AIM_BYTES,
+  }));
+}
+
+function printSizes(sizes: SizeLine[]): void {
+  console.log("\nModule size (gzip -9, as zlib level 9)");
+  console.log(table(["file", "raw", "gzip -9", "of 3 MiB Free limit", "of 300 KiB aim"],
+    sizes.map((s) => [s.file, kib(s.raw_bytes), kib(s.gzip9_bytes),
+      percent(s.gzip9_bytes, FREE_SIZE_LIMIT_BYTES), percent(s.gzip9_bytes, SIZE_AIM_BYTES)])));
+  console.log("The Worker's upload also carries the shim's bundled JavaScript, not counted here.");
+}
+
+function coreFigures(native: CoreFigure[], wasm: CoreFigure[]): CoreLine[] {
+  return [
+    ...native.map(({ bench, build, iterations, us_per_op }) =>
+      ({ bench, build, iterations, us_per_op })),
+    ...wasm.map((w) => {
+      const base = native.find((n) => n.bench === w.bench);
+      if (!base) throw new Error(`no native figure for ${w.bench}`);
+      return { ...w, us_per_op: Number(fixed(w.us_per_op, 3)),
+        wasm_native_ratio: Number(fixed(w.us_per_op / base.us_per_op)) };
+    }),
+  ];
+}
+
+function printCore(figures: CoreLine[]): void {
+  const wasm = figures.filter((f) => f.build === "wasm");
+  console.log("\nCore CPU time per call (same inputs both ways; µs per op after warm-up)");
+  console.log(table(["call", "native µs", "wasm µs", "wasm / native"], wasm.map((w) => {
+    const native = figures.find((f) => f.build === "native" && f.bench === w.bench)!;
+    return [w.bench, fixed(native.us_per_op), fixed(w.us_per_op),
+      `${fixed(w.wasm_native_ratio!, 1)} x`];
+  })));
+  console.log("native: build/native/core_bench calling the C++ API directly.");
+  console.log("wasm: the shim's Core in Node's V8, JSON marshalling (stringify, copy, parse) "
+    + "included.");
+}
+
+function printRuns(runs: RunFigure[]): void {
+  const label = { node: "Node fetch -> emulator", replay: "replayed answers, no client" };
+  console.log(`\nCPU of one scheduled run, ${runs[0]!.targets} targets, ms `
+    + `(Free limit ${FREE_CPU_LIMIT_MS} ms per invocation, aim ${CPU_AIM_MS} ms)`);
+  const header = ["probes through", "runs", "median", "p95", "min", "max", "median wall",
+    "median of limit"];
+  console.log(table(header, runs.map((r) => [label[r.fetch], String(r.runs), fixed(r.median_ms),
+    fixed(r.p95_ms), fixed(r.min_ms), fixed(r.max_ms), fixed(r.median_wall_ms, 0),
+    percent(r.median_ms, FREE_CPU_LIMIT_MS)])));
+  console.log([
+    "CPU is process.cpuUsage() (user + system, every thread of this process) around each",
+    "runScheduled; the emulator (latency 0) runs in a child process and is not counted.",
+    "This is Node's fetch client (undici) over loopback HTTP without TLS: a proxy for",
+    "workerd's client, whose CPU accounting is not exposed locally. The replayed row hands",
+    "back the emulator's recorded answers as in-process Responses, which leaves the shim's",
+    "and the core's own CPU.",
+  ].join("\n"));
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const host = machine();
+  console.log(`HeyHi benchmark, ${host.date}`);
+  console.log(`machine: ${host.nproc} x ${host.cpu}, Node ${host.node}`);
+
+  const sizes = moduleSizes();
+  printSizes(sizes);
+
+  const core = await loadBuiltCore();
+  const figures = coreFigures(benchNative(), benchWasm(core));
+  printCore(figures);
+
+  const runs = await benchScheduledRun(core);
+  printRuns(runs);
+
+  console.log("\nOne JSON line per figure:");
+  const runLines = runs.map((r) => ({
+    ...r, free_limit_ms: FREE_CPU_LIMIT_MS, aim_ms: CPU_AIM_MS,
+    client: r.fetch === "node" ? "node fetch (undici), a proxy for workerd's" : "none (replayed)",
+  }));
+  for (const line of [host, ...sizes, ...figures, ...runLines]) console.log(JSON.stringify(line));
+  console.log(`\nbenchmark took ${fixed((performance.now() - started) / 1000, 1)} s`);
+}
+
+await main();
