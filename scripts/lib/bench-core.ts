@@ -31,7 +31,10 @@ export function loadBuiltCore(): Promise<Core> {
 }
 
 const jsonLines = <T>(text: string): T[] =>
-  text.split("\n").filter((line) => line.trim()).map((line) => JSON.parse(line) as T);
+  text
+    .split("\n")
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as T);
 
 export function benchNative(): CoreFigure[] {
   return jsonLines<CoreFigure>(execFileSync(CORE_BENCH, { encoding: "utf8" }));
@@ -56,8 +59,10 @@ function workload(core: Core, bench: BenchInput): Workload {
     };
   }
   if (bench.bench.startsWith("plan_")) {
-    const { config, scheduled_ms } =
-      bench.input as { config: { targets: unknown[] }; scheduled_ms: number };
+    const { config, scheduled_ms } = bench.input as {
+      config: { targets: unknown[] };
+      scheduled_ms: number;
+    };
     const configJson = JSON.stringify(config);
     return {
       call: () => core.plan(configJson, scheduled_ms),

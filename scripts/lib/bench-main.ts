@@ -11,9 +11,9 @@ import { benchNative, benchWasm, loadBuiltCore, ROOT, type CoreFigure } from "./
 import { benchScheduledRun, type RunFigure } from "./bench-run.ts";
 
 const KIB = 1024;
-const FREE_SIZE_LIMIT_BYTES = 3 * KIB * KIB;  // Workers Free, after compression
+const FREE_SIZE_LIMIT_BYTES = 3 * KIB * KIB; // Workers Free, after compression
 const SIZE_AIM_BYTES = 300 * KIB;
-const FREE_CPU_LIMIT_MS = 10;  // Workers Free, per invocation
+const FREE_CPU_LIMIT_MS = 10; // Workers Free, per invocation
 const CPU_AIM_MS = 5;
 
 type Row = string[];
@@ -61,28 +61,46 @@ function moduleSizes(): SizeLine[] {
   const sum = (key: "raw_bytes" | "gzip9_bytes") => files.reduce((n, f) => n + f[key], 0);
   files.push({ file: "wasm + glue", raw_bytes: sum("raw_bytes"), gzip9_bytes: sum("gzip9_bytes") });
   return files.map((f) => ({
-    bench: "module_size" as const, ...f,
-    free_limit_bytes: FREE_SIZE_LIMIT_BYTES, aim_bytes: SIZE_AIM_BYTES,
+    bench: "module_size" as const,
+    ...f,
+    free_limit_bytes: FREE_SIZE_LIMIT_BYTES,
+    aim_bytes: SIZE_AIM_BYTES,
   }));
 }
 
 function printSizes(sizes: SizeLine[]): void {
   console.log("\nModule size (gzip -9, as zlib level 9)");
-  console.log(table(["file", "raw", "gzip -9", "of 3 MiB Free limit", "of 300 KiB aim"],
-    sizes.map((s) => [s.file, kib(s.raw_bytes), kib(s.gzip9_bytes),
-      percent(s.gzip9_bytes, FREE_SIZE_LIMIT_BYTES), percent(s.gzip9_bytes, SIZE_AIM_BYTES)])));
+  console.log(
+    table(
+      ["file", "raw", "gzip -9", "of 3 MiB Free limit", "of 300 KiB aim"],
+      sizes.map((s) => [
+        s.file,
+        kib(s.raw_bytes),
+        kib(s.gzip9_bytes),
+        percent(s.gzip9_bytes, FREE_SIZE_LIMIT_BYTES),
+        percent(s.gzip9_bytes, SIZE_AIM_BYTES),
+      ]),
+    ),
+  );
   console.log("The Worker's upload also carries the shim's bundled JavaScript, not counted here.");
 }
 
 function coreFigures(native: CoreFigure[], wasm: CoreFigure[]): CoreLine[] {
   return [
-    ...native.map(({ bench, build, iterations, us_per_op }) =>
-      ({ bench, build, iterations, us_per_op })),
+    ...native.map(({ bench, build, iterations, us_per_op }) => ({
+      bench,
+      build,
+      iterations,
+      us_per_op,
+    })),
     ...wasm.map((w) => {
       const base = native.find((n) => n.bench === w.bench);
       if (!base) throw new Error(`no native figure for ${w.bench}`);
-      return { ...w, us_per_op: Number(fixed(w.us_per_op, 3)),
-        wasm_native_ratio: Number(fixed(w.us_per_op / base.us_per_op)) };
+      return {
+        ...w,
+        us_per_op: Number(fixed(w.us_per_op, 3)),
+        wasm_native_ratio: Number(fixed(w.us_per_op / base.us_per_op)),
+      };
     }),
   ];
 }
@@ -90,33 +108,67 @@ function coreFigures(native: CoreFigure[], wasm: CoreFigure[]): CoreLine[] {
 function printCore(figures: CoreLine[]): void {
   const wasm = figures.filter((f) => f.build === "wasm");
   console.log("\nCore CPU time per call (same inputs both ways; µs per op after warm-up)");
-  console.log(table(["call", "native µs", "wasm µs", "wasm / native"], wasm.map((w) => {
-    const native = figures.find((f) => f.build === "native" && f.bench === w.bench)!;
-    return [w.bench, fixed(native.us_per_op), fixed(w.us_per_op),
-      `${fixed(w.wasm_native_ratio!, 1)} x`];
-  })));
+  console.log(
+    table(
+      ["call", "native µs", "wasm µs", "wasm / native"],
+      wasm.map((w) => {
+        const native = figures.find((f) => f.build === "native" && f.bench === w.bench)!;
+        return [
+          w.bench,
+          fixed(native.us_per_op),
+          fixed(w.us_per_op),
+          `${fixed(w.wasm_native_ratio!, 1)} x`,
+        ];
+      }),
+    ),
+  );
   console.log("native: build/native/core_bench calling the C++ API directly.");
-  console.log("wasm: the shim's Core in Node's V8, JSON marshalling (stringify, copy, parse) "
-    + "included.");
+  console.log(
+    "wasm: the shim's Core in Node's V8, JSON marshalling (stringify, copy, parse) " + "included.",
+  );
 }
 
 function printRuns(runs: RunFigure[]): void {
   const label = { node: "Node fetch -> emulator", replay: "replayed answers, no client" };
-  console.log(`\nCPU of one scheduled run, ${runs[0]!.targets} targets, ms `
-    + `(Free limit ${FREE_CPU_LIMIT_MS} ms per invocation, aim ${CPU_AIM_MS} ms)`);
-  const header = ["probes through", "runs", "median", "p95", "min", "max", "median wall",
-    "median of limit"];
-  console.log(table(header, runs.map((r) => [label[r.fetch], String(r.runs), fixed(r.median_ms),
-    fixed(r.p95_ms), fixed(r.min_ms), fixed(r.max_ms), fixed(r.median_wall_ms, 0),
-    percent(r.median_ms, FREE_CPU_LIMIT_MS)])));
-  console.log([
-    "CPU is process.cpuUsage() (user + system, every thread of this process) around each",
-    "runScheduled; the emulator (latency 0) runs in a child process and is not counted.",
-    "This is Node's fetch client (undici) over loopback HTTP without TLS: a proxy for",
-    "workerd's client, whose CPU accounting is not exposed locally. The replayed row hands",
-    "back the emulator's recorded answers as in-process Responses, which leaves the shim's",
-    "and the core's own CPU.",
-  ].join("\n"));
+  console.log(
+    `\nCPU of one scheduled run, ${runs[0]!.targets} targets, ms ` +
+      `(Free limit ${FREE_CPU_LIMIT_MS} ms per invocation, aim ${CPU_AIM_MS} ms)`,
+  );
+  const header = [
+    "probes through",
+    "runs",
+    "median",
+    "p95",
+    "min",
+    "max",
+    "median wall",
+    "median of limit",
+  ];
+  console.log(
+    table(
+      header,
+      runs.map((r) => [
+        label[r.fetch],
+        String(r.runs),
+        fixed(r.median_ms),
+        fixed(r.p95_ms),
+        fixed(r.min_ms),
+        fixed(r.max_ms),
+        fixed(r.median_wall_ms, 0),
+        percent(r.median_ms, FREE_CPU_LIMIT_MS),
+      ]),
+    ),
+  );
+  console.log(
+    [
+      "CPU is process.cpuUsage() (user + system, every thread of this process) around each",
+      "runScheduled; the emulator (latency 0) runs in a child process and is not counted.",
+      "This is Node's fetch client (undici) over loopback HTTP without TLS: a proxy for",
+      "workerd's client, whose CPU accounting is not exposed locally. The replayed row hands",
+      "back the emulator's recorded answers as in-process Responses, which leaves the shim's",
+      "and the core's own CPU.",
+    ].join("\n"),
+  );
 }
 
 async function main(): Promise<void> {
@@ -137,7 +189,9 @@ async function main(): Promise<void> {
 
   console.log("\nOne JSON line per figure:");
   const runLines = runs.map((r) => ({
-    ...r, free_limit_ms: FREE_CPU_LIMIT_MS, aim_ms: CPU_AIM_MS,
+    ...r,
+    free_limit_ms: FREE_CPU_LIMIT_MS,
+    aim_ms: CPU_AIM_MS,
     client: r.fetch === "node" ? "node fetch (undici), a proxy for workerd's" : "none (replayed)",
   }));
   for (const line of [host, ...sizes, ...figures, ...runLines]) console.log(JSON.stringify(line));

@@ -86,7 +86,10 @@ function benchContext(core: Core, origin: string): RunContext {
   const secrets: Record<string, string> = {};
   for (const p of PROVIDERS) secrets[`${p.toUpperCase()}_API_KEY`] = `bench-fake-key-${p}`;
   const settings: Settings = {
-    configJson, config: answer.config, store: noStore, secrets,
+    configJson,
+    config: answer.config,
+    store: noStore,
+    secrets,
     secretValues: Object.values(secrets),
   };
   // The run's log line is built and scrubbed as in the Worker, then dropped.
@@ -123,9 +126,15 @@ async function series(ctx: RunContext, runs: number): Promise<Samples> {
 
 function figure(fetch: RunFigure["fetch"], targets: number, { cpu, wall }: Samples): RunFigure {
   return {
-    bench: "scheduled_run_cpu", fetch, targets, runs: cpu.length,
-    median_ms: percentile(cpu, 50), p95_ms: percentile(cpu, 95), min_ms: cpu[0]!,
-    max_ms: cpu[cpu.length - 1]!, median_wall_ms: percentile(wall, 50),
+    bench: "scheduled_run_cpu",
+    fetch,
+    targets,
+    runs: cpu.length,
+    median_ms: percentile(cpu, 50),
+    p95_ms: percentile(cpu, 95),
+    min_ms: cpu[0]!,
+    max_ms: cpu[cpu.length - 1]!,
+    median_wall_ms: percentile(wall, 50),
   };
 }
 

@@ -68,13 +68,29 @@ export interface WranglerOptions {
 
 export async function startWrangler(options: WranglerOptions): Promise<Wrangler> {
   const port = await freePort();
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to",
-    options.persistTo, "--show-interactive-dev-session=false", "--log-level", "log",
-    "--inspector-port", String(await freePort())];
+  const args = [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--persist-to",
+    options.persistTo,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "log",
+    "--inspector-port",
+    String(await freePort()),
+  ];
   for (const [name, value] of Object.entries(options.vars)) args.push("--var", `${name}:${value}`);
-  const child = spawn(WRANGLER, args, { cwd: ROOT, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(WRANGLER, args, {
+    cwd: ROOT,
+    env: childEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: string[] = [];
-  const collect = (chunk: Buffer) => lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+  const collect = (chunk: Buffer) =>
+    lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
 
@@ -106,7 +122,8 @@ export function parseEvents(lines: string[], event: string): Array<Record<string
 async function waitForHealth(url: string, child: ChildProcess, lines: string[], timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited: ${lines.slice(-20).join("\n")}`);
+    if (child.exitCode !== null)
+      throw new Error(`wrangler dev exited: ${lines.slice(-20).join("\n")}`);
     try {
       const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
       if (response.status === 200 || response.status === 500) return;

@@ -10,8 +10,12 @@ import { applyD1Migrations, queryD1, ROOT, startWrangler } from "./harness.ts";
 const MINUTES = 10;
 const PERSIST_TO = join(ROOT, ".wrangler/run-state");
 const PROVIDER_KEYS: Record<string, string> = {
-  openai: "OPENAI_API_KEY", anthropic: "ANTHROPIC_API_KEY", gemini: "GEMINI_API_KEY",
-  xai: "XAI_API_KEY", cohere: "COHERE_API_KEY", mistral: "MISTRAL_API_KEY",
+  openai: "OPENAI_API_KEY",
+  anthropic: "ANTHROPIC_API_KEY",
+  gemini: "GEMINI_API_KEY",
+  xai: "XAI_API_KEY",
+  cohere: "COHERE_API_KEY",
+  mistral: "MISTRAL_API_KEY",
 };
 
 function devVars(): Record<string, string> {
@@ -27,32 +31,62 @@ function devVars(): Record<string, string> {
 
 // Only providers with a key are probed for real; the others would only record auth errors.
 function realConfig(keyed: string[]): string {
-  const config = JSON.parse(readFileSync(join(ROOT, "worker-shim/config/healthboard.json"), "utf8"));
+  const config = JSON.parse(
+    readFileSync(join(ROOT, "worker-shim/config/healthboard.json"), "utf8"),
+  );
   config.targets = config.targets.filter((t: { provider: string }) => keyed.includes(t.provider));
   return JSON.stringify(config);
 }
 
-async function startProviders(): Promise<{ vars: Record<string, string>; stop: () => Promise<void>; label: string }> {
-  const keyed = Object.entries(PROVIDER_KEYS).filter(([, name]) => devVars()[name]).map(([p]) => p);
+async function startProviders(): Promise<{
+  vars: Record<string, string>;
+  stop: () => Promise<void>;
+  label: string;
+}> {
+  const keyed = Object.entries(PROVIDER_KEYS)
+    .filter(([, name]) => devVars()[name])
+    .map(([p]) => p);
   if (keyed.length > 0) {
-    return { vars: { HEYHI_CONFIG: realConfig(keyed) }, stop: async () => {}, label: `the real APIs of ${keyed.join(", ")} (keys from .dev.vars)` };
+    return {
+      vars: { HEYHI_CONFIG: realConfig(keyed) },
+      stop: async () => {},
+      label: `the real APIs of ${keyed.join(", ")} (keys from .dev.vars)`,
+    };
   }
   const { startEmulator } = await import("../../tests/emulator/emulator.mjs");
-  const emulator = await startEmulator({ port: 0, faults: join(ROOT, "scripts/demo-faults.json"), log: null });
+  const emulator = await startEmulator({
+    port: 0,
+    faults: join(ROOT, "scripts/demo-faults.json"),
+    log: null,
+  });
   const vars: Record<string, string> = { PROVIDER_ORIGIN: emulator.url };
   for (const name of Object.values(PROVIDER_KEYS)) vars[name] = "emulator-key";
-  return { vars, stop: () => emulator.close(), label: `the local provider emulator at ${emulator.url} (no keys in .dev.vars)` };
+  return {
+    vars,
+    stop: () => emulator.close(),
+    label: `the local provider emulator at ${emulator.url} (no keys in .dev.vars)`,
+  };
 }
 
 function formatTable(summaries: TargetSummary[]): string {
   const header = ["provider", "model", "probes", "failures", "by error_type", "p50 ms", "p95 ms"];
   const rows = summaries.map((s) => [
-    s.provider, s.model, String(s.probes), String(s.failures),
-    Object.entries(s.by_error_type).map(([t, n]) => `${t}=${n}`).join(" ") || "-",
-    s.p50_ms === null ? "-" : String(s.p50_ms), s.p95_ms === null ? "-" : String(s.p95_ms),
+    s.provider,
+    s.model,
+    String(s.probes),
+    String(s.failures),
+    Object.entries(s.by_error_type)
+      .map(([t, n]) => `${t}=${n}`)
+      .join(" ") || "-",
+    s.p50_ms === null ? "-" : String(s.p50_ms),
+    s.p95_ms === null ? "-" : String(s.p95_ms),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
@@ -70,15 +104,25 @@ async function main(): Promise<void> {
     await providers.stop();
   }
 
-  const rows = queryD1<CheckRow & { ok: number | boolean }>(PERSIST_TO, "select * from llm_checks order by scheduled_at, provider, model");
-  const core = await loadCore(new WebAssembly.Module(readFileSync(join(ROOT, "build/wasm/heyhi-core.wasm"))));
+  const rows = queryD1<CheckRow & { ok: number | boolean }>(
+    PERSIST_TO,
+    "select * from llm_checks order by scheduled_at, provider, model",
+  );
+  const core = await loadCore(
+    new WebAssembly.Module(readFileSync(join(ROOT, "build/wasm/heyhi-core.wasm"))),
+  );
   const summary = core.summarize(rows.map((r) => ({ ...r, ok: Boolean(r.ok) })));
-  if (!summary.ok) throw new Error(`core refused the stored rows: ${JSON.stringify(summary.errors)}`);
+  if (!summary.ok)
+    throw new Error(`core refused the stored rows: ${JSON.stringify(summary.errors)}`);
 
-  console.log(`\n${MINUTES} scheduled minutes from ${new Date(firstMinute).toISOString()}, ${rows.length} rows\n`);
+  console.log(
+    `\n${MINUTES} scheduled minutes from ${new Date(firstMinute).toISOString()}, ${rows.length} rows\n`,
+  );
   console.log(formatTable(summary.targets));
   console.log(`\nrows: D1 (local SQLite) in ${PERSIST_TO}`);
-  console.log(`  npx wrangler d1 execute heyhi --local --persist-to .wrangler/run-state --command "select * from llm_checks"`);
+  console.log(
+    `  npx wrangler d1 execute heyhi --local --persist-to .wrangler/run-state --command "select * from llm_checks"`,
+  );
   console.log(`finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -6,10 +6,20 @@ import { after, before, test } from "node:test";
 
 import { startEmulator } from "../emulator/emulator.mjs";
 import {
-  applyD1Migrations, queryD1, ROOT, startWrangler, type Wrangler,
+  applyD1Migrations,
+  queryD1,
+  ROOT,
+  startWrangler,
+  type Wrangler,
 } from "../../scripts/lib/harness.ts";
 import {
-  checkRows, configJson, FAKE_KEY, faultConfig, minuteIso, TARGETS, type StoredRow,
+  checkRows,
+  configJson,
+  FAKE_KEY,
+  faultConfig,
+  minuteIso,
+  TARGETS,
+  type StoredRow,
 } from "./expectations.ts";
 
 const PERSIST_TO = join(ROOT, ".wrangler/e2e-d1");
@@ -28,7 +38,9 @@ before(async () => {
   emulator = await startEmulator({ port: 0, faults: faultConfig(), log: null });
   applyD1Migrations(PERSIST_TO);
   const vars: Record<string, string> = {
-    HEYHI_CONFIG: configJson(), PROVIDER_ORIGIN: emulator.url, HEYHI_STORE: "d1",
+    HEYHI_CONFIG: configJson(),
+    PROVIDER_ORIGIN: emulator.url,
+    HEYHI_STORE: "d1",
   };
   for (const t of TARGETS) vars[`${t.provider.toUpperCase()}_API_KEY`] = FAKE_KEY;
   wrangler = await startWrangler({ persistTo: PERSIST_TO, vars });
@@ -52,7 +64,10 @@ test("each run logs one summary with its counts and a successful write", () => {
     assert.equal(run.stored, TARGETS.length);
     assert.deepEqual(run.write, { ok: true, stored: TARGETS.length });
   }
-  assert.ok(wrangler.logs().every((line) => !line.includes(FAKE_KEY)), "no key in any log line");
+  assert.ok(
+    wrangler.logs().every((line) => !line.includes(FAKE_KEY)),
+    "no key in any log line",
+  );
 });
 
 test("the emulator saw minimal one-token requests, one per probe, with no retry", () => {

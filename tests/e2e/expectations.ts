@@ -23,14 +23,14 @@ const EXPECTED: Record<string, [string, string, number | null]> = {
   quota: ["quota", "ours", 429],
   overloaded: ["overloaded", "provider", 529],
   model_not_found: ["model_not_found", "ours", 404],
-  auth: ["auth", "ours", 400],  // Gemini answers a bad key with 400 API_KEY_INVALID
+  auth: ["auth", "ours", 400], // Gemini answers a bad key with 400 API_KEY_INVALID
   truncated: ["bad_body", "provider", 200],
   gateway_html: ["gateway_error", "provider", 502],
   server_error: ["server_error", "provider", 500],
   hang: ["timeout", "provider", null],
   empty: ["bad_body", "provider", 200],
   edge_blocked: ["edge_blocked", "network", 403],
-  bad_param: ["probe_config", "ours", 422],  // Mistral refuses unknown fields with 422
+  bad_param: ["probe_config", "ours", 422], // Mistral refuses unknown fields with 422
 };
 
 export const FAKE_KEY = "e2e-key-7b1f0c9d2e";
@@ -39,7 +39,10 @@ export function configJson(): string {
   return JSON.stringify({
     regions: ["enam"],
     targets: TARGETS.map((t) => ({
-      provider: t.provider, model: t.model, cadence_min: 1, timeout_ms: TIMEOUT_MS,
+      provider: t.provider,
+      model: t.model,
+      cadence_min: 1,
+      timeout_ms: TIMEOUT_MS,
     })),
   });
 }
@@ -48,7 +51,10 @@ export function faultConfig(): object {
   return {
     seed: 1,
     rules: TARGETS.map((t) => ({
-      provider: t.provider, model: t.model, latency_ms: LATENCY_MS, sequence: [...t.faults],
+      provider: t.provider,
+      model: t.model,
+      latency_ms: LATENCY_MS,
+      sequence: [...t.faults],
     })),
   };
 }

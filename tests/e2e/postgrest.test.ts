@@ -12,7 +12,13 @@ import { startEmulator } from "../emulator/emulator.mjs";
 import { startStandin } from "../postgrest/standin.mjs";
 import { freePort, ROOT, startWrangler, type Wrangler } from "../../scripts/lib/harness.ts";
 import {
-  checkRows, configJson, FAKE_KEY, faultConfig, minuteIso, TARGETS, type StoredRow,
+  checkRows,
+  configJson,
+  FAKE_KEY,
+  faultConfig,
+  minuteIso,
+  TARGETS,
+  type StoredRow,
 } from "./expectations.ts";
 
 const DATABASE_URL = process.env.HEYHI_PG_URL;
@@ -29,8 +35,11 @@ let db: pg.Pool;
 
 async function openStandin(): Promise<void> {
   standin = await startStandin({
-    databaseUrl: DATABASE_URL, serviceKey: SERVICE_KEY, anonKey: "anon-unused",
-    port: standinPort, log: () => {},
+    databaseUrl: DATABASE_URL,
+    serviceKey: SERVICE_KEY,
+    anonKey: "anon-unused",
+    port: standinPort,
+    log: () => {},
   });
 }
 
@@ -56,8 +65,11 @@ before(async () => {
   await openStandin();
   emulator = await startEmulator({ port: 0, faults: faultConfig(), log: null });
   const vars: Record<string, string> = {
-    HEYHI_CONFIG: configJson(), PROVIDER_ORIGIN: emulator.url, HEYHI_STORE: "postgrest",
-    SUPABASE_URL: `http://127.0.0.1:${standinPort}`, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
+    HEYHI_CONFIG: configJson(),
+    PROVIDER_ORIGIN: emulator.url,
+    HEYHI_STORE: "postgrest",
+    SUPABASE_URL: `http://127.0.0.1:${standinPort}`,
+    SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
   };
   for (const t of TARGETS) vars[`${t.provider.toUpperCase()}_API_KEY`] = FAKE_KEY;
   wrangler = await startWrangler({ persistTo: join(ROOT, ".wrangler/e2e-postgrest"), vars });
@@ -100,5 +112,7 @@ test("a store that is down is logged with its reason and the next run writes aga
   const nextMinute = downMinute + 60000;
   await wrangler.fireMinute(nextMinute);
   assert.equal((await storedRows(nextMinute, nextMinute + 60000)).length, TARGETS.length);
-  assert.ok(wrangler.logs().every((line) => !line.includes(SERVICE_KEY) && !line.includes(FAKE_KEY)));
+  assert.ok(
+    wrangler.logs().every((line) => !line.includes(SERVICE_KEY) && !line.includes(FAKE_KEY)),
+  );
 });

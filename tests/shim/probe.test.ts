@@ -8,7 +8,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import type { Core, DueProbe } from "../../worker-shim/src/core.ts";
 import { MAX_BODY_BYTES, runProbe, withConcurrency } from "../../worker-shim/src/probe.ts";
 import { startEmulator, type Emulator, type FaultRule } from "../emulator/emulator.mjs";
-import { fakeKey, loadTestCore, probeFor, PROVIDERS } from "./support.ts";
+import { fakeKey, loadTestCore, probeFor, PROVIDERS, warmUp } from "./support.ts";
 
 const CREDENTIAL_HEADERS = ["authorization", "x-api-key", "x-goog-api-key"];
 
@@ -18,6 +18,7 @@ let emulator: Emulator;
 before(async () => {
   core = await loadTestCore();
   emulator = await startEmulator({ port: 0, log: null });
+  await warmUp(emulator.url);
 });
 
 after(() => emulator.close());
@@ -60,7 +61,10 @@ describe("probe timing", () => {
     assert.ok(outcome.ms_total >= ttfb);
   });
 
-  test("a provider that never answers is given up at the probe's own timeout", async () => {
+  // A broken timeout would otherwise wait for the emulator to let go after 120 s.
+  const bounded = { timeout: 5000 };
+
+  test("a provider that never answers is given up at its own timeout", bounded, async () => {
     withFault({ sequence: ["hang"] });
     const due = probe("openai", 300);
     const started = performance.now();
@@ -72,7 +76,7 @@ describe("probe timing", () => {
     assert.ok(elapsed < 360, `runProbe took ${elapsed} ms`);
   });
 
-  test("a body that stalls after the headers times out and keeps its status", async () => {
+  test("a body that stalls after the headers times out, keeping its status", bounded, async () => {
     withFault({ sequence: ["slow_body"], body_delay_ms: 5000 });
     const due = probe("gemini", 300);
     const { outcome } = await runProbe(due, key(due));
@@ -127,8 +131,11 @@ describe("probe credentials", () => {
     }
   });
 
-  for (const secret of [undefined, ""]) {
-    test(`a ${JSON.stringify(secret)} secret sends nothing and says MissingSecret`, async () => {
+  for (const [kind, secret] of [
+    ["an unset", undefined],
+    ["an empty", ""],
+  ] as const) {
+    test(`${kind} secret sends nothing and says MissingSecret`, async () => {
       const due = probe("mistral");
       const { outcome } = await runProbe(due, secret);
       assert.equal(emulator.requests().length, 0);
@@ -153,7 +160,10 @@ describe("probe body cap", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   });
 
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
 
   function localProbe(): DueProbe {
     const { port } = server.address() as AddressInfo;
@@ -215,11 +225,17 @@ describe("withConcurrency", () => {
     const { work, started, state, newestPending } = gatedWork();
     const done = withConcurrency([0, 1, 2, 3, 4, 5, 6], 3, work);
     await settle();
-    assert.deepEqual(started.map((g) => g.item), [0, 1, 2]);
+    assert.deepEqual(
+      started.map((g) => g.item),
+      [0, 1, 2],
+    );
 
     started[1]?.finish();
     await settle();
-    assert.deepEqual(started.map((g) => g.item), [0, 1, 2, 3]);
+    assert.deepEqual(
+      started.map((g) => g.item),
+      [0, 1, 2, 3],
+    );
     assert.equal(state.inFlight, 3);
 
     for (let gate = newestPending(); gate; gate = newestPending()) {
@@ -240,7 +256,10 @@ describe("withConcurrency", () => {
       gate.finish();
       await settle();
     }
-    assert.deepEqual(await done, [0, 1, 2, 3, 4].map((i) => `result ${i}`));
+    assert.deepEqual(
+      await done,
+      [0, 1, 2, 3, 4].map((i) => `result ${i}`),
+    );
   });
 
   test("works on every item exactly once", async () => {
@@ -250,8 +269,14 @@ describe("withConcurrency", () => {
       seen.push(item);
       return item * 2;
     });
-    assert.deepEqual([...seen].sort((a, b) => a - b), items);
-    assert.deepEqual(results, items.map((i) => i * 2));
+    assert.deepEqual(
+      [...seen].sort((a, b) => a - b),
+      items,
+    );
+    assert.deepEqual(
+      results,
+      items.map((i) => i * 2),
+    );
   });
 
   test("a limit above the number of items starts them all at once", async () => {

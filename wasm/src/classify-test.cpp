@@ -86,7 +86,9 @@ const Case
                 {"openai 500 json", Provider::openai, 500, "application/json",
                  R"({"error":{"message":"The server had an error while processing your request. Sorry about that!","type":"server_error","param":null,"code":null}})",
                  "server_error", "provider"},
-                {"504 json", Provider::cohere, 504, "application/json",
+                {"503 json without overload wording", Provider::cohere, 503, "application/json",
+     R"({"message":"service unavailable, please try again later"})", "overloaded", "provider"},
+    {"504 json", Provider::cohere, 504, "application/json",
                  R"({"message":"upstream timed out"})", "server_error", "provider"},
                 {"503 plain text from a proxy", Provider::mistral, 503, "text/plain",
                  "upstream connect error or disconnect/reset before headers. reset reason: "

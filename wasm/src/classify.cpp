@@ -212,8 +212,12 @@ ErrorType client_error(Provider provider, int64_t status, const ErrorInfo& info,
   return ErrorType::probe_config;
 }
 
+// 503 is HTTP's "cannot serve this now": from the API itself (its JSON) that is the provider
+// shedding load, whatever wording it uses; 529 is Anthropic's own overload status.
 ErrorType server_error(int64_t status, const ErrorInfo& info, bool json) {
-  if (status == 529 || says_overloaded(info)) return ErrorType::overloaded;
+  if (status == 529 || (status == 503 && json) || says_overloaded(info)) {
+    return ErrorType::overloaded;
+  }
   // A 5xx that is not the API's JSON came from something in front of it.
   return json ? ErrorType::server_error : ErrorType::gateway_error;
 }

@@ -34,7 +34,10 @@ async function scheduled(controller: ScheduledController, env: Env): Promise<voi
     consoleLogger([]).event("config_invalid", { errors: error.errors });
     return;
   }
-  await runScheduled({ core: loaded, settings, log: consoleLogger(settings.secretValues) }, controller.scheduledTime);
+  await runScheduled(
+    { core: loaded, settings, log: consoleLogger(settings.secretValues) },
+    controller.scheduledTime,
+  );
 }
 
 async function health(env: Env): Promise<Response> {
@@ -45,7 +48,11 @@ async function health(env: Env): Promise<Response> {
       ok: true,
       store: settings.store.kind,
       regions: settings.config.regions,
-      targets: settings.config.targets.map((t) => ({ id: t.id, cadence_min: t.cadence_min, enabled: t.enabled })),
+      targets: settings.config.targets.map((t) => ({
+        id: t.id,
+        cadence_min: t.cadence_min,
+        enabled: t.enabled,
+      })),
       provider_origin: settings.config.provider_origin || null,
     });
   } catch (error) {
@@ -57,7 +64,9 @@ async function health(env: Env): Promise<Response> {
 async function fetchHandler(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname === "/health") return health(env);
-  return new Response("HeyHi LLM Healthboard: see /health\n", { headers: { "content-type": "text/plain" } });
+  return new Response("HeyHi LLM Healthboard: see /health\n", {
+    headers: { "content-type": "text/plain" },
+  });
 }
 
 export default {

@@ -1,6 +1,8 @@
 // One JSON object per event on the console, which Workers Logs and `wrangler tail` keep as
 // structured fields. Every value is scrubbed of the secrets this isolate knows before it is
 // written, so a provider echoing a key cannot put it in the log.
+import { secretRedactor } from "./redact.ts";
+
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
@@ -8,9 +10,7 @@ export interface Logger {
 }
 
 export function createLogger(secrets: readonly string[], sink: (line: string) => void): Logger {
-  const known = secrets.filter((secret) => secret.length >= 8);
-  const scrub = (text: string): string =>
-    known.reduce((out, secret) => out.split(secret).join("[redacted]"), text);
+  const scrub = secretRedactor(secrets);
   return {
     event(name, fields = {}) {
       sink(scrub(JSON.stringify({ event: name, ...fields })));

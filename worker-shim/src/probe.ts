@@ -13,7 +13,7 @@ export interface ProbeResult {
 
 export interface ProbeDeps {
   fetch: typeof fetch;
-  now: () => number;  // a monotonic millisecond clock
+  now: () => number; // a monotonic millisecond clock
   wallClock: () => number;
 }
 
@@ -44,12 +44,15 @@ async function readCapped(response: Response): Promise<{ text: string; capped: b
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    // Keep only what fits: a chunk can be far larger than the room left under the cap.
+    const room = MAX_BODY_BYTES - size;
+    if (value.byteLength > room) {
+      chunks.push(value.subarray(0, room));
       await reader.cancel();
       return { text: decode(chunks), capped: true };
     }
+    chunks.push(value);
+    size += value.byteLength;
   }
   return { text: decode(chunks), capped: false };
 }
@@ -72,12 +75,21 @@ export async function runProbe(
   const started_ms = deps.wallClock();
   if (!secret) {
     const message = `${due.request.auth.secret_name} is not set`;
-    return { started_ms, outcome: { ms_total: 0, error: { name: "MissingSecret", message, timed_out: false } } };
+    return {
+      started_ms,
+      outcome: { ms_total: 0, error: { name: "MissingSecret", message, timed_out: false } },
+    };
   }
 
-  const headers = { ...due.request.headers, [due.request.auth.header]: due.request.auth.prefix + secret };
+  const headers = {
+    ...due.request.headers,
+    [due.request.auth.header]: due.request.auth.prefix + secret,
+  };
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new ProbeTimeout("probe timed out")), due.timeout_ms);
+  const timer = setTimeout(
+    () => controller.abort(new ProbeTimeout("probe timed out")),
+    due.timeout_ms,
+  );
   let status: number | undefined;
   let responseHeaders: Record<string, string> | undefined;
   let msToHeaders: number | null = null;
@@ -97,12 +109,23 @@ export async function runProbe(
     const ms_total = deps.now() - t0;
     return {
       started_ms,
-      outcome: { status, headers: responseHeaders, body: text, body_capped: capped, ms_to_headers: msToHeaders, ms_total },
+      outcome: {
+        status,
+        headers: responseHeaders,
+        body: text,
+        body_capped: capped,
+        ms_to_headers: msToHeaders,
+        ms_total,
+      },
     };
   } catch (error) {
     const ms_total = deps.now() - t0;
     const timed_out = controller.signal.aborted;
-    const outcome: Outcome = { ms_total, ms_to_headers: msToHeaders, error: { ...describe(error), timed_out } };
+    const outcome: Outcome = {
+      ms_total,
+      ms_to_headers: msToHeaders,
+      error: { ...describe(error), timed_out },
+    };
     if (status !== undefined) outcome.status = status;
     if (responseHeaders) outcome.headers = responseHeaders;
     return { started_ms, outcome };

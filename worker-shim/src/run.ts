@@ -2,6 +2,7 @@
 // classify each outcome in the core, write the batch once, and log one summary object.
 import type { CheckRow, Core, DueProbe } from "./core.ts";
 import type { Logger } from "./log.ts";
+import { secretRedactor, type Redactor } from "./redact.ts";
 import { defaultProbeDeps, runProbe, withConcurrency, type ProbeDeps } from "./probe.ts";
 import type { Settings } from "./settings.ts";
 import type { WriteResult } from "./store/store.ts";
@@ -25,7 +26,11 @@ export interface RunContext {
   colo?: string | null;
 }
 
-async function probeAndClassify(ctx: RunContext, due: DueProbe, scheduledMs: number): Promise<CheckRow> {
+async function probeAndClassify(
+  ctx: RunContext,
+  due: DueProbe,
+  scheduledMs: number,
+): Promise<CheckRow> {
   const secret = ctx.settings.secrets[due.request.auth.secret_name];
   const { started_ms, outcome } = await runProbe(due, secret, ctx.probeDeps ?? defaultProbeDeps);
   const answer = ctx.core.classify({
@@ -39,7 +44,13 @@ async function probeAndClassify(ctx: RunContext, due: DueProbe, scheduledMs: num
     outcome,
   });
   if (!answer.ok) throw new Error(`core refused a probe outcome: ${JSON.stringify(answer.errors)}`);
-  return answer.row;
+  return redactRow(answer.row, secretRedactor(ctx.settings.secretValues));
+}
+
+// A provider or proxy quoting a key of any shape cannot put it in a stored row either.
+function redactRow(row: CheckRow, redact: Redactor): CheckRow {
+  const scrub = (text: string | null) => (text === null ? null : redact(text));
+  return { ...row, detail: scrub(row.detail), request_id: scrub(row.request_id) };
 }
 
 function countFailures(rows: CheckRow[]): Record<string, number> {
@@ -52,7 +63,12 @@ function countFailures(rows: CheckRow[]): Record<string, number> {
 
 async function write(ctx: RunContext, rows: CheckRow[]): Promise<WriteResult> {
   const body = ctx.core.insertBody(rows);
-  if (!body.ok) return { ok: false, reason: `insert body refused: ${JSON.stringify(body.errors)}`, retryable: false };
+  if (!body.ok)
+    return {
+      ok: false,
+      reason: `insert body refused: ${JSON.stringify(body.errors)}`,
+      retryable: false,
+    };
   try {
     return await ctx.settings.store.insertChecks(body.body);
   } catch (error) {
@@ -84,7 +100,12 @@ export async function runScheduled(ctx: RunContext, scheduledTime: number): Prom
   ctx.log.event("run", {
     ...report,
     store: ctx.settings.store.kind,
-    failures: failed.map((r) => ({ provider: r.provider, model: r.model, error_type: r.error_type, http_status: r.http_status })),
+    failures: failed.map((r) => ({
+      provider: r.provider,
+      model: r.model,
+      error_type: r.error_type,
+      http_status: r.http_status,
+    })),
   });
   return report;
 }

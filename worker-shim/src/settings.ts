@@ -9,8 +9,13 @@ import { PostgrestStore } from "./store/postgrest.ts";
 import type { Store } from "./store/store.ts";
 
 export const SECRET_NAMES = [
-  "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "XAI_API_KEY", "COHERE_API_KEY",
-  "MISTRAL_API_KEY", "SUPABASE_SERVICE_ROLE_KEY",
+  "OPENAI_API_KEY",
+  "ANTHROPIC_API_KEY",
+  "GEMINI_API_KEY",
+  "XAI_API_KEY",
+  "COHERE_API_KEY",
+  "MISTRAL_API_KEY",
+  "SUPABASE_SERVICE_ROLE_KEY",
 ] as const;
 
 export interface Env {
@@ -48,34 +53,50 @@ export interface Settings {
 
 function configDocument(env: Env): string {
   const text = env.HEYHI_CONFIG?.trim() ? env.HEYHI_CONFIG : JSON.stringify(defaultConfig);
-  if (!env.PROVIDER_ORIGIN) return text;
+  // Parsed here even without an origin override, so a broken variable is named as such.
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new ConfigurationError([{ field: "HEYHI_CONFIG", message: `not valid JSON: ${message}` }]);
+    throw new ConfigurationError([
+      { field: "HEYHI_CONFIG", message: `not valid JSON: ${message}` },
+    ]);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new ConfigurationError([{ field: "HEYHI_CONFIG", message: "must be a JSON object" }]);
   }
+  if (!env.PROVIDER_ORIGIN) return text;
   return JSON.stringify({ ...parsed, provider_origin: env.PROVIDER_ORIGIN });
 }
 
 function chooseStore(env: Env): Store {
   const wanted = env.HEYHI_STORE ?? (env.DB ? "d1" : "postgrest");
   if (wanted === "d1") {
-    if (!env.DB) throw new ConfigurationError([{ field: "DB", message: "HEYHI_STORE is d1 but no D1 binding named DB exists" }]);
+    if (!env.DB)
+      throw new ConfigurationError([
+        { field: "DB", message: "HEYHI_STORE is d1 but no D1 binding named DB exists" },
+      ]);
     return new D1Store(env.DB);
   }
   if (wanted === "postgrest") {
     const problems: CoreError[] = [];
-    if (!env.SUPABASE_URL) problems.push({ field: "SUPABASE_URL", message: "is required for the postgrest store" });
-    if (!env.SUPABASE_SERVICE_ROLE_KEY) problems.push({ field: "SUPABASE_SERVICE_ROLE_KEY", message: "secret is required for the postgrest store" });
+    if (!env.SUPABASE_URL)
+      problems.push({ field: "SUPABASE_URL", message: "is required for the postgrest store" });
+    if (!env.SUPABASE_SERVICE_ROLE_KEY)
+      problems.push({
+        field: "SUPABASE_SERVICE_ROLE_KEY",
+        message: "secret is required for the postgrest store",
+      });
     if (problems.length > 0) throw new ConfigurationError(problems);
-    return new PostgrestStore({ url: env.SUPABASE_URL!, serviceKey: env.SUPABASE_SERVICE_ROLE_KEY! });
+    return new PostgrestStore({
+      url: env.SUPABASE_URL!,
+      serviceKey: env.SUPABASE_SERVICE_ROLE_KEY!,
+    });
   }
-  throw new ConfigurationError([{ field: "HEYHI_STORE", message: `must be "d1" or "postgrest", not "${wanted}"` }]);
+  throw new ConfigurationError([
+    { field: "HEYHI_STORE", message: `must be "d1" or "postgrest", not "${wanted}"` },
+  ]);
 }
 
 export function loadSettings(core: Core, env: Env): Settings {
@@ -84,6 +105,8 @@ export function loadSettings(core: Core, env: Env): Settings {
   if (!answer.ok) throw new ConfigurationError(answer.errors);
   const secrets: Record<string, string | undefined> = {};
   for (const name of SECRET_NAMES) secrets[name] = env[name];
-  const secretValues = Object.values(secrets).filter((v): v is string => typeof v === "string" && v.length > 0);
+  const secretValues = Object.values(secrets).filter(
+    (v): v is string => typeof v === "string" && v.length > 0,
+  );
   return { configJson, config: answer.config, store: chooseStore(env), secrets, secretValues };
 }

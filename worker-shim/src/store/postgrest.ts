@@ -4,7 +4,7 @@ import type { CheckRow } from "../core.ts";
 import { CONFLICT_COLUMNS, type Store, type WriteResult } from "./store.ts";
 
 export interface PostgrestOptions {
-  url: string;  // the project URL, e.g. https://<ref>.supabase.co
+  url: string; // the project URL, e.g. https://<ref>.supabase.co
   serviceKey: string;
   timeoutMs?: number;
   fetch?: typeof fetch;

@@ -13,9 +13,22 @@ export interface Store {
 }
 
 export const CHECK_COLUMNS = [
-  "scheduled_at", "ts", "region", "colo", "provider", "model", "ok", "http_status",
-  "error_type", "attribution", "latency_ms", "ttfb_ms", "tokens_in", "tokens_out",
-  "request_id", "detail",
+  "scheduled_at",
+  "ts",
+  "region",
+  "colo",
+  "provider",
+  "model",
+  "ok",
+  "http_status",
+  "error_type",
+  "attribution",
+  "latency_ms",
+  "ttfb_ms",
+  "tokens_in",
+  "tokens_out",
+  "request_id",
+  "detail",
 ] as const;
 
 export const CONFLICT_COLUMNS = ["scheduled_at", "region", "provider", "model"] as const;

@@ -1,0 +1,156 @@
+// settings.ts: what a deployment's variables turn into, and how a bad one is refused at
+// start-up with the name of what to fix.
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+
+import type { Core } from "../../worker-shim/src/core.ts";
+import { ConfigurationError, loadSettings, type Env } from "../../worker-shim/src/settings.ts";
+import { loadTestCore, plannedProbes, probeConfig } from "./support.ts";
+
+// A binding that is present but must not be used while settings load.
+const DB = {
+  prepare() {
+    throw new Error("loadSettings must not touch the database");
+  },
+} as unknown as D1Database;
+
+const ONE_TARGET = JSON.stringify({ targets: [{ provider: "openai", model: "gpt-6-luna" }] });
+
+let core: Core;
+
+before(async () => {
+  core = await loadTestCore();
+});
+
+/** The ConfigurationError that loading `env` throws; fails the test if none is thrown. */
+function refusal(env: Env): ConfigurationError {
+  try {
+    loadSettings(core, env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigurationError, `threw ${String(error)}`);
+    return error;
+  }
+  assert.fail("loadSettings accepted the environment");
+}
+
+describe("loadSettings refuses a bad HEYHI_CONFIG", () => {
+  for (const origin of [undefined, "http://127.0.0.1:9100"]) {
+    test(`bad JSON names HEYHI_CONFIG (PROVIDER_ORIGIN ${origin ?? "unset"})`, () => {
+      const error = refusal({ DB, HEYHI_CONFIG: "{targets: [", PROVIDER_ORIGIN: origin });
+      assert.match(error.message, /^HEYHI_CONFIG: not valid JSON/);
+      assert.deepEqual(
+        error.errors.map((e) => e.field),
+        ["HEYHI_CONFIG"],
+      );
+    });
+  }
+
+  test("a JSON array instead of an object names HEYHI_CONFIG", () => {
+    const error = refusal({ DB, HEYHI_CONFIG: "[]" });
+    assert.equal(error.message, "HEYHI_CONFIG: must be a JSON object");
+  });
+
+  test("a cadence the core does not allow names the target's cadence_min", () => {
+    const config = { targets: [{ provider: "openai", model: "gpt-6-luna", cadence_min: 7 }] };
+    const error = refusal({ DB, HEYHI_CONFIG: JSON.stringify(config) });
+    assert.deepEqual(
+      error.errors.map((e) => e.field),
+      ["targets[0].cadence_min"],
+    );
+    assert.match(error.message, /^targets\[0\]\.cadence_min: must be one of 1, 2, 5, 10, 15/);
+  });
+
+  test("every bad field is named, not just the first", () => {
+    const config = {
+      defaults: { cadence_min: 3 },
+      targets: [{ provider: "openai", model: "gpt-6-luna", timeout_ms: 5 }],
+    };
+    const error = refusal({ DB, HEYHI_CONFIG: JSON.stringify(config) });
+    const fields = error.errors.map((e) => e.field).sort();
+    assert.deepEqual(fields, ["defaults.cadence_min", "targets[0].timeout_ms"]);
+  });
+});
+
+describe("loadSettings applies PROVIDER_ORIGIN", () => {
+  test("every planned probe goes to PROVIDER_ORIGIN instead of the provider", () => {
+    const settings = loadSettings(core, { DB, PROVIDER_ORIGIN: "http://127.0.0.1:9100/" });
+    assert.equal(settings.config.provider_origin, "http://127.0.0.1:9100");
+    const due = plannedProbes(core, settings.configJson);
+    assert.ok(due.length > 0);
+    for (const probe of due) assert.match(probe.request.url, /^http:\/\/127\.0\.0\.1:9100\//);
+  });
+
+  test("PROVIDER_ORIGIN wins over the origin written in HEYHI_CONFIG", () => {
+    const HEYHI_CONFIG = probeConfig("http://127.0.0.1:1");
+    const settings = loadSettings(core, { DB, HEYHI_CONFIG, PROVIDER_ORIGIN: "https://e.test" });
+    assert.equal(settings.config.provider_origin, "https://e.test");
+  });
+
+  test("without PROVIDER_ORIGIN the probes go to the providers themselves", () => {
+    const settings = loadSettings(core, { DB });
+    assert.equal(settings.config.provider_origin, "");
+    const urls = plannedProbes(core, settings.configJson).map((p) => new URL(p.request.url).host);
+    assert.ok(urls.every((host) => host.startsWith("api.") || host.includes("googleapis")));
+  });
+
+  test("a PROVIDER_ORIGIN that is not http(s) is refused by name", () => {
+    const error = refusal({ DB, PROVIDER_ORIGIN: "ftp://mirror.test" });
+    assert.deepEqual(
+      error.errors.map((e) => e.field),
+      ["provider_origin"],
+    );
+  });
+});
+
+describe("loadSettings chooses the store", () => {
+  test("postgrest without SUPABASE_URL names the missing variable", () => {
+    const env = { HEYHI_STORE: "postgrest", SUPABASE_SERVICE_ROLE_KEY: "service-key-123" };
+    const error = refusal(env);
+    assert.deepEqual(
+      error.errors.map((e) => e.field),
+      ["SUPABASE_URL"],
+    );
+    assert.match(error.message, /^SUPABASE_URL: /);
+  });
+
+  test("postgrest without its key names the missing secret too", () => {
+    const error = refusal({ HEYHI_STORE: "postgrest" });
+    const fields = error.errors.map((e) => e.field);
+    assert.deepEqual(fields, ["SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"]);
+  });
+
+  test("an unknown HEYHI_STORE is refused and quoted back", () => {
+    const error = refusal({ DB, HEYHI_STORE: "sqlite" });
+    assert.deepEqual(
+      error.errors.map((e) => e.field),
+      ["HEYHI_STORE"],
+    );
+    assert.match(error.message, /"sqlite"/);
+  });
+
+  test("d1 without a DB binding names DB", () => {
+    const error = refusal({ HEYHI_STORE: "d1", HEYHI_CONFIG: ONE_TARGET });
+    assert.deepEqual(
+      error.errors.map((e) => e.field),
+      ["DB"],
+    );
+  });
+
+  test("a DB binding alone selects d1, and a complete postgrest setting selects postgrest", () => {
+    assert.equal(loadSettings(core, { DB }).store.kind, "d1");
+    const env = {
+      HEYHI_STORE: "postgrest",
+      SUPABASE_URL: "https://ref.supabase.test",
+      SUPABASE_SERVICE_ROLE_KEY: "service-key-123",
+    };
+    assert.equal(loadSettings(core, env).store.kind, "postgrest");
+  });
+});
+
+test("loadSettings keeps each provider key under its name and every value for redaction", () => {
+  const env = { DB, OPENAI_API_KEY: "openai-key-1234", MISTRAL_API_KEY: "mistral-key-5678" };
+  const settings = loadSettings(core, env);
+  assert.equal(settings.secrets.OPENAI_API_KEY, "openai-key-1234");
+  assert.equal(settings.secrets.GEMINI_API_KEY, undefined);
+  assert.deepEqual([...settings.secretValues].sort(), ["mistral-key-5678", "openai-key-1234"]);
+});
