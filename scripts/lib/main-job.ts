@@ -90,6 +90,18 @@ function formatTable(summaries: TargetSummary[]): string {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
+// The Worker refuses to probe with a bad configuration; say so here rather than print an
+// empty table.
+async function requireValidSettings(url: string): Promise<void> {
+  const health = (await (await fetch(`${url}/health`)).json()) as {
+    ok: boolean;
+    errors?: Array<{ field: string; message: string }>;
+  };
+  if (health.ok) return;
+  const lines = (health.errors ?? []).map((e) => `  ${e.field || "(document)"}: ${e.message}`);
+  throw new Error(`the Worker's configuration is invalid:\n${lines.join("\n")}`);
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const providers = await startProviders();
@@ -98,6 +110,7 @@ async function main(): Promise<void> {
   const wrangler = await startWrangler({ persistTo: PERSIST_TO, vars: providers.vars });
   const firstMinute = Math.floor(Date.now() / 60000) * 60000;
   try {
+    await requireValidSettings(wrangler.url);
     for (let i = 0; i < MINUTES; i++) await wrangler.fireMinute(firstMinute + i * 60000);
   } finally {
     await wrangler.stop();
@@ -126,4 +139,9 @@ async function main(): Promise<void> {
   console.log(`finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+}
