@@ -97,3 +97,16 @@ export function budgetOf(...values) {
 export function isObject(value) {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
+
+/** The chat and model-list routes that OpenAI and the APIs modelled on it (xAI, Mistral) share. */
+export function chatCompletionsRoute(method, path) {
+  if (method === 'POST' && path === '/v1/chat/completions') return { kind: 'chat' };
+  if (method === 'GET' && path === '/v1/models') return { kind: 'models' };
+  return null;
+}
+
+/** An OpenAI-style `GET /v1/models` answer listing `ids`. */
+export function modelList(ids, created, ownedBy) {
+  const data = ids.map((id) => ({ id, object: 'model', created, owned_by: ownedBy }));
+  return json(200, { object: 'list', data });
+}

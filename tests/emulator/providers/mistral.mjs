@@ -9,7 +9,7 @@
 // in /work/shared/fixtures/real/mistral_chat_finish_reason_length.json (WorkflowAI).
 
 import {
-  ANSWER, bearerKey, budgetOf, hex, json, nowSeconds, promptText, promptTokens,
+  ANSWER, bearerKey, budgetOf, chatCompletionsRoute, hex, json, modelList, nowSeconds, promptText, promptTokens,
 } from './common.mjs';
 
 function error(status, message, type, code = null, extra = {}) {
@@ -103,19 +103,12 @@ const faults = {
 const MODELS = ['mistral-small-latest', 'mistral-medium-latest', 'magistral-small-latest'];
 
 function models() {
-  const data = MODELS.map((id) => ({
-    id, object: 'model', created: 1750000000, owned_by: 'mistralai',
-  }));
-  return json(200, { object: 'list', data });
+  return modelList(MODELS, 1750000000, 'mistralai');
 }
 
 export default {
   name: 'mistral',
-  route(method, path) {
-    if (method === 'POST' && path === '/v1/chat/completions') return { kind: 'chat' };
-    if (method === 'GET' && path === '/v1/models') return { kind: 'models' };
-    return null;
-  },
+  route: chatCompletionsRoute,
   keyOf: (ctx) => bearerKey(ctx.headers),
   modelOf: (ctx) => ctx.body?.model ?? null,
   requestId: () => hex(16),

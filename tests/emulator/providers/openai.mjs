@@ -6,7 +6,7 @@
 // /work/shared/fixtures/real/openai_chat_finish_reason_length.json (WorkflowAI, gpt-4o).
 
 import {
-  ANSWER, base62, bearerKey, budgetOf, hex, json, maskKey, nowSeconds, promptText, promptTokens,
+  ANSWER, base62, bearerKey, budgetOf, chatCompletionsRoute, hex, json, maskKey, modelList, nowSeconds, promptText, promptTokens,
 } from './common.mjs';
 
 const KEYS_URL = 'https://platform.openai.com/account/api-keys';
@@ -144,19 +144,12 @@ const faults = {
 const MODELS = ['gpt-4o-mini', 'gpt-4.1-mini', 'gpt-5', 'gpt-5-mini', 'o4-mini'];
 
 function models() {
-  const data = MODELS.map((id) => ({
-    id, object: 'model', created: 1715367049, owned_by: 'system',
-  }));
-  return json(200, { object: 'list', data });
+  return modelList(MODELS, 1715367049, 'system');
 }
 
 export default {
   name: 'openai',
-  route(method, path) {
-    if (method === 'POST' && path === '/v1/chat/completions') return { kind: 'chat' };
-    if (method === 'GET' && path === '/v1/models') return { kind: 'models' };
-    return null;
-  },
+  route: chatCompletionsRoute,
   keyOf: (ctx) => bearerKey(ctx.headers),
   modelOf: (ctx) => ctx.body?.model ?? null,
   requestId: () => `req_${hex(16)}`,

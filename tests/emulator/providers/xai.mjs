@@ -8,7 +8,9 @@
 // Usage carries xAI's extra fields (docs.x.ai example: num_sources_used, text/image tokens);
 // reasoning tokens are reported but not included in completion_tokens.
 
-import { bearerKey, budgetOf, json, maskKeyShort, uuid } from './common.mjs';
+import {
+  bearerKey, budgetOf, chatCompletionsRoute, json, maskKeyShort, modelList, uuid,
+} from './common.mjs';
 import { chatCompletion } from './openai.mjs';
 
 const TEAM_ID = '3d1c7b2e-0f54-4a8e-9b6d-71c2a9e4f055';
@@ -107,17 +109,12 @@ const faults = {
 const MODELS = ['grok-3', 'grok-3-mini', 'grok-4-0709', 'grok-4-fast-non-reasoning'];
 
 function models() {
-  const data = MODELS.map((id) => ({ id, object: 'model', created: 1752019200, owned_by: 'xai' }));
-  return json(200, { object: 'list', data });
+  return modelList(MODELS, 1752019200, 'xai');
 }
 
 export default {
   name: 'xai',
-  route(method, path) {
-    if (method === 'POST' && path === '/v1/chat/completions') return { kind: 'chat' };
-    if (method === 'GET' && path === '/v1/models') return { kind: 'models' };
-    return null;
-  },
+  route: chatCompletionsRoute,
   keyOf: (ctx) => bearerKey(ctx.headers),
   modelOf: (ctx) => ctx.body?.model ?? null,
   requestId: () => uuid(),
