@@ -9,7 +9,8 @@
 // in /work/shared/fixtures/real/mistral_chat_finish_reason_length.json (WorkflowAI).
 
 import {
-  ANSWER, bearerKey, budgetOf, chatCompletionsRoute, hex, json, modelList, nowSeconds, promptText, promptTokens,
+  ANSWER, bearerKey, budgetOf, chatCompletionsRoute, hex, json, modelList, nowSeconds, promptText,
+  promptTokens,
 } from './common.mjs';
 
 function error(status, message, type, code = null, extra = {}) {

@@ -6,7 +6,8 @@
 // /work/shared/fixtures/real/openai_chat_finish_reason_length.json (WorkflowAI, gpt-4o).
 
 import {
-  ANSWER, base62, bearerKey, budgetOf, chatCompletionsRoute, hex, json, maskKey, modelList, nowSeconds, promptText, promptTokens,
+  ANSWER, base62, bearerKey, budgetOf, chatCompletionsRoute, hex, json, maskKey, modelList,
+  nowSeconds, promptText, promptTokens,
 } from './common.mjs';
 
 const KEYS_URL = 'https://platform.openai.com/account/api-keys';
