@@ -1,8 +1,8 @@
 // The main job: ten consecutive cron minutes through a real `wrangler dev` with D1, against
 // the provider emulator (no keys) or the real APIs (keys in .dev.vars), then a table per
 // target. Run it through scripts/run, which installs and builds first.
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 
 import { loadCore, type CheckRow, type TargetSummary } from "../../worker-shim/src/core.ts";
 import { applyD1Migrations, queryD1, ROOT, startWrangler } from "./harness.ts";
@@ -18,15 +18,17 @@ const PROVIDER_KEYS: Record<string, string> = {
   mistral: "MISTRAL_API_KEY",
 };
 
-function devVars(): Record<string, string> {
+// The names set to a non-empty value in .dev.vars, which wrangler itself loads; this only
+// needs to know which are there.
+function devVarNames(): Set<string> {
   const path = join(ROOT, ".dev.vars");
-  if (!existsSync(path)) return {};
-  const vars: Record<string, string> = {};
+  if (!existsSync(path)) return new Set();
+  const names = new Set<string>();
   for (const line of readFileSync(path, "utf8").split("\n")) {
-    const match = /^\s*([A-Z0-9_]+)\s*=\s*"?([^"]*)"?\s*$/.exec(line);
-    if (match?.[1] && match[2]) vars[match[1]] = match[2];
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*(\S.*)$/.exec(line);
+    if (match?.[1] && !/^(""|'')$/.test(match[2]?.trim() ?? "")) names.add(match[1]);
   }
-  return vars;
+  return names;
 }
 
 // Only providers with a key are probed for real; the others would only record auth errors.
@@ -43,12 +45,17 @@ async function startProviders(): Promise<{
   stop: () => Promise<void>;
   label: string;
 }> {
+  const names = devVarNames();
   const keyed = Object.entries(PROVIDER_KEYS)
-    .filter(([, name]) => devVars()[name])
+    .filter(([, name]) => names.has(name))
     .map(([p]) => p);
   if (keyed.length > 0) {
+    // A configuration of the user's own in .dev.vars is theirs to keep.
+    const vars: Record<string, string> = names.has("HEYHI_CONFIG")
+      ? {}
+      : { HEYHI_CONFIG: realConfig(keyed) };
     return {
-      vars: { HEYHI_CONFIG: realConfig(keyed) },
+      vars,
       stop: async () => {},
       label: `the real APIs of ${keyed.join(", ")} (keys from .dev.vars)`,
     };
@@ -102,19 +109,66 @@ async function requireValidSettings(url: string): Promise<void> {
   throw new Error(`the Worker's configuration is invalid:\n${lines.join("\n")}`);
 }
 
-async function main(): Promise<void> {
-  const started = Date.now();
+// One main job at a time: each starts from an empty D1 state, which a second one would wipe
+// under the first. A lock left by a process that is gone is taken over.
+function acquireLock(): () => void {
+  const lock = `${PERSIST_TO}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
+  try {
+    writeFileSync(lock, String(process.pid), { flag: "wx" });
+  } catch {
+    const holder = Number(readFileSync(lock, "utf8"));
+    if (isAlive(holder))
+      throw new Error(`another scripts/run (pid ${holder}) is using ${PERSIST_TO}`);
+    writeFileSync(lock, String(process.pid));
+  }
+  return () => rmSync(lock, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return pid > 0;
+  } catch {
+    return false;
+  }
+}
+
+// Stops whatever was started, once, on the way out or on SIGINT and SIGTERM.
+const cleanups: Array<() => unknown> = [];
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  })();
+  return cleaning;
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+}
+
+async function probeTenMinutes(): Promise<number> {
+  cleanups.push(acquireLock());
   const providers = await startProviders();
+  cleanups.push(providers.stop);
   console.log(`probing ${providers.label}`);
   applyD1Migrations(PERSIST_TO);
   const wrangler = await startWrangler({ persistTo: PERSIST_TO, vars: providers.vars });
-  const firstMinute = Math.floor(Date.now() / 60000) * 60000;
+  cleanups.push(wrangler.stop);
+  // The ten minutes up to this one, so that no row is stamped with a minute still to come.
+  const firstMinute = (Math.floor(Date.now() / 60000) - (MINUTES - 1)) * 60000;
+  await requireValidSettings(wrangler.url);
+  for (let i = 0; i < MINUTES; i++) await wrangler.fireMinute(firstMinute + i * 60000);
+  return firstMinute;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  let firstMinute: number;
   try {
-    await requireValidSettings(wrangler.url);
-    for (let i = 0; i < MINUTES; i++) await wrangler.fireMinute(firstMinute + i * 60000);
+    firstMinute = await probeTenMinutes();
   } finally {
-    await wrangler.stop();
-    await providers.stop();
+    await cleanUp();
   }
 
   const rows = queryD1<CheckRow & { ok: number | boolean }>(
@@ -131,7 +185,10 @@ async function main(): Promise<void> {
   console.log(
     `\n${MINUTES} scheduled minutes from ${new Date(firstMinute).toISOString()}, ${rows.length} rows\n`,
   );
-  console.log(formatTable(summary.targets));
+  const byName = (a: TargetSummary, b: TargetSummary) =>
+    a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model);
+  console.log(formatTable([...summary.targets].sort(byName)));
+  console.log("p50 and p95: latency of the successful probes only");
   console.log(`\nrows: D1 (local SQLite) in ${PERSIST_TO}`);
   console.log(
     `  npx wrangler d1 execute heyhi --local --persist-to .wrangler/run-state --command "select * from llm_checks"`,

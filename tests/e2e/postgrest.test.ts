@@ -57,9 +57,8 @@ async function storedRows(since: number, until: number): Promise<StoredRow[]> {
 
 before(async () => {
   assert.ok(DATABASE_URL, "HEYHI_PG_URL must name the database scripts/pg-up prepared");
-  db = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
   // The stand-in's login role holds no rights of its own; read back as the writer does.
-  db.on("connect", (client) => void client.query("set role service_role"));
+  db = new pg.Pool({ connectionString: DATABASE_URL, max: 2, options: "-c role=service_role" });
   await db.query("delete from llm_checks where model = any($1)", [MODELS]);
   standinPort = await freePort();
   await openStandin();
