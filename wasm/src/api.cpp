@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "alerting.h"
 #include "classify.h"
 #include "config.h"
 #include "json-read.h"
@@ -141,15 +142,93 @@ Result<ProbeContext> read_context(element root) {
 Result<std::vector<Row>, std::string> rows_input(std::string_view in) {
   Document doc;
   if (doc.parse(in) != simdjson::SUCCESS) return error_answer("", "not valid JSON");
-  auto array = doc.root().is_array() ? std::optional<element>(doc.root())
-                                     : member(doc.root(), "rows");
+  auto array =
+      doc.root().is_array() ? std::optional<element>(doc.root()) : member(doc.root(), "rows");
   if (!array) return error_answer("rows", "must be an array of rows");
   auto rows = read_rows(*array);
   if (!rows.ok()) return errors_answer({rows.error()});
   return std::move(rows).value();
 }
 
+void write_measured(JsonWriter& w, const Measured& m) {
+  w.begin_object().field("window_min", m.window_min).field("probes", m.probes);
+  w.field("failures", m.failures).field("failure_rate", m.failure_rate);
+  w.field("p50_ms", m.p50_ms).field("p95_ms", m.p95_ms).field("baseline_p95_ms", m.baseline_p95_ms);
+  w.field("regions_failing", m.regions_failing).field("regions_total", m.regions_total);
+  w.key("error_types").begin_object();
+  for (const auto& [type, count] : m.error_types) w.field(type, count);
+  w.end_object().end_object();
+}
+
+void write_alert(JsonWriter& w, const Alert& a) {
+  w.begin_object().field("rule", a.rule).field("scope", a.scope).field("provider", a.provider);
+  w.field("model", a.model).field("region", a.region).field("verdict", a.verdict);
+  w.field("title", a.title).field("detail", a.detail).field("fix", a.fix);
+  w.field("official_status", a.official_status).field("opened_at", a.opened_at);
+  w.field("last_notified_at", a.last_notified_at).field("resolved_at", a.resolved_at);
+  w.key("measured");
+  write_measured(w, a.measured);
+  w.end_object();
+}
+
+Result<EvaluationInput> read_evaluation(element root) {
+  EvaluationInput input;
+  auto now = int_at(root, "now_ms");
+  if (!now) return Error{"now_ms", "must be epoch milliseconds"};
+  input.now_ms = *now;
+  if (auto rows = member(root, "rows")) {
+    auto parsed = read_rows(*rows);
+    if (!parsed.ok()) return parsed.error();
+    input.rows = std::move(parsed).value();
+  }
+  if (auto open = member(root, "open_alerts"); open && open->is_array()) {
+    size_t index = 0;
+    for (element item : items(*open)) {
+      auto rule = string_at(item, "rule");
+      auto scope = string_at(item, "scope");
+      auto opened = string_at(item, "opened_at");
+      auto opened_ms = opened ? parse_iso_utc(*opened) : std::nullopt;
+      if (!rule || !scope || !opened_ms) {
+        return Error{fmt::format("open_alerts[{}]", index), "needs rule, scope and opened_at"};
+      }
+      OpenAlert alert{std::string(*rule), std::string(*scope), *opened_ms, std::nullopt};
+      if (auto last = string_at(item, "last_notified_at"))
+        alert.last_notified_ms = parse_iso_utc(*last);
+      input.open_alerts.push_back(std::move(alert));
+      ++index;
+    }
+  }
+  if (auto official = member(root, "official"); official && official->is_object()) {
+    for (auto [provider, status] : fields(*official)) {
+      std::string_view text;
+      if (status.get_string().get(text) == simdjson::SUCCESS) {
+        input.official[std::string(provider)] = std::string(text);
+      }
+    }
+  }
+  return input;
+}
+
 }  // namespace
+
+std::string api_evaluate(std::string_view in) {
+  Document doc;
+  if (doc.parse(in) != simdjson::SUCCESS) return error_answer("", "not valid JSON");
+  auto config = embedded_config(doc.root());
+  if (!config.ok()) return errors_answer(config.error());
+  auto input = read_evaluation(doc.root());
+  if (!input.ok()) return errors_answer({input.error()});
+
+  JsonWriter w;
+  w.begin_object().field("ok", true).key("actions").begin_array();
+  for (const AlertAction& action : evaluate(config.value(), input.value())) {
+    w.begin_object().field("kind", action_kind_name(action.kind)).field("notify", action.notify);
+    w.key("alert");
+    write_alert(w, action.alert);
+    w.end_object();
+  }
+  return w.end_array().end_object().take();
+}
 
 std::string api_validate_config(std::string_view in) {
   auto parsed = parse_config(in);

@@ -40,4 +40,14 @@ std::string api_insert_body(std::string_view in);
 //       p50_ms, p95_ms}]}
 std::string api_summarize(std::string_view in);
 
+// in:  {"config": {...}, "now_ms": <epoch ms of the evaluating minute>,
+//       "rows": [row, ...]            recent rows, and older ones at this hour for baselines,
+//       "open_alerts": [{rule, scope, opened_at, last_notified_at?}],
+//       "official": {"openai": "operational", ...}}   absent providers are "unknown"
+// out: {"ok":true, "actions":[{kind: open|remind|resolve, notify, alert:{rule, scope,
+//       provider, model, region, verdict, title, detail, fix, official_status, opened_at,
+//       last_notified_at, resolved_at, measured:{window_min, probes, failures, failure_rate,
+//       p50_ms, p95_ms, baseline_p95_ms, regions_failing, regions_total, error_types}}}]}
+std::string api_evaluate(std::string_view in);
+
 }  // namespace heyhi

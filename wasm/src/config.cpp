@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "json-read.h"
+#include "validator.h"
 
 namespace heyhi {
 namespace {
@@ -18,91 +19,35 @@ constexpr std::array<std::string_view, 6> kProviderNames = {"openai", "anthropic
 constexpr std::array<std::string_view, 9> kLocationHints = {"wnam", "enam", "sam", "weur", "eeur",
                                                             "apac", "oc",   "afr", "me"};
 
-constexpr std::array<std::string_view, 9> kTopLevelKeys = {
-    "version", "regions",         "defaults",   "targets",    "provider_origin",
-    "prompt",  "max_concurrency", "checked_on", "description"};
+constexpr std::array<std::string_view, 10> kTopLevelKeys = {
+    "version", "regions",         "defaults",   "targets",     "provider_origin",
+    "prompt",  "max_concurrency", "checked_on", "description", "alerting"};
 
-constexpr std::array<std::string_view, 12> kTargetKeys = {
-    "provider",         "model",    "tier",    "cadence_min",
-    "timeout_ms",       "thinking", "enabled", "max_tokens",
-    "reasoning_effort", "source",   "note",    "checked_on"};
+constexpr std::array<std::string_view, 13> kTargetKeys = {
+    "provider", "model",      "tier",       "cadence_min",      "timeout_ms",
+    "thinking", "enabled",    "max_tokens", "reasoning_effort", "source",
+    "note",     "checked_on", "alerting"};
 
 constexpr std::array<std::string_view, 6> kEfforts = {"none",   "minimal", "low",
                                                       "medium", "high",    "xhigh"};
 
 constexpr std::array<std::string_view, 2> kDefaultKeys = {"cadence_min", "timeout_ms"};
 
-template <size_t N>
-bool contains(const std::array<std::string_view, N>& names, std::string_view name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-// Keys starting with "_" or "$" are the configuration's own comments and schema links.
-bool is_annotation(std::string_view key) {
-  return !key.empty() && (key[0] == '_' || key[0] == '$');
-}
-
-std::string join_names(const std::string_view* begin, const std::string_view* end) {
-  std::string out;
-  for (auto it = begin; it != end; ++it) {
-    if (!out.empty()) out += ", ";
-    out += *it;
-  }
-  return out;
-}
-
 bool is_model_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_' || c == '.' || c == ':' || c == '@';
 }
 
-class Validator {
- public:
-  void fail(std::string field, std::string message) {
-    errors_.push_back({std::move(field), std::move(message)});
+std::optional<int> cadence(Validator& v, element object, const std::string& path) {
+  auto found = member(object, "cadence_min");
+  if (!found) return std::nullopt;
+  auto number = as_int(*found);
+  for (int allowed : kAllowedCadences) {
+    if (number && *number == allowed) return allowed;
   }
-  bool clean() const { return errors_.empty(); }
-  std::vector<Error> take() { return std::move(errors_); }
-
-  template <size_t N>
-  void reject_unknown_keys(element object, const std::string& path,
-                           const std::array<std::string_view, N>& known) {
-    for (auto [key, value] : fields(object)) {
-      (void)value;
-      if (contains(known, key) || is_annotation(key)) continue;
-      fail(path.empty() ? std::string(key) : fmt::format("{}.{}", path, key),
-           fmt::format("unknown field; expected one of: {}",
-                       join_names(known.data(), known.data() + N)));
-    }
-  }
-
-  std::optional<int> int_in(element object, const std::string& path, std::string_view key, int lo,
-                            int hi) {
-    auto found = member(object, key);
-    if (!found) return std::nullopt;
-    auto number = as_int(*found);
-    std::string field = path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
-    if (!number || *number < lo || *number > hi) {
-      fail(field, fmt::format("must be a whole number from {} to {}", lo, hi));
-      return std::nullopt;
-    }
-    return static_cast<int>(*number);
-  }
-
-  std::optional<int> cadence(element object, const std::string& path) {
-    auto found = member(object, "cadence_min");
-    if (!found) return std::nullopt;
-    auto number = as_int(*found);
-    for (int allowed : kAllowedCadences) {
-      if (number && *number == allowed) return allowed;
-    }
-    fail(fmt::format("{}.cadence_min", path), "must be one of 1, 2, 5, 10, 15 (minutes)");
-    return std::nullopt;
-  }
-
- private:
-  std::vector<Error> errors_;
-};
+  v.fail(fmt::format("{}.cadence_min", path), "must be one of 1, 2, 5, 10, 15 (minutes)");
+  return std::nullopt;
+}
 
 struct Defaults {
   int cadence_min = 5;
@@ -154,7 +99,7 @@ Defaults parse_defaults(element root, Validator& v) {
     return defaults;
   }
   v.reject_unknown_keys(*section, "defaults", kDefaultKeys);
-  if (auto c = v.cadence(*section, "defaults")) defaults.cadence_min = *c;
+  if (auto c = cadence(v, *section, "defaults")) defaults.cadence_min = *c;
   if (auto t = v.int_in(*section, "defaults", "timeout_ms", kMinTimeoutMs, kMaxTimeoutMs)) {
     defaults.timeout_ms = *t;
   }
@@ -186,7 +131,7 @@ void parse_target_identity(element item, const std::string& path, Validator& v, 
 
 void parse_target_options(element item, const std::string& path, Validator& v,
                           const Defaults& defaults, Target& t) {
-  t.cadence_min = v.cadence(item, path).value_or(defaults.cadence_min);
+  t.cadence_min = cadence(v, item, path).value_or(defaults.cadence_min);
   t.timeout_ms = v.int_in(item, path, "timeout_ms", kMinTimeoutMs, kMaxTimeoutMs)
                      .value_or(defaults.timeout_ms);
   if (auto tier = member(item, "tier")) {
@@ -244,6 +189,14 @@ void parse_targets(element root, Validator& v, const Defaults& defaults, Config&
     }
     v.reject_unknown_keys(item, path, kTargetKeys);
     Target target;
+    target.rules = config.alerting;
+    if (auto overrides = v.object_at(item, path, "alerting")) {
+      if (member(*overrides, "maintenance")) {
+        v.fail(path + ".alerting.maintenance",
+               "maintenance windows are set once, at the top level");
+      }
+      parse_rule_settings(*overrides, path + ".alerting", v, target.rules);
+    }
     parse_target_identity(item, path, v, target);
     parse_target_options(item, path, v, defaults, target);
     if (!seen.insert(target.id).second) {
@@ -324,6 +277,10 @@ Result<Config, std::vector<Error>> parse_config(std::string_view json) {
   parse_scalars(root, v, config);
   parse_regions(root, v, config);
   parse_origin(root, v, config);
+  if (auto alerting = v.object_at(root, "", "alerting")) {
+    parse_rule_settings(*alerting, "alerting", v, config.alerting);
+    config.maintenance = parse_maintenance(*alerting, "alerting", v);
+  }
   parse_targets(root, v, parse_defaults(root, v), config);
   if (!v.clean()) return v.take();
   return config;

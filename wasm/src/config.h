@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "alerting.h"
 #include "result.h"
 
 namespace heyhi {
@@ -38,6 +39,7 @@ struct Target {
   // Minute offset within the cadence, so that targets sharing a cadence do not all fire on
   // the same minute and crowd one invocation's connection budget.
   int phase = 0;
+  RuleSettings rules;  // the configuration's alerting defaults with this target's overrides
 };
 
 struct Config {
@@ -48,6 +50,8 @@ struct Config {
   std::string provider_origin;
   std::string prompt = "ping";
   int max_concurrency = 6;
+  RuleSettings alerting;
+  std::vector<Maintenance> maintenance;
 };
 
 inline constexpr int kAllowedCadences[] = {1, 2, 5, 10, 15};

@@ -41,4 +41,6 @@ const char* hh_summarize(const char* in, size_t n) {
   return keep(heyhi::api_summarize(view(in, n)));
 }
 
+const char* hh_evaluate(const char* in, size_t n) { return keep(heyhi::api_evaluate(view(in, n))); }
+
 }  // extern "C"

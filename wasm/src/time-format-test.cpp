@@ -18,3 +18,26 @@ TEST_SUITE("time format") {
     CHECK(epoch_minute(1796300099999) == 29938334);
   }
 }
+
+TEST_SUITE("time format") {
+  TEST_CASE("ISO timestamps from either store parse back to the same instant") {
+    CHECK(parse_iso_utc("2026-12-03T12:14:00Z") == 1796300040000);
+    CHECK(parse_iso_utc("2026-12-03T12:14:00.123Z") == 1796300040123);
+    CHECK(parse_iso_utc("2026-12-03 12:14:00+00:00") == 1796300040000);
+    CHECK(parse_iso_utc("2026-12-03T12:14:00.1234+00:00") == 1796300040123);
+    CHECK(parse_iso_utc("2026-12-03T12:14Z") == 1796300040000);
+    CHECK(parse_iso_utc("1969-12-31T23:59:59.999Z") == -1);
+    CHECK(parse_iso_utc("2000-02-29T00:00:00Z") == 951782400000);
+    for (int64_t ms : {int64_t{0}, int64_t{951782400000}, int64_t{4102444799999}}) {
+      CHECK(parse_iso_utc(iso_utc_millis(ms)) == ms);
+    }
+  }
+
+  TEST_CASE("malformed timestamps and other offsets are absent") {
+    for (const char* bad : {"", "2026-12-03", "2026-12-03T12:14:00", "2026-12-03T12:14:00+02:00",
+                            "2026-13-03T12:14:00Z", "2026-12-03T25:14:00Z", "x026-12-03T12:14Z"}) {
+      CAPTURE(bad);
+      CHECK_FALSE(parse_iso_utc(bad).has_value());
+    }
+  }
+}

@@ -32,7 +32,56 @@ CivilTime civil_from_ms(int64_t epoch_ms) {
   return {year, month, day, ms / 3600000, ms / 60000 % 60, ms / 1000 % 60, ms % 1000};
 }
 
+// Days from the epoch to a civil date, the inverse of civil_from_ms's day count.
+int64_t days_from_civil(int64_t year, unsigned month, unsigned day) {
+  year -= month <= 2 ? 1 : 0;
+  int64_t era = floor_div(year, 400);
+  auto year_of_era = static_cast<unsigned>(year - era * 400);
+  unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + static_cast<int64_t>(day_of_era) - 719468;
+}
+
+bool read_digits(std::string_view text, size_t at, size_t count, unsigned& out) {
+  if (at + count > text.size()) return false;
+  out = 0;
+  for (size_t i = at; i < at + count; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    out = out * 10 + static_cast<unsigned>(text[i] - '0');
+  }
+  return true;
+}
+
 }  // namespace
+
+std::optional<int64_t> parse_iso_utc(std::string_view text) {
+  unsigned year, month, day, hour, minute, second = 0, millis = 0;
+  bool shape = read_digits(text, 0, 4, year) && text.size() > 16 && text[4] == '-' &&
+               read_digits(text, 5, 2, month) && text[7] == '-' && read_digits(text, 8, 2, day) &&
+               (text[10] == 'T' || text[10] == ' ') && read_digits(text, 11, 2, hour) &&
+               text[13] == ':' && read_digits(text, 14, 2, minute);
+  if (!shape) return std::nullopt;
+  size_t at = 16;
+  if (at < text.size() && text[at] == ':') {
+    if (!read_digits(text, at + 1, 2, second)) return std::nullopt;
+    at += 3;
+    if (at < text.size() && text[at] == '.') {
+      size_t digits = 0;
+      for (++at; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at, ++digits) {
+        if (digits < 3) millis = millis * 10 + static_cast<unsigned>(text[at] - '0');
+      }
+      for (; digits < 3; ++digits) millis *= 10;
+    }
+  }
+  std::string_view zone = text.substr(at);
+  if (zone != "Z" && zone != "+00:00" && zone != "+00") return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  int64_t days = days_from_civil(year, month, day);
+  return days * 86400000 + int64_t{hour} * 3600000 + int64_t{minute} * 60000 +
+         int64_t{second} * 1000 + millis;
+}
 
 std::string iso_utc_millis(int64_t epoch_ms) {
   CivilTime t = civil_from_ms(epoch_ms);

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace heyhi {
 
@@ -13,5 +15,9 @@ std::string iso_utc_millis(int64_t epoch_ms);
 std::string iso_utc_minute(int64_t epoch_ms);
 // The minute containing `epoch_ms`, counted from the epoch; floors for instants before 1970.
 int64_t epoch_minute(int64_t epoch_ms);
+
+// Epoch milliseconds of "YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+00:00)", the forms the stores give
+// back; anything else, or another offset, is absent.
+std::optional<int64_t> parse_iso_utc(std::string_view text);
 
 }  // namespace heyhi

@@ -1,0 +1,552 @@
+#include "alerting.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "config.h"
+#include "summary.h"
+#include "time-format.h"
+#include "validator.h"
+
+namespace heyhi {
+namespace {
+
+constexpr int64_t kMinuteMs = 60000;
+constexpr int64_t kDayMs = 24 * 60 * kMinuteMs;
+constexpr int kBaselineDays = 7;
+constexpr int64_t kBaselineHalfWidthMs = 30 * kMinuteMs;
+constexpr size_t kBaselineMinSamples = 20;
+
+// --- settings ---------------------------------------------------------------------------
+
+constexpr std::array<std::string_view, 8> kAlertingKeys = {
+    "provider_errors", "latency",      "official_mismatch", "regional",
+    "configuration",   "recovery_min", "reminder_min",      "maintenance"};
+
+void parse_errors(element section, const std::string& path, Validator& v, ErrorRule& rule) {
+  constexpr std::array<std::string_view, 4> keys = {"window_min", "rate", "min_failures",
+                                                    "min_regions"};
+  v.reject_unknown_keys(section, path, keys);
+  rule.window_min = v.int_in(section, path, "window_min", 1, 60).value_or(rule.window_min);
+  rule.rate = v.fraction(section, path, "rate").value_or(rule.rate);
+  rule.min_failures = v.int_in(section, path, "min_failures", 1, 100).value_or(rule.min_failures);
+  rule.min_regions = v.int_in(section, path, "min_regions", 1, 9).value_or(rule.min_regions);
+}
+
+void parse_latency(element section, const std::string& path, Validator& v, LatencyRule& rule) {
+  constexpr std::array<std::string_view, 5> keys = {"window_min", "p95_ms", "baseline_factor",
+                                                    "floor_ms", "min_samples"};
+  v.reject_unknown_keys(section, path, keys);
+  rule.window_min = v.int_in(section, path, "window_min", 1, 60).value_or(rule.window_min);
+  rule.p95_ms = v.int_in(section, path, "p95_ms", 100, 600000).value_or(rule.p95_ms);
+  rule.floor_ms = v.int_in(section, path, "floor_ms", 0, 600000).value_or(rule.floor_ms);
+  rule.min_samples = v.int_in(section, path, "min_samples", 1, 1000).value_or(rule.min_samples);
+  if (auto factor = member(section, "baseline_factor")) {
+    double number;
+    if (factor->get_double().get(number) != simdjson::SUCCESS || !(number >= 1 && number <= 100)) {
+      v.fail(path + ".baseline_factor", "must be a number from 1 to 100");
+    } else {
+      rule.baseline_factor = number;
+    }
+  }
+}
+
+void parse_mismatch(element section, const std::string& path, Validator& v, MismatchRule& rule) {
+  constexpr std::array<std::string_view, 3> keys = {"window_min", "rate", "min_failures"};
+  v.reject_unknown_keys(section, path, keys);
+  rule.window_min = v.int_in(section, path, "window_min", 1, 60).value_or(rule.window_min);
+  rule.rate = v.fraction(section, path, "rate").value_or(rule.rate);
+  rule.min_failures = v.int_in(section, path, "min_failures", 1, 100).value_or(rule.min_failures);
+}
+
+void parse_regional(element section, const std::string& path, Validator& v, RegionalRule& rule) {
+  constexpr std::array<std::string_view, 4> keys = {"window_min", "rate", "others_max_rate",
+                                                    "min_failures"};
+  v.reject_unknown_keys(section, path, keys);
+  rule.window_min = v.int_in(section, path, "window_min", 1, 60).value_or(rule.window_min);
+  rule.rate = v.fraction(section, path, "rate").value_or(rule.rate);
+  rule.others_max_rate =
+      v.fraction(section, path, "others_max_rate").value_or(rule.others_max_rate);
+  rule.min_failures = v.int_in(section, path, "min_failures", 1, 100).value_or(rule.min_failures);
+}
+
+}  // namespace
+
+void parse_rule_settings(element object, const std::string& path, Validator& v,
+                         RuleSettings& into) {
+  v.reject_unknown_keys(object, path, kAlertingKeys);
+  if (auto s = v.object_at(object, path, "provider_errors")) {
+    parse_errors(*s, path + ".provider_errors", v, into.provider_errors);
+  }
+  if (auto s = v.object_at(object, path, "latency")) {
+    parse_latency(*s, path + ".latency", v, into.latency);
+  }
+  if (auto s = v.object_at(object, path, "official_mismatch")) {
+    parse_mismatch(*s, path + ".official_mismatch", v, into.official_mismatch);
+  }
+  if (auto s = v.object_at(object, path, "regional")) {
+    parse_regional(*s, path + ".regional", v, into.regional);
+  }
+  if (auto s = v.object_at(object, path, "configuration")) {
+    constexpr std::array<std::string_view, 1> keys = {"min_consecutive"};
+    v.reject_unknown_keys(*s, path + ".configuration", keys);
+    into.configuration.min_consecutive =
+        v.int_in(*s, path + ".configuration", "min_consecutive", 1, 100)
+            .value_or(into.configuration.min_consecutive);
+  }
+  into.recovery_min = v.int_in(object, path, "recovery_min", 1, 1440).value_or(into.recovery_min);
+  into.reminder_min = v.int_in(object, path, "reminder_min", 5, 10080).value_or(into.reminder_min);
+}
+
+std::vector<Maintenance> parse_maintenance(element alerting, const std::string& path,
+                                           Validator& v) {
+  std::vector<Maintenance> windows;
+  auto list = member(alerting, "maintenance");
+  if (!list) return windows;
+  if (!list->is_array()) {
+    v.fail(path + ".maintenance", "must be an array of {start, end, providers?}");
+    return windows;
+  }
+  size_t index = 0;
+  for (element item : items(*list)) {
+    std::string at = fmt::format("{}.maintenance[{}]", path, index++);
+    auto start = string_at(item, "start");
+    auto end = string_at(item, "end");
+    auto start_ms = start ? parse_iso_utc(*start) : std::nullopt;
+    auto end_ms = end ? parse_iso_utc(*end) : std::nullopt;
+    if (!start_ms || !end_ms || *end_ms <= *start_ms) {
+      v.fail(at, "needs start and end as ISO 8601 UTC times, end after start");
+      continue;
+    }
+    Maintenance window{*start_ms, *end_ms, {}};
+    if (auto providers = member(item, "providers"); providers && providers->is_array()) {
+      for (element p : items(*providers)) {
+        std::string_view name;
+        if (p.get_string().get(name) == simdjson::SUCCESS && provider_from_name(name)) {
+          window.providers.emplace_back(name);
+        } else {
+          v.fail(at + ".providers", "must list provider names such as \"openai\"");
+        }
+      }
+    }
+    windows.push_back(std::move(window));
+  }
+  return windows;
+}
+
+}  // namespace heyhi
+
+namespace heyhi {
+namespace {
+
+struct TimedRow {
+  const Row* row;
+  int64_t minute_ms;
+};
+
+// What one window of rows says about a target.
+struct Tally {
+  int64_t probes = 0;
+  int64_t provider = 0;
+  int64_t network = 0;
+  int64_t ours = 0;
+  std::vector<int64_t> ok_latency;
+  std::map<std::string, int64_t> error_types;
+  std::set<std::string> regions;
+  std::set<std::string> failing_regions;
+
+  void add(const Row& row) {
+    ++probes;
+    regions.insert(row.region);
+    if (row.ok) {
+      ok_latency.push_back(row.latency_ms);
+      return;
+    }
+    error_types[std::string(error_type_name(*row.error_type))]++;
+    switch (attribution_of(*row.error_type)) {
+      case Attribution::provider: ++provider; break;
+      case Attribution::network: ++network; break;
+      case Attribution::ours: ++ours; break;
+      case Attribution::ambiguous: return;
+    }
+    if (attribution_of(*row.error_type) != Attribution::ours) failing_regions.insert(row.region);
+  }
+
+  // Failures of the provider or of the path to it. Our own configuration failures say
+  // nothing about the provider, so they leave the denominator too.
+  int64_t counted() const { return provider + network; }
+  double rate() const {
+    int64_t tested = probes - ours;
+    return tested > 0 ? static_cast<double>(counted()) / static_cast<double>(tested) : 0.0;
+  }
+  std::string verdict() const { return network > provider ? "network" : "provider"; }
+};
+
+struct Window {
+  int64_t from_ms;  // exclusive
+  int64_t to_ms;    // inclusive
+};
+
+Window last_minutes(int64_t now_minute_ms, int minutes) {
+  return {now_minute_ms - minutes * kMinuteMs, now_minute_ms};
+}
+
+template <typename Keep>
+Tally tally(const std::vector<TimedRow>& rows, Window window, Keep keep) {
+  Tally out;
+  for (const TimedRow& r : rows) {
+    if (r.minute_ms > window.from_ms && r.minute_ms <= window.to_ms && keep(*r.row)) {
+      out.add(*r.row);
+    }
+  }
+  std::sort(out.ok_latency.begin(), out.ok_latency.end());
+  return out;
+}
+
+Tally tally_all(const std::vector<TimedRow>& rows, Window window) {
+  return tally(rows, window, [](const Row&) { return true; });
+}
+
+// The same hour on each of the previous days, where there is enough history.
+std::optional<int64_t> baseline_p95(const std::vector<TimedRow>& rows, int64_t now_minute_ms) {
+  std::vector<int64_t> samples;
+  for (const TimedRow& r : rows) {
+    if (!r.row->ok) continue;
+    for (int day = 1; day <= kBaselineDays; ++day) {
+      int64_t centre = now_minute_ms - day * kDayMs;
+      if (std::llabs(r.minute_ms - centre) <= kBaselineHalfWidthMs) {
+        samples.push_back(r.row->latency_ms);
+        break;
+      }
+    }
+  }
+  if (samples.size() < kBaselineMinSamples) return std::nullopt;
+  std::sort(samples.begin(), samples.end());
+  return nearest_rank(samples, 0.95);
+}
+
+std::string_view display_name(std::string_view provider) {
+  if (provider == "openai") return "OpenAI";
+  if (provider == "anthropic") return "Anthropic";
+  if (provider == "gemini") return "Gemini";
+  if (provider == "xai") return "xAI";
+  if (provider == "cohere") return "Cohere";
+  if (provider == "mistral") return "Mistral";
+  return provider;
+}
+
+std::string error_list(const std::map<std::string, int64_t>& types) {
+  std::vector<std::pair<std::string, int64_t>> sorted(types.begin(), types.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string out;
+  for (const auto& [type, count] : sorted) {
+    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", type, count);
+  }
+  return out;
+}
+
+Measured measure(const Tally& t, int window_min, size_t regions_total) {
+  Measured m;
+  m.window_min = window_min;
+  m.probes = t.probes;
+  m.failures = t.counted();
+  m.failure_rate = t.rate();
+  m.p50_ms = nearest_rank(t.ok_latency, 0.50);
+  m.p95_ms = nearest_rank(t.ok_latency, 0.95);
+  m.regions_failing = static_cast<int64_t>(t.failing_regions.size());
+  m.regions_total = static_cast<int64_t>(regions_total);
+  m.error_types = t.error_types;
+  return m;
+}
+
+int percent(double rate) { return static_cast<int>(std::lround(rate * 100)); }
+
+// A rule's answer for one scope: firing now, and whether the trailing clean stretch holds.
+struct Finding {
+  bool firing = false;
+  bool recovered = false;
+  Alert alert;
+};
+
+struct TargetView {
+  const Target& target;
+  const std::vector<TimedRow>& rows;
+  int64_t now_minute_ms;
+  size_t regions_total;
+  std::string official;
+};
+
+Alert base_alert(const TargetView& view, std::string rule, std::string scope) {
+  Alert a;
+  a.rule = std::move(rule);
+  a.scope = std::move(scope);
+  a.provider = std::string(provider_name(view.target.provider));
+  a.model = view.target.model;
+  a.official_status = view.official;
+  return a;
+}
+
+Finding check_errors(const TargetView& view) {
+  const ErrorRule& rule = view.target.rules.provider_errors;
+  Tally t = tally_all(view.rows, last_minutes(view.now_minute_ms, rule.window_min));
+  auto min_regions = std::min<int64_t>(rule.min_regions, static_cast<int64_t>(view.regions_total));
+  Finding f;
+  f.firing = t.counted() >= rule.min_failures && t.rate() > rule.rate &&
+             static_cast<int64_t>(t.failing_regions.size()) >= min_regions;
+  Tally stretch =
+      tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
+  f.recovered = stretch.probes > stretch.ours && stretch.counted() == 0;
+  f.alert = base_alert(view, "provider_errors", view.target.id);
+  f.alert.verdict = t.verdict();
+  f.alert.measured = measure(t, rule.window_min, view.regions_total);
+  f.alert.title = fmt::format("{} {}: {}% of probes failing", display_name(f.alert.provider),
+                              view.target.model, percent(t.rate()));
+  f.alert.detail = fmt::format(
+      "{} of {} probes failed in {} min from {} of {} regions: {}", t.counted(), t.probes - t.ours,
+      rule.window_min, t.failing_regions.size(), view.regions_total, error_list(t.error_types));
+  return f;
+}
+
+Finding check_latency(const TargetView& view) {
+  const LatencyRule& rule = view.target.rules.latency;
+  Tally t = tally_all(view.rows, last_minutes(view.now_minute_ms, rule.window_min));
+  auto baseline = baseline_p95(view.rows, view.now_minute_ms);
+  // The line a p95 must cross: the absolute one, or the baseline's multiple when that is
+  // lower, but never below the floor.
+  double line = rule.p95_ms;
+  if (baseline) {
+    line = std::min(line, std::max<double>(rule.floor_ms, *baseline * rule.baseline_factor));
+  }
+  auto p95 = nearest_rank(t.ok_latency, 0.95);
+  Finding f;
+  f.firing = static_cast<int>(t.ok_latency.size()) >= rule.min_samples && p95 &&
+             static_cast<double>(*p95) > line;
+  Tally stretch =
+      tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
+  f.recovered =
+      stretch.ok_latency.size() >= 2 && static_cast<double>(stretch.ok_latency.back()) <= line;
+  f.alert = base_alert(view, "latency", view.target.id);
+  f.alert.verdict = "provider";
+  f.alert.measured = measure(t, rule.window_min, view.regions_total);
+  f.alert.measured.baseline_p95_ms = baseline;
+  f.alert.title = fmt::format("{} {}: p95 {} ms over {} min", display_name(f.alert.provider),
+                              view.target.model, p95.value_or(0), rule.window_min);
+  f.alert.detail = fmt::format("p95 of {} successful probes is {} ms, over the line of {} ms{}",
+                               t.ok_latency.size(), p95.value_or(0), std::llround(line),
+                               baseline ? fmt::format(" (baseline p95 {} ms)", *baseline) : "");
+  return f;
+}
+
+Finding check_mismatch(const TargetView& view) {
+  const MismatchRule& rule = view.target.rules.official_mismatch;
+  Tally t = tally_all(view.rows, last_minutes(view.now_minute_ms, rule.window_min));
+  Finding f;
+  bool says_fine = view.official == "operational";
+  f.firing = says_fine && t.counted() >= rule.min_failures && t.rate() > rule.rate;
+  Tally stretch =
+      tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
+  // The provider acknowledging the trouble ends the mismatch as surely as recovery does.
+  f.recovered = !says_fine || (stretch.probes > stretch.ours && stretch.counted() == 0);
+  f.alert = base_alert(view, "official_mismatch", view.target.id);
+  f.alert.verdict = t.verdict();
+  f.alert.measured = measure(t, rule.window_min, view.regions_total);
+  f.alert.title = fmt::format("{} {}: {}% failing while the status page says operational",
+                              display_name(f.alert.provider), view.target.model, percent(t.rate()));
+  f.alert.detail = fmt::format("{} of {} probes failed in {} min: {}", t.counted(),
+                               t.probes - t.ours, rule.window_min, error_list(t.error_types));
+  return f;
+}
+
+Finding check_region(const TargetView& view, const std::string& region) {
+  const RegionalRule& rule = view.target.rules.regional;
+  Window window = last_minutes(view.now_minute_ms, rule.window_min);
+  Tally here = tally(view.rows, window, [&](const Row& r) { return r.region == region; });
+  Tally others = tally(view.rows, window, [&](const Row& r) { return r.region != region; });
+  Finding f;
+  f.firing = here.counted() >= rule.min_failures && here.rate() >= rule.rate &&
+             others.probes - others.ours >= 2 && others.rate() <= rule.others_max_rate;
+  Window stretch_window = last_minutes(view.now_minute_ms, view.target.rules.recovery_min);
+  Tally stretch =
+      tally(view.rows, stretch_window, [&](const Row& r) { return r.region == region; });
+  f.recovered = stretch.probes > stretch.ours && stretch.counted() == 0;
+  f.alert = base_alert(view, "regional", view.target.id + "@" + region);
+  f.alert.region = region;
+  f.alert.verdict = here.verdict();
+  f.alert.measured = measure(here, rule.window_min, view.regions_total);
+  f.alert.title = fmt::format("{} {}: failing from {} only", display_name(f.alert.provider),
+                              view.target.model, region);
+  f.alert.detail = fmt::format("{} of {} probes failed in {} from {} while other regions saw {}%",
+                               here.counted(), here.probes - here.ours, region,
+                               error_list(here.error_types), percent(others.rate()));
+  return f;
+}
+
+std::string fix_for(const Target& target, const Row& latest) {
+  std::string what = latest.detail.value_or("no detail");
+  switch (*latest.error_type) {
+    case ErrorType::auth:
+      return fmt::format("Check the {} API key: the provider refused it ({})",
+                         display_name(provider_name(target.provider)), what);
+    case ErrorType::quota:
+      return fmt::format("Add credit or raise the spending limit at {} ({})",
+                         display_name(provider_name(target.provider)), what);
+    case ErrorType::model_not_found:
+      return fmt::format("Update the model id \"{}\": the provider does not serve it ({})",
+                         target.model, what);
+    default:
+      return fmt::format(
+          "The provider rejected the probe's request; adjust the target's "
+          "max_tokens, reasoning_effort or thinking ({})",
+          what);
+  }
+}
+
+Finding check_configuration(const TargetView& view) {
+  const ConfigurationRule& rule = view.target.rules.configuration;
+  std::vector<const TimedRow*> recent;
+  for (const TimedRow& r : view.rows) {
+    if (r.minute_ms <= view.now_minute_ms) recent.push_back(&r);
+  }
+  std::sort(recent.begin(), recent.end(), [](const TimedRow* a, const TimedRow* b) {
+    return a->minute_ms != b->minute_ms ? a->minute_ms > b->minute_ms : a->row->ts > b->row->ts;
+  });
+  auto is_ours = [](const TimedRow* r) {
+    return !r->row->ok && attribution_of(*r->row->error_type) == Attribution::ours;
+  };
+  Finding f;
+  f.alert = base_alert(view, "configuration", view.target.id);
+  f.alert.verdict = "ours";
+  if (recent.empty()) return f;
+  auto take = std::min<size_t>(recent.size(), static_cast<size_t>(rule.min_consecutive));
+  f.firing =
+      recent.size() >= static_cast<size_t>(rule.min_consecutive) &&
+      std::all_of(recent.begin(), recent.begin() + static_cast<std::ptrdiff_t>(take), is_ours);
+  f.recovered = !is_ours(recent.front());
+  const Row& latest = *recent.front()->row;
+  if (!f.firing) return f;
+  std::string type(error_type_name(*latest.error_type));
+  f.alert.title = fmt::format("{} {}: {} (our configuration)", display_name(f.alert.provider),
+                              view.target.model, type);
+  f.alert.detail =
+      fmt::format("the last {} probes failed with {}; this is not a provider outage", take, type);
+  f.alert.fix = fix_for(view.target, latest);
+  f.alert.measured.error_types[type] = static_cast<int64_t>(take);
+  return f;
+}
+
+bool in_maintenance(const Config& config, const std::string& provider, int64_t now_ms) {
+  return std::any_of(
+      config.maintenance.begin(), config.maintenance.end(), [&](const Maintenance& m) {
+        bool covers = m.providers.empty() || std::find(m.providers.begin(), m.providers.end(),
+                                                       provider) != m.providers.end();
+        return covers && now_ms >= m.start_ms && now_ms < m.end_ms;
+      });
+}
+
+const OpenAlert* find_open(const EvaluationInput& input, const Alert& alert) {
+  for (const OpenAlert& open : input.open_alerts) {
+    if (open.rule == alert.rule && open.scope == alert.scope) return &open;
+  }
+  return nullptr;
+}
+
+// One notification per episode: open once, remind at the configured interval while it stays
+// open, resolve once after the clean stretch. Inside maintenance the state still moves.
+void decide(const Config& config, const EvaluationInput& input, const RuleSettings& rules,
+            Finding finding, std::vector<AlertAction>& out, std::set<std::string>& seen) {
+  seen.insert(finding.alert.rule + "|" + finding.alert.scope);
+  const OpenAlert* open = find_open(input, finding.alert);
+  bool notify = !in_maintenance(config, finding.alert.provider, input.now_ms);
+  std::string now = iso_utc_minute(input.now_ms);
+  if (!open) {
+    if (!finding.firing) return;
+    finding.alert.opened_at = now;
+    finding.alert.last_notified_at = now;
+    out.push_back({ActionKind::open, notify, std::move(finding.alert)});
+    return;
+  }
+  finding.alert.opened_at = iso_utc_minute(open->opened_ms);
+  int64_t last = open->last_notified_ms.value_or(open->opened_ms);
+  if (open->last_notified_ms) finding.alert.last_notified_at = iso_utc_minute(last);
+  if (finding.firing) {
+    if (input.now_ms - last < int64_t{rules.reminder_min} * kMinuteMs) return;
+    finding.alert.last_notified_at = now;
+    out.push_back({ActionKind::remind, notify, std::move(finding.alert)});
+    return;
+  }
+  if (!finding.recovered) return;
+  finding.alert.resolved_at = now;
+  out.push_back({ActionKind::resolve, notify, std::move(finding.alert)});
+}
+
+std::vector<TimedRow> rows_of_target(const EvaluationInput& input, const Target& target) {
+  std::string_view provider = provider_name(target.provider);
+  std::vector<TimedRow> out;
+  for (const Row& row : input.rows) {
+    if (row.provider != provider || row.model != target.model) continue;
+    if (auto minute = parse_iso_utc(row.scheduled_at)) out.push_back({&row, *minute});
+  }
+  return out;
+}
+
+void evaluate_target(const Config& config, const EvaluationInput& input, const Target& target,
+                     std::vector<AlertAction>& out, std::set<std::string>& seen) {
+  std::vector<TimedRow> rows = rows_of_target(input, target);
+  auto official = input.official.find(std::string(provider_name(target.provider)));
+  TargetView view{target, rows, epoch_minute(input.now_ms) * kMinuteMs, config.regions.size(),
+                  official == input.official.end() ? "unknown" : official->second};
+  const RuleSettings& rules = target.rules;
+  decide(config, input, rules, check_configuration(view), out, seen);
+  decide(config, input, rules, check_errors(view), out, seen);
+  decide(config, input, rules, check_latency(view), out, seen);
+  decide(config, input, rules, check_mismatch(view), out, seen);
+  if (config.regions.size() < 2) return;
+  for (const std::string& region : config.regions) {
+    decide(config, input, rules, check_region(view, region), out, seen);
+  }
+}
+
+// An open alert whose target or region left the configuration resolves without a message.
+void resolve_orphans(const EvaluationInput& input, const std::set<std::string>& seen,
+                     std::vector<AlertAction>& out) {
+  for (const OpenAlert& open : input.open_alerts) {
+    if (seen.count(open.rule + "|" + open.scope)) continue;
+    Alert alert;
+    alert.rule = open.rule;
+    alert.scope = open.scope;
+    alert.title = fmt::format("{} {}: no longer configured", open.scope, open.rule);
+    alert.detail = "the target or region was removed from the configuration";
+    alert.verdict = "ours";
+    alert.opened_at = iso_utc_minute(open.opened_ms);
+    alert.resolved_at = iso_utc_minute(input.now_ms);
+    out.push_back({ActionKind::resolve, false, std::move(alert)});
+  }
+}
+
+}  // namespace
+
+std::string_view action_kind_name(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::open: return "open";
+    case ActionKind::remind: return "remind";
+    case ActionKind::resolve: return "resolve";
+  }
+  return "open";
+}
+
+std::vector<AlertAction> evaluate(const Config& config, const EvaluationInput& input) {
+  std::vector<AlertAction> out;
+  std::set<std::string> seen;
+  for (const Target& target : config.targets) {
+    if (target.enabled) evaluate_target(config, input, target, out, seen);
+  }
+  resolve_orphans(input, seen, out);
+  return out;
+}
+
+}  // namespace heyhi

@@ -1,0 +1,137 @@
+// Alert rules and the pure decision of what to open, remind about and resolve. Every input
+// (recent rows, open alerts, official status, the time) comes in; actions come out. The rules
+// are built to stay quiet on background noise: a minimum number of failures and of regions
+// before a rate counts, recovery only after a clean stretch, one notification per episode.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rows.h"
+
+namespace heyhi {
+
+struct Config;
+class Validator;
+
+// Provider- and network-attributed failures over the probes that tested the provider.
+struct ErrorRule {
+  int window_min = 5;
+  double rate = 0.20;
+  int min_failures = 3;
+  int min_regions = 2;  // capped at the number of configured regions
+};
+
+// The p95 of successful probes over an absolute line, or over the target's own baseline
+// (the same hour on recent days) by a factor, and then only above a floor.
+struct LatencyRule {
+  int window_min = 10;
+  int p95_ms = 5000;
+  double baseline_factor = 2.0;
+  int floor_ms = 2000;
+  int min_samples = 5;
+};
+
+struct MismatchRule {
+  int window_min = 5;
+  double rate = 0.10;
+  int min_failures = 3;
+};
+
+// One region failing while the others are normal.
+struct RegionalRule {
+  int window_min = 10;
+  double rate = 0.5;
+  double others_max_rate = 0.1;
+  int min_failures = 3;
+};
+
+// Auth, quota, a retired model or a rejected parameter on the latest probes.
+struct ConfigurationRule {
+  int min_consecutive = 2;
+};
+
+struct RuleSettings {
+  ErrorRule provider_errors;
+  LatencyRule latency;
+  MismatchRule official_mismatch;
+  RegionalRule regional;
+  ConfigurationRule configuration;
+  int recovery_min = 10;  // the clean stretch before an alert resolves
+  int reminder_min = 60;  // how often an alert that stays open is sent again
+};
+
+// Notifications are silenced inside a window; probes and alert state go on.
+struct Maintenance {
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  std::vector<std::string> providers;  // empty: every provider
+};
+
+// Applies the rule sections present in `object` (an "alerting" object) onto `into`.
+void parse_rule_settings(element object, const std::string& path, Validator& v,
+                         RuleSettings& into);
+std::vector<Maintenance> parse_maintenance(element alerting, const std::string& path,
+                                           Validator& v);
+
+struct Measured {
+  int window_min = 0;
+  int64_t probes = 0;
+  int64_t failures = 0;
+  double failure_rate = 0;
+  std::optional<int64_t> p50_ms;
+  std::optional<int64_t> p95_ms;
+  std::optional<int64_t> baseline_p95_ms;
+  int64_t regions_failing = 0;
+  int64_t regions_total = 0;
+  std::map<std::string, int64_t> error_types;
+};
+
+struct Alert {
+  std::string rule;   // provider_errors, latency, official_mismatch, regional, configuration
+  std::string scope;  // "provider/model", or "provider/model@region" for the regional rule
+  std::string provider;
+  std::string model;
+  std::optional<std::string> region;
+  std::string verdict;  // provider, ours, network
+  std::string title;
+  std::string detail;
+  std::optional<std::string> fix;
+  Measured measured;
+  std::string official_status = "unknown";
+  std::string opened_at;
+  std::optional<std::string> last_notified_at;
+  std::optional<std::string> resolved_at;
+};
+
+struct OpenAlert {
+  std::string rule;
+  std::string scope;
+  int64_t opened_ms = 0;
+  std::optional<int64_t> last_notified_ms;
+};
+
+enum class ActionKind { open, remind, resolve };
+
+struct AlertAction {
+  ActionKind kind;
+  bool notify = true;  // false inside a maintenance window
+  Alert alert;
+};
+
+struct EvaluationInput {
+  int64_t now_ms = 0;
+  std::vector<Row> rows;  // at least the longest window and recovery stretch; older rows
+                          // at the same hour on previous days make the latency baseline
+  std::vector<OpenAlert> open_alerts;
+  std::map<std::string, std::string> official;  // provider → operational, degraded, ...
+};
+
+std::string_view action_kind_name(ActionKind kind);
+
+std::vector<AlertAction> evaluate(const Config& config, const EvaluationInput& input);
+
+}  // namespace heyhi
