@@ -37,3 +37,58 @@ test("answers survive memory growth inside a call", async () => {
   assert.equal(answer.row.error_type, "server_error");
   assert.ok((answer.row.detail ?? "").length <= 200);
 });
+
+test("evaluate crosses the WebAssembly boundary and opens an alert for a full outage", async () => {
+  const core = await loadTestCore();
+  const config = JSON.stringify({
+    regions: ["enam", "weur"],
+    targets: [{ provider: "anthropic", model: "claude-haiku-5-5", cadence_min: 1 }],
+  });
+  const rows = [0, 1].flatMap((minute) =>
+    ["enam", "weur"].map((region) => ({
+      scheduled_at: `2026-12-03T12:0${minute}:00Z`,
+      ts: `2026-12-03T12:0${minute}:00.250Z`,
+      region,
+      colo: null,
+      provider: "anthropic",
+      model: "claude-haiku-5-5",
+      ok: false,
+      http_status: 529,
+      error_type: "overloaded",
+      attribution: "provider",
+      latency_ms: 120,
+      ttfb_ms: 118,
+      tokens_in: null,
+      tokens_out: null,
+      request_id: null,
+      detail: "529 overloaded_error: Overloaded",
+    })),
+  );
+  const answer = core.evaluate(config, {
+    now_ms: Date.UTC(2026, 11, 3, 12, 1),
+    rows,
+    open_alerts: [],
+    official: {},
+  });
+  assert.ok(answer.ok, JSON.stringify(answer));
+  assert.equal(answer.actions.length, 1);
+  const [action] = answer.actions;
+  assert.equal(action?.kind, "open");
+  assert.equal(action?.alert.rule, "provider_errors");
+  assert.equal(action?.alert.verdict, "provider");
+  assert.equal(action?.alert.measured.failures, 4);
+  assert.equal(action?.alert.measured.error_types.overloaded, 4);
+
+  assert.ok(action);
+  const rendered = core.renderNotification(action, { board: "https://heyhi.example/" });
+  assert.ok(rendered.ok, JSON.stringify(rendered));
+  assert.match(rendered.slack.text, /Anthropic/);
+  assert.match(rendered.email.subject, /OPEN/);
+  assert.equal(rendered.webhook.schema, "heyhi.alert.v1");
+  assert.deepEqual(core.validateSlackMessage(JSON.stringify(rendered.slack)), { ok: true });
+  const tooLong = {
+    text: "x",
+    blocks: [{ type: "header", text: { type: "plain_text", text: "y".repeat(151) } }],
+  };
+  assert.equal(core.validateSlackMessage(JSON.stringify(tooLong)).ok, false);
+});

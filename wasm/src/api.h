@@ -50,4 +50,16 @@ std::string api_summarize(std::string_view in);
 //       p50_ms, p95_ms, baseline_p95_ms, regions_failing, regions_total, error_types}}}]}
 std::string api_evaluate(std::string_view in);
 
+// in:  {"kind": "open"|"remind"|"resolve", "alert": {...as in an api_evaluate action...},
+//       "links"?: {"board", "status_page"}}
+// out: {"ok":true, "slack": {text, blocks}, "webhook": {...heyhi.alert.v1, see notify.h...},
+//       "email": {subject, text, html}}
+//      The Slack payload fits every Block Kit limit and passes validate_slack_message. Only a
+//      missing or invalid kind or alert is an error; any other field may be absent or wrong.
+std::string api_render_notification(std::string_view in);
+
+// in:  a Slack incoming-webhook payload
+// out: {"ok":true} or {"ok":false,"errors":[{field: JSON path, message}]}
+std::string api_validate_slack_message(std::string_view in);
+
 }  // namespace heyhi

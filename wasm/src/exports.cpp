@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "api.h"
+#include "notify.h"
 
 namespace {
 
@@ -42,5 +43,12 @@ const char* hh_summarize(const char* in, size_t n) {
 }
 
 const char* hh_evaluate(const char* in, size_t n) { return keep(heyhi::api_evaluate(view(in, n))); }
+
+const char* hh_render_notification(const char* in, size_t n) {
+  return keep(heyhi::api_render_notification(view(in, n)));
+}
+const char* hh_validate_slack_message(const char* in, size_t n) {
+  return keep(heyhi::api_validate_slack_message(view(in, n)));
+}
 
 }  // extern "C"

@@ -84,6 +84,67 @@ export interface TargetSummary {
   p95_ms: number | null;
 }
 
+export interface AlertMeasured {
+  window_min: number;
+  probes: number;
+  failures: number;
+  failure_rate: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  baseline_p95_ms: number | null;
+  regions_failing: number;
+  regions_total: number;
+  error_types: Record<string, number>;
+}
+
+export interface Alert {
+  rule: "provider_errors" | "latency" | "official_mismatch" | "regional" | "configuration";
+  scope: string;
+  provider: string;
+  model: string;
+  region: string | null;
+  verdict: "provider" | "ours" | "network";
+  title: string;
+  detail: string;
+  fix: string | null;
+  official_status: string;
+  opened_at: string;
+  last_notified_at: string | null;
+  resolved_at: string | null;
+  measured: AlertMeasured;
+}
+
+export interface AlertAction {
+  kind: "open" | "remind" | "resolve";
+  notify: boolean;
+  alert: Alert;
+}
+
+export interface OpenAlert {
+  rule: string;
+  scope: string;
+  opened_at: string;
+  last_notified_at: string | null;
+}
+
+export interface EvaluationInput {
+  now_ms: number;
+  rows: CheckRow[];
+  open_alerts: OpenAlert[];
+  official: Record<string, string>;
+}
+
+export interface SlackMessage {
+  text: string;
+  blocks: Array<Record<string, unknown>>;
+}
+
+export interface Email {
+  subject: string;
+  text: string;
+  html: string;
+}
+
 export interface NormalisedTarget {
   id: string;
   provider: string;
@@ -108,7 +169,10 @@ type Export =
   | "_hh_build_request"
   | "_hh_classify"
   | "_hh_insert_body"
-  | "_hh_summarize";
+  | "_hh_summarize"
+  | "_hh_evaluate"
+  | "_hh_render_notification"
+  | "_hh_validate_slack_message";
 
 export class Core {
   readonly #module: HeyhiCoreModule;
@@ -137,6 +201,22 @@ export class Core {
 
   summarize(rows: CheckRow[]): CoreAnswer<{ targets: TargetSummary[] }> {
     return this.#call("_hh_summarize", JSON.stringify(rows));
+  }
+
+  evaluate(configJson: string, input: EvaluationInput): CoreAnswer<{ actions: AlertAction[] }> {
+    const rest = JSON.stringify(input).slice(1);
+    return this.#call("_hh_evaluate", `{"config":${configJson},${rest}`);
+  }
+
+  renderNotification(
+    action: Pick<AlertAction, "kind" | "alert">,
+    links: { board?: string; status_page?: string } = {},
+  ): CoreAnswer<{ slack: SlackMessage; webhook: Record<string, unknown>; email: Email }> {
+    return this.#call("_hh_render_notification", JSON.stringify({ ...action, links }));
+  }
+
+  validateSlackMessage(payload: string): CoreAnswer<object> {
+    return this.#call("_hh_validate_slack_message", payload);
   }
 
   #call<T>(name: Export, input: string): T {

@@ -11,6 +11,9 @@ declare module "*/heyhi-core.mjs" {
     _hh_classify(pointer: number, size: number): number;
     _hh_insert_body(pointer: number, size: number): number;
     _hh_summarize(pointer: number, size: number): number;
+    _hh_evaluate(pointer: number, size: number): number;
+    _hh_render_notification(pointer: number, size: number): number;
+    _hh_validate_slack_message(pointer: number, size: number): number;
   }
   export interface HeyhiCoreOptions {
     instantiateWasm(

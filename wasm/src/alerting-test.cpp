@@ -1,0 +1,260 @@
+#include "alerting.h"
+
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "config.h"
+#include "time-format.h"
+
+using namespace heyhi;
+
+namespace {
+
+constexpr int64_t kMinute = 60000;
+constexpr int64_t kStart = 1796300040000;  // 2026-12-03T12:14:00Z
+
+Config config_with(std::string_view regions, std::string_view extra = "") {
+  std::string json = std::string(R"({"regions":)") + std::string(regions) +
+                     R"(,"targets":[{"provider":"openai","model":"m","cadence_min":1}])" +
+                     std::string(extra) + "}";
+  auto parsed = parse_config(json);
+  REQUIRE(parsed.ok());
+  return parsed.value();
+}
+
+// One probe result at a minute from kStart: "ok", an error type, or "ok:<latency>".
+Row probe(int minute, std::string_view outcome, std::string region = "enam") {
+  Row r;
+  r.scheduled_at = iso_utc_minute(kStart + minute * kMinute);
+  r.ts = iso_utc_millis(kStart + minute * kMinute + 500);
+  r.region = std::move(region);
+  r.provider = "openai";
+  r.model = "m";
+  r.ok = outcome.substr(0, 2) == "ok";
+  r.latency_ms = 300;
+  if (r.ok && outcome.size() > 3) r.latency_ms = std::stoll(std::string(outcome.substr(3)));
+  if (!r.ok) r.error_type = error_type_from_name(outcome);
+  return r;
+}
+
+// Evaluates after each minute of `per_minute` outcomes, carrying open alerts forward as the
+// store would, and returns every action in order.
+struct Replay {
+  Config config;
+  std::vector<Row> rows;
+  std::vector<OpenAlert> open;
+  std::map<std::string, std::string> official;
+  std::vector<AlertAction> actions;
+  std::vector<int> action_minutes;
+
+  void minute(int m, const std::vector<Row>& probes) {
+    rows.insert(rows.end(), probes.begin(), probes.end());
+    EvaluationInput input{kStart + m * kMinute, rows, open, official};
+    for (AlertAction& a : evaluate(config, input)) {
+      apply(a, m);
+      actions.push_back(a);
+      action_minutes.push_back(m);
+    }
+  }
+
+  void apply(const AlertAction& a, int m) {
+    int64_t now = kStart + m * kMinute;
+    auto same = [&](const OpenAlert& o) {
+      return o.rule == a.alert.rule && o.scope == a.alert.scope;
+    };
+    if (a.kind == ActionKind::open) open.push_back({a.alert.rule, a.alert.scope, now, now});
+    if (a.kind == ActionKind::remind) {
+      for (OpenAlert& o : open) {
+        if (same(o)) o.last_notified_ms = now;
+      }
+    }
+    if (a.kind == ActionKind::resolve)
+      open.erase(std::remove_if(open.begin(), open.end(), same), open.end());
+  }
+
+  int count(ActionKind kind, std::string_view rule) const {
+    int n = 0;
+    for (const AlertAction& a : actions) n += a.kind == kind && a.alert.rule == rule;
+    return n;
+  }
+};
+
+void sequence(Replay& replay, const std::vector<std::string>& outcomes, int every = 2) {
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    int m = static_cast<int>(i) * every;
+    replay.minute(m, {probe(m, outcomes[i])});
+    for (int quiet = 1; quiet < every; ++quiet) replay.minute(m + quiet, {});
+  }
+}
+
+}  // namespace
+
+TEST_SUITE("alerting") {
+  TEST_CASE("a single timeout among successes sends nothing") {
+    Replay replay{config_with(R"(["enam"])")};
+    sequence(replay, {"timeout", "ok", "ok", "ok", "ok"});
+    CHECK(replay.actions.empty());
+  }
+
+  TEST_CASE("alternating 200 and 503 on one target sends nothing") {
+    Replay replay{config_with(R"(["enam"])")};
+    sequence(replay, {"ok", "overloaded", "ok", "overloaded", "ok"});
+    CHECK(replay.actions.empty());
+  }
+
+  TEST_CASE("a full outage from every region alerts within two evaluation runs") {
+    Replay replay{config_with(R"(["enam","weur","apac"])")};
+    for (int m = 0; m < 2; ++m) {
+      replay.minute(m, {probe(m, "overloaded", "enam"), probe(m, "overloaded", "weur"),
+                        probe(m, "overloaded", "apac")});
+    }
+    REQUIRE(replay.count(ActionKind::open, "provider_errors") == 1);
+    CHECK(replay.action_minutes.front() <= 1);
+    const Alert& alert = replay.actions.front().alert;
+    CHECK(alert.verdict == "provider");
+    CHECK(alert.scope == "openai/m");
+    CHECK(alert.measured.regions_failing == 3);
+    CHECK(alert.title == "OpenAI m: 100% of probes failing");
+    CHECK(replay.actions.front().notify);
+  }
+
+  TEST_CASE("an outage resolves once, after a clean stretch, and not before") {
+    Replay replay{config_with(R"(["enam","weur"])")};
+    for (int m = 0; m < 5; ++m) {
+      replay.minute(m, {probe(m, "server_error", "enam"), probe(m, "server_error", "weur")});
+    }
+    REQUIRE(replay.count(ActionKind::open, "provider_errors") == 1);
+    for (int m = 5; m < 30; ++m) {
+      // One more failure at minute 8 restarts the clean stretch.
+      std::string outcome = m == 8 ? "server_error" : "ok";
+      replay.minute(m, {probe(m, outcome, "enam"), probe(m, "ok", "weur")});
+    }
+    CHECK(replay.count(ActionKind::open, "provider_errors") == 1);
+    REQUIRE(replay.count(ActionKind::resolve, "provider_errors") == 1);
+    int resolved_at = replay.action_minutes.back();
+    CHECK(resolved_at == 18);  // minute 8's failure, plus the 10-minute clean stretch
+    CHECK(replay.actions.back().alert.resolved_at == iso_utc_minute(kStart + 18 * kMinute));
+  }
+
+  TEST_CASE("an alert that stays open is sent again at the reminder interval") {
+    Replay replay{config_with(R"(["enam"])", R"(,"alerting":{"reminder_min":30})")};
+    for (int m = 0; m <= 65; ++m) replay.minute(m, {probe(m, "timeout")});
+    CHECK(replay.count(ActionKind::open, "provider_errors") == 1);
+    CHECK(replay.count(ActionKind::remind, "provider_errors") == 2);
+  }
+
+  TEST_CASE("one region failing alone is regional, not a provider outage") {
+    Replay replay{config_with(R"(["enam","weur","apac"])")};
+    for (int m = 0; m < 6; ++m) {
+      replay.minute(
+          m, {probe(m, "connect_error", "apac"), probe(m, "ok", "enam"), probe(m, "ok", "weur")});
+    }
+    CHECK(replay.count(ActionKind::open, "provider_errors") == 0);
+    REQUIRE(replay.count(ActionKind::open, "regional") == 1);
+    const Alert& alert = replay.actions.front().alert;
+    CHECK(alert.scope == "openai/m@apac");
+    CHECK(alert.region == "apac");
+    CHECK(alert.verdict == "network");
+  }
+
+  TEST_CASE("configuration failures alert once with what to fix and never as an outage") {
+    Replay replay{config_with(R"(["enam","weur"])")};
+    for (int m = 0; m < 20; ++m) {
+      Row a = probe(m, "auth", "enam");
+      a.detail = "401 invalid_api_key: Incorrect API key provided";
+      replay.minute(m, {a, probe(m, "auth", "weur")});
+    }
+    CHECK(replay.count(ActionKind::open, "provider_errors") == 0);
+    CHECK(replay.count(ActionKind::open, "configuration") == 1);
+    const Alert& alert = replay.actions.front().alert;
+    CHECK(alert.verdict == "ours");
+    REQUIRE(alert.fix);
+    CHECK(alert.fix->find("API key") != std::string::npos);
+    replay.minute(20, {probe(20, "ok", "enam"), probe(20, "ok", "weur")});
+    CHECK(replay.count(ActionKind::resolve, "configuration") == 1);
+  }
+
+  TEST_CASE("a slow p95 alerts over the absolute line") {
+    Replay replay{config_with(R"(["enam"])")};
+    for (int m = 0; m < 10; ++m) replay.minute(m, {probe(m, "ok:6500")});
+    CHECK(replay.count(ActionKind::open, "latency") == 1);
+    CHECK(replay.count(ActionKind::open, "provider_errors") == 0);
+  }
+
+  TEST_CASE("latency is judged against the target's own baseline, above a floor") {
+    Replay replay{config_with(R"(["enam"])")};
+    // A week of history at this hour: p95 about 900 ms.
+    for (int day = 1; day <= 7; ++day) {
+      for (int k = -10; k < 10; ++k) {
+        Row past = probe(k - day * 24 * 60, "ok:900");
+        replay.rows.push_back(past);
+      }
+    }
+    for (int m = 0; m < 10; ++m) replay.minute(m, {probe(m, "ok:2400")});
+    REQUIRE(replay.count(ActionKind::open, "latency") == 1);
+    CHECK(replay.actions.front().alert.measured.baseline_p95_ms == 900);
+
+    Replay fast{config_with(R"(["enam"])")};
+    for (int day = 1; day <= 7; ++day) {
+      for (int k = -10; k < 10; ++k) fast.rows.push_back(probe(k - day * 24 * 60, "ok:200"));
+    }
+    // Three times a 200 ms baseline is still under the 2000 ms floor: no alert.
+    for (int m = 0; m < 10; ++m) fast.minute(m, {probe(m, "ok:600")});
+    CHECK(fast.count(ActionKind::open, "latency") == 0);
+  }
+
+  TEST_CASE("failures while the status page says operational are a mismatch") {
+    Replay replay{config_with(R"(["enam"])")};
+    replay.official["openai"] = "operational";
+    for (int m = 0; m < 5; ++m) replay.minute(m, {probe(m, "overloaded")});
+    CHECK(replay.count(ActionKind::open, "official_mismatch") == 1);
+
+    Replay unknown{config_with(R"(["enam"])")};
+    for (int m = 0; m < 5; ++m) unknown.minute(m, {probe(m, "overloaded")});
+    CHECK(unknown.count(ActionKind::open, "official_mismatch") == 0);
+  }
+
+  TEST_CASE("maintenance silences notifications but keeps the alert state") {
+    Replay replay{config_with(R"(["enam"])",
+                              R"(,"alerting":{"maintenance":[{"start":"2026-12-03T12:00:00Z",
+                                  "end":"2026-12-03T13:00:00Z","providers":["openai"]}]})")};
+    for (int m = 0; m < 5; ++m) replay.minute(m, {probe(m, "overloaded")});
+    REQUIRE(replay.count(ActionKind::open, "provider_errors") == 1);
+    CHECK_FALSE(replay.actions.front().notify);
+  }
+
+  TEST_CASE("per-target overrides change that target's rule only") {
+    auto parsed = parse_config(R"({"targets":[
+      {"provider":"openai","model":"a","alerting":{"provider_errors":{"rate":0.5,"min_failures":5}}},
+      {"provider":"openai","model":"b"}],"alerting":{"recovery_min":20}})");
+    REQUIRE(parsed.ok());
+    CHECK(parsed.value().targets[0].rules.provider_errors.rate == doctest::Approx(0.5));
+    CHECK(parsed.value().targets[0].rules.provider_errors.min_failures == 5);
+    CHECK(parsed.value().targets[0].rules.recovery_min == 20);
+    CHECK(parsed.value().targets[1].rules.provider_errors.rate == doctest::Approx(0.2));
+  }
+
+  TEST_CASE("bad alerting settings are named") {
+    auto parsed = parse_config(R"({"targets":[{"provider":"openai","model":"a",
+      "alerting":{"latency":{"p95_ms":-1}}}],
+      "alerting":{"provider_errors":{"rate":20},"regionl":{},"maintenance":[{"start":"x"}]}})");
+    REQUIRE_FALSE(parsed.ok());
+    std::vector<std::string> fields;
+    for (const Error& e : parsed.error()) fields.push_back(e.field);
+    CHECK(fields == std::vector<std::string>{"alerting.regionl", "alerting.provider_errors.rate",
+                                             "alerting.maintenance[0]",
+                                             "targets[0].alerting.latency.p95_ms"});
+  }
+
+  TEST_CASE("an open alert for a target no longer configured resolves quietly") {
+    Config config = config_with(R"(["enam"])");
+    EvaluationInput input{
+        kStart, {}, {{"provider_errors", "openai/gone", kStart - kMinute, {}}}, {}};
+    auto actions = evaluate(config, input);
+    REQUIRE(actions.size() == 1);
+    CHECK(actions[0].kind == ActionKind::resolve);
+    CHECK_FALSE(actions[0].notify);
+  }
+}
