@@ -1,0 +1,48 @@
+// Delivering one rendered notification to one channel. Each sender answers what to do next
+// rather than throwing: sent, try again later (with the channel's own Retry-After when it
+// gives one), this message can never be delivered, or the channel itself is gone.
+export type SendResult =
+  | { outcome: "sent" }
+  | { outcome: "retry"; reason: string; retryAfterMs?: number }
+  | { outcome: "failed"; reason: string }
+  | { outcome: "dead_channel"; reason: string };
+
+export interface SendDeps {
+  fetch: typeof fetch;
+  timeoutMs: number;
+}
+
+export const defaultSendDeps: SendDeps = {
+  fetch: (input, init) => fetch(input, init),
+  timeoutMs: 5000,
+};
+
+export async function post(
+  deps: SendDeps,
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string; headers: Headers } | { error: string }> {
+  try {
+    const response = await deps.fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+      signal: AbortSignal.timeout(deps.timeoutMs),
+      redirect: "manual",
+    });
+    const text = (await response.text()).slice(0, 500);
+    return { status: response.status, text, headers: response.headers };
+  } catch (error) {
+    return { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  }
+}
+
+// Retry-After is either delta-seconds or an HTTP date.
+export function retryAfterMs(header: string | null, nowMs: number): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isFinite(date) ? Math.max(0, date - nowMs) : undefined;
+}
