@@ -154,3 +154,41 @@ test("loadSettings keeps each provider key under its name and every value for re
   assert.equal(settings.secrets.GEMINI_API_KEY, undefined);
   assert.deepEqual([...settings.secretValues].sort(), ["mistral-key-5678", "openai-key-1234"]);
 });
+
+describe("alert channels", () => {
+  const base = { DB: {} as D1Database };
+
+  test("each configured channel is loaded and its secrets are known to the redactor", async () => {
+    const core = await loadTestCore();
+    const settings = loadSettings(core, {
+      ...base,
+      SLACK_WEBHOOK_URL: "https://hooks.slack.com/services/T0/B0/secretpart123",
+      ALERT_WEBHOOK_URL: "https://alerts.example.com/heyhi",
+      ALERT_WEBHOOK_SECRET: "hmac-secret-456",
+      EMAIL_API_KEY: "re_key_789abcdef",
+      EMAIL_FROM: "heyhi@example.com",
+      EMAIL_TO: "ops@example.com, oncall@example.com",
+    });
+    assert.deepEqual(
+      settings.channels.map((c) => c.name),
+      ["slack", "webhook", "email"],
+    );
+    assert.ok(
+      settings.secretValues.includes("https://hooks.slack.com/services/T0/B0/secretpart123"),
+    );
+    assert.ok(settings.secretValues.includes("hmac-secret-456"));
+  });
+
+  test("a bad channel setting is named, and no channel means none", async () => {
+    const core = await loadTestCore();
+    assert.throws(
+      () => loadSettings(core, { ...base, SLACK_WEBHOOK_URL: "http://hooks.example.com/x" }),
+      /SLACK_WEBHOOK_URL: must be an https URL/,
+    );
+    assert.throws(
+      () => loadSettings(core, { ...base, EMAIL_API_KEY: "k", EMAIL_TO: "not-an-address" }),
+      /EMAIL_FROM: .*EMAIL_TO: must be one or more addresses/,
+    );
+    assert.deepEqual(loadSettings(core, base).channels, []);
+  });
+});

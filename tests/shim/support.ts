@@ -136,5 +136,5 @@ export function testSettings(
   const answer = core.validateConfig(configJson);
   if (!answer.ok) throw new Error(`core refused the test config: ${JSON.stringify(answer.errors)}`);
   const secretValues = Object.values(secrets).filter((v): v is string => !!v);
-  return { configJson, config: answer.config, store, secrets, secretValues };
+  return { configJson, config: answer.config, store, secrets, secretValues, channels: [] };
 }

@@ -4,6 +4,12 @@
 // the core's field-by-field messages instead of at the first probe.
 import defaultConfig from "../config/healthboard.json" with { type: "json" };
 import type { Core, CoreError, NormalisedConfig } from "./core.ts";
+import {
+  CHANNEL_SECRET_NAMES,
+  loadChannels,
+  type Channel,
+  type ChannelEnv,
+} from "./notify/channels.ts";
 import { D1Store } from "./store/d1.ts";
 import { PostgrestStore } from "./store/postgrest.ts";
 import type { Store } from "./store/store.ts";
@@ -16,9 +22,10 @@ export const SECRET_NAMES = [
   "COHERE_API_KEY",
   "MISTRAL_API_KEY",
   "SUPABASE_SERVICE_ROLE_KEY",
+  ...CHANNEL_SECRET_NAMES,
 ] as const;
 
-export interface Env {
+export interface Env extends ChannelEnv {
   DB?: D1Database;
   HEYHI_CONFIG?: string;
   PROVIDER_ORIGIN?: string;
@@ -31,6 +38,7 @@ export interface Env {
   COHERE_API_KEY?: string;
   MISTRAL_API_KEY?: string;
   SUPABASE_SERVICE_ROLE_KEY?: string;
+  BOARD_URL?: string;
 }
 
 export class ConfigurationError extends Error {
@@ -49,6 +57,8 @@ export interface Settings {
   store: Store;
   secrets: Record<string, string | undefined>;
   secretValues: string[];
+  channels: Channel[];
+  boardUrl?: string;
 }
 
 function configDocument(env: Env): string {
@@ -108,5 +118,16 @@ export function loadSettings(core: Core, env: Env): Settings {
   const secretValues = Object.values(secrets).filter(
     (v): v is string => typeof v === "string" && v.length > 0,
   );
-  return { configJson, config: answer.config, store: chooseStore(env), secrets, secretValues };
+  const { channels, problems } = loadChannels(env);
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  const settings: Settings = {
+    configJson,
+    config: answer.config,
+    store: chooseStore(env),
+    secrets,
+    secretValues,
+    channels,
+  };
+  if (env.BOARD_URL) settings.boardUrl = env.BOARD_URL;
+  return settings;
 }

@@ -1,0 +1,92 @@
+// Where alerts go, from the deployment's variables and secrets. Webhook URLs carry their own
+// credentials (a Slack incoming-webhook URL is one), so they are secrets, never config text.
+import type { CoreError } from "../core.ts";
+import type { EmailChannel } from "./email.ts";
+
+export type Channel =
+  | { name: "slack"; kind: "slack"; url: string }
+  | { name: "webhook"; kind: "webhook"; url: string; secret?: string }
+  | ({ name: "email"; kind: "email" } & EmailChannel);
+
+export interface ChannelEnv {
+  SLACK_WEBHOOK_URL?: string;
+  ALERT_WEBHOOK_URL?: string;
+  ALERT_WEBHOOK_SECRET?: string;
+  EMAIL_API_URL?: string;
+  EMAIL_API_KEY?: string;
+  EMAIL_FROM?: string;
+  EMAIL_TO?: string;
+}
+
+export const CHANNEL_SECRET_NAMES = [
+  "SLACK_WEBHOOK_URL",
+  "ALERT_WEBHOOK_URL",
+  "ALERT_WEBHOOK_SECRET",
+  "EMAIL_API_KEY",
+] as const;
+
+const DEFAULT_EMAIL_API = "https://api.resend.com/emails";
+const ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+
+// Plain http is accepted only on loopback, for local receivers and tests.
+function validUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    const loopback = url.hostname === "127.0.0.1" || url.hostname === "localhost";
+    return url.protocol === "https:" || (url.protocol === "http:" && loopback);
+  } catch {
+    return false;
+  }
+}
+
+function emailChannel(env: ChannelEnv, problems: CoreError[]): Channel | undefined {
+  if (!env.EMAIL_API_KEY && !env.EMAIL_TO) return undefined;
+  const to = (env.EMAIL_TO ?? "")
+    .split(",")
+    .map((a) => a.trim())
+    .filter(Boolean);
+  const apiUrl = env.EMAIL_API_URL || DEFAULT_EMAIL_API;
+  if (!env.EMAIL_API_KEY)
+    problems.push({ field: "EMAIL_API_KEY", message: "secret is required for email alerts" });
+  if (!env.EMAIL_FROM || !ADDRESS.test(env.EMAIL_FROM)) {
+    problems.push({ field: "EMAIL_FROM", message: "must be the sender's address" });
+  }
+  if (to.length === 0 || !to.every((a) => ADDRESS.test(a))) {
+    problems.push({ field: "EMAIL_TO", message: "must be one or more addresses, comma-separated" });
+  }
+  if (!validUrl(apiUrl)) problems.push({ field: "EMAIL_API_URL", message: "must be an https URL" });
+  return {
+    name: "email",
+    kind: "email",
+    apiUrl,
+    apiKey: env.EMAIL_API_KEY ?? "",
+    from: env.EMAIL_FROM ?? "",
+    to,
+  };
+}
+
+export function loadChannels(env: ChannelEnv): { channels: Channel[]; problems: CoreError[] } {
+  const channels: Channel[] = [];
+  const problems: CoreError[] = [];
+  if (env.SLACK_WEBHOOK_URL) {
+    if (validUrl(env.SLACK_WEBHOOK_URL))
+      channels.push({ name: "slack", kind: "slack", url: env.SLACK_WEBHOOK_URL });
+    else problems.push({ field: "SLACK_WEBHOOK_URL", message: "must be an https URL" });
+  }
+  if (env.ALERT_WEBHOOK_URL) {
+    if (!validUrl(env.ALERT_WEBHOOK_URL)) {
+      problems.push({ field: "ALERT_WEBHOOK_URL", message: "must be an https URL" });
+    } else {
+      const secret = env.ALERT_WEBHOOK_SECRET;
+      channels.push({
+        name: "webhook",
+        kind: "webhook",
+        url: env.ALERT_WEBHOOK_URL,
+        ...(secret ? { secret } : {}),
+      });
+    }
+  }
+  const email = emailChannel(env, problems);
+  if (email && problems.every((p) => !p.field.startsWith("EMAIL"))) channels.push(email);
+  return { channels, problems };
+}
