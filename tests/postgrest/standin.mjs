@@ -2,19 +2,22 @@
 //
 // No PostgREST server is packaged for Debian 12, so the tests of anything that writes to or
 // reads from Supabase run against this instead. It follows PostgREST's documented behaviour
-// and source (v12 to v14) for what HeyHi uses: inserts into a table, reads with simple
-// filters, and calls of functions with named arguments. SQL is built the way PostgREST builds
-// it and runs inside one transaction per request under `set_config('role', ...)`, so grants,
-// row-level security, constraints and error texts are PostgreSQL's own.
+// and source (v12 to v14) for what HeyHi uses: inserts into a table, updates (PATCH) and
+// reads filtered by columns and by `or`/`and` trees, db-max-rows on reads, and calls of
+// functions with named arguments. SQL is built the way PostgREST builds it and runs inside one
+// transaction per request under `set_config('role', ...)`, so grants, row-level security,
+// constraints and error texts are PostgreSQL's own.
 //
 // Known differences from PostgREST, all outside what HeyHi sends:
 // - keys are opaque strings, not JWTs: a known key stands for a JWT whose role claim is
 //   service_role or anon; a request with no key at all gets PGRST302, where Supabase's gateway
 //   answers with its own 401 before PostgREST is reached;
-// - only JSON bodies; no CSV or form bodies, no Accept negotiation, no embedding, no `or`/`and`
-//   trees, no select aliases or casts, no Range header, no Location header, no
-//   `RAISE SQLSTATE 'PGRST'`, no timezone or max-affected preferences; reads count exactly
-//   for count=planned and count=estimated;
+// - only JSON bodies; no CSV or form bodies, no Accept negotiation, no embedding, no select
+//   aliases or casts, no JSON paths or embedded paths in filters, only the operators eq, neq,
+//   gt, gte, lt, lte, is and in; no DELETE or PUT, no limit/order on PATCH, no Range header,
+//   no Location header, no `RAISE SQLSTATE 'PGRST'`, no timezone or max-affected
+//   preferences; reads count exactly for count=planned and count=estimated; parse errors
+//   always point at line 1, column 1;
 // - the schema is read from the catalogues on every request, so it is never stale; table
 //   suggestions in hints use a plain edit-distance ratio, not PostgREST's fuzzy set.
 
@@ -307,16 +310,179 @@ export function parseFilter(column, text) {
   throw fail(`unexpected "${op[0] ?? ''}" expecting "not" or operator (eq, gt, ...)`);
 }
 
+const LOGIC_KEYS = new Set(['or', 'and', 'not.or', 'not.and']);
+
+/** The conditions of a request, all to hold: `column=op.value` filters and or/and trees. */
 function parseFilters(params) {
   const filters = [];
   for (const [key, value] of params) {
     if (RESERVED_PARAMS.has(key)) continue;
-    if (key === 'or' || key === 'and' || key.includes('.')) {
-      throw notImplemented('The stand-in filters on plain columns only');
+    if (LOGIC_KEYS.has(key)) {
+      filters.push(parseLogicTree(key, value));
+      continue;
     }
+    if (key.includes('.')) throw notImplemented('The stand-in filters on plain columns only');
     filters.push(parseFilter(key, value));
   }
   return filters;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logic trees: `or=(a.eq.1,and(b.gte.2,b.lte.3))`, as PostgREST's pLogicTree reads them
+
+const SPACE = /[ \t]/;
+const IDENTIFIER_CHAR = /[\p{L}\p{N}_ $]/u;
+
+/** A cursor over the text of one logic tree; each method consumes what it matched. */
+class LogicReader {
+  constructor(text) {
+    this.text = text;
+    this.at = 0;
+  }
+
+  peek(length = 1) {
+    return this.text.slice(this.at, this.at + length);
+  }
+
+  eat(literal) {
+    if (this.peek(literal.length) !== literal) return false;
+    this.at += literal.length;
+    return true;
+  }
+
+  skipSpace() {
+    while (SPACE.test(this.peek())) this.at += 1;
+  }
+
+  /** Characters up to (not including) any of `stops`, or to the end. */
+  until(stops) {
+    const start = this.at;
+    while (this.at < this.text.length && !stops.includes(this.peek())) this.at += 1;
+    return this.text.slice(start, this.at);
+  }
+
+  /** A double-quoted value with backslash escapes, or undefined (consuming nothing). */
+  quoted() {
+    const match = /^"((?:[^"\\]|\\.)*)"/.exec(this.text.slice(this.at));
+    if (!match) return undefined;
+    this.at += match[0].length;
+    return match[1].replace(/\\(.)/g, '$1');
+  }
+}
+
+// pFieldName: a quoted name, or identifiers (letters, digits, _, $, spaces) joined by dashes.
+function readFieldName(reader) {
+  const quoted = reader.quoted();
+  if (quoted !== undefined) return quoted;
+  const parts = [];
+  for (;;) {
+    const start = reader.at;
+    while (IDENTIFIER_CHAR.test(reader.peek())) reader.at += 1;
+    if (reader.at === start) return parts.length > 0 ? parts.join('-') : undefined;
+    parts.push(reader.text.slice(start, reader.at).trim());
+    if (reader.peek(2) === '->' || !reader.eat('-')) return parts.join('-');
+  }
+}
+
+// A value inside a tree ends at `,` or `)` unless it is quoted (then followed by one of them).
+function readLogicValue(reader) {
+  const start = reader.at;
+  const quoted = reader.quoted();
+  if (quoted !== undefined && [',', ')', ''].includes(reader.peek())) return quoted;
+  reader.at = start;
+  if (reader.peek() === '{') {
+    const array = /^\{[^{}]*\}/.exec(reader.text.slice(reader.at));
+    if (array) {
+      reader.at += array[0].length;
+      return array[0];
+    }
+  }
+  return reader.until([',', ')']);
+}
+
+// pListVal: `(a,"b,c",d)`; an element is quoted or runs to `,` or `)`.
+function readList(reader) {
+  reader.skipSpace();
+  if (!reader.eat('(')) return undefined;
+  reader.skipSpace();
+  const items = [];
+  do {
+    const start = reader.at;
+    const quoted = reader.quoted();
+    const ends = [',', ')'].includes(reader.peek());
+    if (quoted !== undefined && ends) items.push(quoted);
+    else {
+      reader.at = start;
+      items.push(reader.until([',', ')']));
+    }
+  } while (reader.eat(','));
+  reader.skipSpace();
+  if (!reader.eat(')')) return undefined;
+  reader.skipSpace();
+  return items;
+}
+
+// `[not.]op.value` after the field: in, is, or one of the plain operators.
+function readOperation(reader, column) {
+  const negate = reader.eat('not.');
+  if (reader.eat('in.')) {
+    const value = readList(reader);
+    return value && { column, negate, op: 'in', value };
+  }
+  if (reader.eat('is.')) {
+    const value = Object.keys(IS_VALUES).find((v) => reader.peek(v.length).toLowerCase() === v);
+    if (!value) return undefined;
+    reader.at += value.length;
+    return { column, negate, op: 'is', value };
+  }
+  const op = reader.until(['.']);
+  if (!OPERATORS[op] || !reader.eat('.')) return undefined;
+  return { column, negate, op, value: readLogicValue(reader) };
+}
+
+// pLogicFilter, tried before a nested tree: `field.[not.]op.value`.
+function readLogicFilter(reader) {
+  reader.skipSpace();
+  const column = readFieldName(reader);
+  if (column === undefined) return undefined;
+  if (reader.peek(2) === '->') throw notImplemented('The stand-in filters on plain columns only');
+  reader.skipSpace();
+  if (!reader.eat('.')) return undefined;
+  return readOperation(reader, column);
+}
+
+function readLogicTree(reader, fail) {
+  const start = reader.at;
+  const filter = readLogicFilter(reader);
+  if (filter) return filter;
+  reader.at = start;
+  const negate = reader.eat('not.');
+  const op = ['and', 'or'].find((name) => reader.eat(name));
+  if (!op) throw fail('expecting logic operator (and, or)');
+  reader.skipSpace();
+  if (!reader.eat('(')) throw fail('expecting "("');
+  const children = [];
+  do {
+    reader.skipSpace();
+    children.push(readLogicTree(reader, fail));
+    reader.skipSpace();
+  } while (reader.eat(','));
+  if (!reader.eat(')')) throw fail('expecting ")" or ","');
+  reader.skipSpace();
+  return { tree: op, negate, children };
+}
+
+/**
+ * Parses `or=(...)`, `and=(...)` and their `not.` forms into a tree of filters, reading the key
+ * and the value together as PostgREST does (`or` + `(a.eq.1,b.eq.2)`). Unlike PostgREST, text
+ * left over after the tree is refused rather than ignored.
+ */
+export function parseLogicTree(key, value) {
+  const reader = new LogicReader(`${key}${value}`);
+  const fail = (details) => queryParamError('logic tree', value, details);
+  const tree = readLogicTree(reader, fail);
+  if (reader.at !== reader.text.length) throw fail('unexpected text after the logic tree');
+  return tree;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,9 +515,17 @@ function filterSql(table, filter, params) {
   return filter.negate ? `not ${condition}` : condition;
 }
 
+/** A filter, or a logic tree as PostgREST renders it: `not (a and b)`, `(a or b)`. */
+function conditionSql(table, condition, params) {
+  if (!condition.tree) return filterSql(table, condition, params);
+  const parts = condition.children.map((child) => conditionSql(table, child, params));
+  const joined = `(${parts.join(condition.tree === 'and' ? ' and ' : ' or ')})`;
+  return condition.negate ? `not ${joined}` : joined;
+}
+
 function whereSql(table, filters, params) {
   if (filters.length === 0) return '';
-  return ` where ${filters.map((filter) => filterSql(table, filter, params)).join(' and ')}`;
+  return ` where ${filters.map((filter) => conditionSql(table, filter, params)).join(' and ')}`;
 }
 
 function orderSql(table, terms) {
@@ -439,6 +613,28 @@ export function insertStatement(table, { columns, onConflict, applyDefaults, rep
   return `with pgrst_source as (${insert}) select count(*)::int as affected,`
     + ' (count(*) filter (where pgrst_inserted))::int as inserted,'
     + ` ${body} as body from pgrst_source`;
+}
+
+/**
+ * The update PostgREST runs for PATCH /table: `update ... set col = pgrst_body.col from <body>
+ * where <filters> returning ...`, wrapped like the insert. $1 is the body; filters bind after it.
+ */
+export function updateStatement(table, { columns, filters, applyDefaults, represent }) {
+  const params = [undefined];
+  const sets = columns.map((c) => `${ident(c.name)} = pgrst_body.${ident(c.name)}`).join(', ');
+  const where = whereSql(table, filters, params);
+  const returning = represent ? `${qualified(table)}.*` : '1 as pgrst_one';
+  const update = `update ${qualified(table)} set ${sets} ${bodySource(columns, applyDefaults)}`
+    + `${where} returning ${returning}`;
+  const body = represent
+    ? `(select coalesce(json_agg(_t), '[]')::text from (select ${represent.map(ident).join(', ')}`
+      + ' from pgrst_source) _t)'
+    : 'null::text';
+  return {
+    text: `with pgrst_source as (${update}) select count(*)::int as affected, ${body} as body`
+      + ' from pgrst_source',
+    params: params.slice(1),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -691,6 +887,33 @@ async function handleInsert(ctx, request) {
   return insertOutcome(prefs, counts, appliedHeader(prefs, names));
 }
 
+function updateOutcome(prefs, counts, pref) {
+  const counted = prefs.count === 'exact' || prefs.count === 'estimated';
+  const range = contentRange(0, counts.affected, counted ? counts.affected : undefined);
+  const headers = { 'Content-Range': range, ...pref };
+  if (prefs.return !== 'representation') return { status: 204, headers, body: '' };
+  return { status: 200, headers: { ...headers, 'Content-Type': JSON_TYPE }, body: counts.body };
+}
+
+async function handleUpdate(ctx, request) {
+  const { url, prefs } = request;
+  const payload = parsePayload(request.headers['content-type'], await readBody(request.req),
+    url.searchParams.get('columns'));
+  const filters = parseFilters(url.searchParams);
+  const table = await loadTable(ctx.pool, request.route.name);
+  const columns = payloadColumns(table, payload.keys);
+  const represent = prefs.return === 'representation' ? representColumns(url, table) : null;
+  const pref = appliedHeader(prefs, ['missing', 'return', 'count', 'handling']);
+  // With no columns there is nothing to set: PostgREST selects `where false` instead.
+  if (columns.length === 0) return updateOutcome(prefs, { affected: 0, body: '[]' }, pref);
+  const statement = updateStatement(table.name, {
+    columns, filters, represent, applyDefaults: prefs.missing === 'default',
+  });
+  const counts = await asRole(ctx.pool, request.session, async (client) =>
+    (await client.query(statement.text, [payload.json, ...statement.params])).rows[0]);
+  return updateOutcome(prefs, counts, pref);
+}
+
 function contentRange(offset, n, total) {
   const range = total !== 0 && n > 0 ? `${offset}-${offset + n - 1}` : '*';
   return `${range}/${total ?? '*'}`;
@@ -702,12 +925,19 @@ function rangeStatus(offset, n, total) {
   return n < total ? 206 : 200;
 }
 
+// db-max-rows caps every read, whatever limit the request asked for.
+function restrictLimit(limit, maxRows) {
+  if (maxRows === undefined) return limit;
+  if (limit !== undefined && BigInt(limit) < BigInt(maxRows)) return limit;
+  return String(maxRows);
+}
+
 async function handleRead(ctx, request) {
   const { url, prefs } = request;
   const query = {
     select: parseSelect(url.searchParams.get('select')),
     order: parseOrder(url.searchParams.get('order')),
-    limit: parseCount('limit', url.searchParams.get('limit')),
+    limit: restrictLimit(parseCount('limit', url.searchParams.get('limit')), ctx.maxRows),
     offset: parseCount('offset', url.searchParams.get('offset')),
     filters: parseFilters(url.searchParams),
   };
@@ -790,7 +1020,12 @@ function parseUrl(rawUrl) {
   }
 }
 
-const HANDLERS = { 'POST table': handleInsert, 'GET table': handleRead, 'POST rpc': handleRpc };
+const HANDLERS = {
+  'POST table': handleInsert,
+  'PATCH table': handleUpdate,
+  'GET table': handleRead,
+  'POST rpc': handleRpc,
+};
 
 async function dispatch(ctx, req, outcome) {
   const auth = authenticate(ctx.roleOf, req.headers);
@@ -856,6 +1091,7 @@ function listen(server, port, host) {
 
 /**
  * Starts the stand-in. `log` receives one object per event (never a key or a header).
+ * `maxRows` is PostgREST's db-max-rows (Supabase sets 1000): the most rows a read answers.
  *
  * Example:
  *   const standin = await startStandin({ databaseUrl, serviceKey: 's', anonKey: 'a' });
@@ -863,14 +1099,17 @@ function listen(server, port, host) {
  *   await standin.close();
  */
 export async function startStandin({
-  databaseUrl, serviceKey, anonKey, port = 0, host = '127.0.0.1', log = () => {},
+  databaseUrl, serviceKey, anonKey, port = 0, host = '127.0.0.1', log = () => {}, maxRows,
 }) {
+  if (maxRows !== undefined && !(Number.isSafeInteger(maxRows) && maxRows >= 0)) {
+    throw new Error('maxRows must be a non-negative integer');
+  }
   const roleOf = keyring(serviceKey, anonKey);
   const pool = new pg.Pool({
     connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 5000,
   });
   pool.on('error', (err) => log({ event: 'postgrest_pool_error', message: err.message }));
-  const ctx = { pool, roleOf, log };
+  const ctx = { pool, roleOf, log, maxRows };
   const server = http.createServer((req, res) => {
     serve(ctx, req, res).catch((err) => {
       log({ event: 'postgrest_internal_error', message: err?.message, stack: err?.stack });

@@ -607,6 +607,144 @@ describe('GET /rest/v1/llm_checks', () => {
     assert.equal(res.json.code, '42703');
     assert.equal(res.json.message, 'column llm_checks.latency does not exist');
   });
+
+  test('or and and trees select the rows, nested, negated and with the other filters',
+    async (t) => {
+      const span = (from, to) => `and(scheduled_at.gte.2026-12-03T13:0${from}:00Z,`
+        + `scheduled_at.lte.2026-12-03T13:0${to}:00.000Z)`;
+      const cases = [
+        ['or=(latency_ms.eq.100,latency_ms.eq.400)&order=latency_ms', [100, 400]],
+        ['and=(latency_ms.gte.200,latency_ms.lte.300)&order=latency_ms', [200, 300]],
+        [`or=(${span(0, 0)},${span(2, 3)})&order=ts`, [100, 300, 400]],
+        ['not.or=(latency_ms.eq.100,latency_ms.eq.400)&order=latency_ms', [200, 300]],
+        ['not.and=(ok.is.true,latency_ms.lt.300)&order=latency_ms', [200, 300, 400]],
+        ['or=(error_type.in.(timeout,overloaded),colo.is.null)&order=latency_ms', [200, 300, 400]],
+        ['or=(colo.eq."FRA",colo.eq."a,b)")', [200]],
+        ['or=( latency_ms.eq.100 , latency_ms.not.eq.100 )&order=latency_ms', [100, 200, 300, 400]],
+        ['or=(latency_ms.eq.100,latency_ms.eq.200)&latency_ms=gt.100', [200]],
+        ['or=(latency_ms.eq.100)&and=(latency_ms.eq.200)', []],
+      ];
+      for (const [query, expected] of cases) {
+        await t.test(query, async () => assert.deepEqual(await latencies(query), expected));
+      }
+    });
+
+  test('a malformed logic tree answers 400 PGRST100', async (t) => {
+    const cases = ['or=(latency_ms.eq.1', 'or=()', 'and=(latency_ms.zz.1)', 'or=(a.eq.1)x',
+      'or=(a.in.1,2)', 'not.or=a.eq.1'];
+    for (const query of cases) {
+      await t.test(query, async () => {
+        const res = await get(`/llm_checks?${query}`);
+        assert.equal(res.status, 400);
+        assert.equal(res.json.code, 'PGRST100');
+      });
+    }
+    const res = await get('/llm_checks?or=(latency_ms.eq.1');
+    assert.equal(res.json.message,
+      '"failed to parse logic tree ((latency_ms.eq.1)" (line 1, column 1)');
+  });
+
+  test('db-max-rows caps a read, and an exact count says how many matched', async () => {
+    const capped = await startStandin({
+      databaseUrl: DATABASE_URL, serviceKey: SERVICE_KEY, anonKey: ANON_KEY, maxRows: 2,
+    });
+    try {
+      const read = async (query) => {
+        const res = await fetch(`http://127.0.0.1:${capped.port}/rest/v1/llm_checks`
+          + `?select=latency_ms&model=eq.${model}&order=ts&${query}`,
+        { headers: { ...authHeaders(SERVICE_KEY), Prefer: 'count=exact' } });
+        const rows = await res.json();
+        return [res.status, res.headers.get('content-range'), rows.map((r) => r.latency_ms)];
+      };
+      assert.deepEqual(await read('limit=10'), [206, '0-1/4', [100, 200]]);
+      assert.deepEqual(await read('limit=1'), [206, '0-0/4', [100]]);
+      assert.deepEqual(await read('offset=2'), [206, '2-3/4', [300, 400]]);
+    } finally {
+      await capped.close();
+    }
+  });
+});
+
+describe('PATCH /rest/v1/llm_checks', () => {
+  const patch = (target, body, options = {}) => request('PATCH', target, { ...options, body });
+
+  async function seeded() {
+    const model = uniqueModel();
+    const rows = [okRow(model), failedRow(model), okRow(model, { region: 'apac' })];
+    assert.equal((await post('/llm_checks', rows)).status, 201);
+    return model;
+  }
+
+  test('filters pick the rows; the answer is 204 with a Content-Range and no body', async () => {
+    const model = await seeded();
+    const res = await patch(`/llm_checks?model=eq.${model}&ok=is.true`, { detail: 'checked' });
+
+    assert.equal(res.status, 204);
+    assert.equal(res.text, '');
+    assert.equal(res.headers.get('content-type'), null);
+    assert.equal(res.headers.get('content-range'), '0-1/*');
+    const details = (await storedRows(model)).map((row) => [row.region, row.detail]);
+    assert.deepEqual(details, [['apac', 'checked'], ['enam', failedRow(model).detail],
+      ['weur', 'checked']]);
+  });
+
+  test('return=representation answers 200 with the updated rows, narrowed by select',
+    async () => {
+      const model = await seeded();
+      const res = await patch(`/llm_checks?model=eq.${model}&region=eq.enam&select=region,detail`,
+        { detail: null }, { prefer: 'return=representation, count=exact' });
+      const none = await patch(`/llm_checks?model=eq.${model}&region=eq.nowhere`,
+        { detail: 'x' }, { prefer: 'return=representation' });
+
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+      assert.equal(res.headers.get('content-range'), '0-0/1');
+      assert.equal(res.headers.get('preference-applied'), 'return=representation, count=exact');
+      assert.deepEqual(res.json, [{ region: 'enam', detail: null }]);
+      assert.equal(none.status, 200);
+      assert.deepEqual(none.json, []);
+      assert.equal(none.headers.get('content-range'), '*/*');
+    });
+
+  test('a condition on the row itself lets one of two racing updates win', async () => {
+    const model = await seeded();
+    const target = `/llm_checks?model=eq.${model}&region=eq.enam&detail=not.is.null&select=region`;
+    const prefer = 'return=representation';
+    const results = await Promise.all([patch(target, { detail: null }, { prefer }),
+      patch(target, { detail: null }, { prefer })]);
+
+    assert.deepEqual(results.map((res) => res.json.length).sort(), [0, 1]);
+  });
+
+  test('an empty body updates nothing and answers 204 with */*', async () => {
+    const model = await seeded();
+    for (const body of [{}, []]) {
+      const res = await patch(`/llm_checks?model=eq.${model}`, body);
+      assert.equal(res.status, 204);
+      assert.equal(res.headers.get('content-range'), '*/*');
+    }
+    assert.deepEqual((await storedRows(model)).map((row) => row.detail),
+      [null, failedRow(model).detail, null]);
+  });
+
+  test('a refused value, an unknown column or the anon key change nothing', async (t) => {
+    const model = await seeded();
+    const cases = [
+      ['a check violation', { latency_ms: -1 }, SERVICE_KEY, 400, '23514'],
+      ['an unknown column', { latency: 1 }, SERVICE_KEY, 400, 'PGRST204'],
+      ['the anon key', { detail: 'x' }, ANON_KEY, 401, '42501'],
+    ];
+    for (const [name, body, key, status, code] of cases) {
+      await t.test(name, async () => {
+        const res = await patch(`/llm_checks?model=eq.${model}`, body, { key });
+        assert.equal(res.status, status);
+        assert.equal(res.json.code, code);
+      });
+    }
+    const stored = await storedRows(model);
+    assert.deepEqual(stored.map((row) => [row.latency_ms, row.detail]),
+      [[321, null], [1480, failedRow(model).detail], [321, null]]);
+  });
 });
 
 describe('POST /rest/v1/rpc', { skip: adminSkip }, () => {
@@ -664,7 +802,7 @@ describe('robustness', () => {
       ['a path outside /rest/v1', 'GET', '/../../nope', undefined, 404, 'PGRST125'],
       ['a nested path', 'GET', '/llm_checks/1/2', undefined, 404, 'PGRST125'],
       ['a broken percent escape', 'GET', '/llm_%E0%A4%A', undefined, 404, 'PGRST125'],
-      ['a method it does not answer', 'PATCH', '/llm_checks', '{}', 400, 'PGRST127'],
+      ['a method it does not answer', 'DELETE', '/llm_checks', undefined, 400, 'PGRST127'],
       ['unclosed nesting', 'POST', '/llm_checks', '['.repeat(100000), 400, 'PGRST102'],
       ['deep nesting', 'POST', '/llm_checks', `${'['.repeat(50000)}${']'.repeat(50000)}`, 400,
         'PGRST102'],

@@ -115,6 +115,16 @@ export function recordingStore(
       calls.push(rows);
       return answer(rows);
     },
+    // The probe tests need no alert state: an empty one that accepts every transition.
+    checksBetween: async () => ({ ok: true, rows: [] }),
+    openAlerts: async () => ({ ok: true, alerts: [] }),
+    openAlert: async () => ({ ok: true, opened: true, id: 1 }),
+    remindAlert: async () => ({ ok: true, updated: true }),
+    resolveAlert: async () => ({ ok: true, resolved: true, id: 1 }),
+    enqueueDeliveries: async (deliveries) => ({ ok: true, enqueued: deliveries.length }),
+    dueDeliveries: async () => ({ ok: true, deliveries: [] }),
+    claimDelivery: async () => ({ ok: true, claimed: true }),
+    markDelivery: async () => ({ ok: true, updated: true }),
   };
 }
 

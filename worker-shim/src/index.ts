@@ -4,6 +4,7 @@
 import coreModule from "../../build/wasm/heyhi-core.wasm";
 import { loadCore, type Core } from "./core.ts";
 import { consoleLogger } from "./log.ts";
+import { runAlerts } from "./alerts.ts";
 import { runScheduled } from "./run.ts";
 import { ConfigurationError, loadSettings, type Env, type Settings } from "./settings.ts";
 
@@ -34,10 +35,10 @@ async function scheduled(controller: ScheduledController, env: Env): Promise<voi
     consoleLogger([]).event("config_invalid", { errors: error.errors });
     return;
   }
-  await runScheduled(
-    { core: loaded, settings, log: consoleLogger(settings.secretValues) },
-    controller.scheduledTime,
-  );
+  const log = consoleLogger(settings.secretValues);
+  // The rows are stored first: whatever the alert step meets, the minute's data is kept.
+  await runScheduled({ core: loaded, settings, log }, controller.scheduledTime);
+  await runAlerts({ core: loaded, settings, log }, controller.scheduledTime);
 }
 
 async function health(env: Env): Promise<Response> {

@@ -1,13 +1,103 @@
-// Cloudflare D1 (SQLite). The whole batch is one statement over json_each of the insert
-// body, so a run costs one D1 call however many probes it made.
-import type { CheckRow } from "../core.ts";
+// Cloudflare D1 (SQLite). Every call is one statement: the check batch and the deliveries go
+// in over json_each of one JSON parameter, so a run costs one D1 call per step however many
+// rows it has. The statements are exported so that tests can run them on SQLite directly.
+import type { Alert, CheckRow } from "../core.ts";
+import {
+  ALERT_COLUMNS,
+  alertValues,
+  CHECK_ORDER,
+  checkRowFrom,
+  DELIVERY_COLUMNS,
+  DELIVERY_CONFLICT_COLUMNS,
+  deliveryFrom,
+  deliveryValues,
+  isoMillis,
+  minuteRanges,
+  NEW_DELIVERY_COLUMNS,
+  OPEN_ALERT_COLUMNS,
+  openAlertFrom,
+  refused,
+  reminderTimes,
+  updateValues,
+  type ChecksResult,
+  type ClaimResult,
+  type DeliveryUpdate,
+  type DueResult,
+  type EnqueueResult,
+  type Failure,
+  type MarkResult,
+  type NewDelivery,
+  type OpenAlertsResult,
+  type OpenResult,
+  type RemindResult,
+  type ResolveResult,
+  type TimeRange,
+} from "./alerts.ts";
 import { CHECK_COLUMNS, CONFLICT_COLUMNS, type Store, type WriteResult } from "./store.ts";
+
+const fromJson = (columns: readonly string[]) =>
+  columns.map((c) => `json_extract(value, '$.${c}')`).join(", ");
 
 const INSERT_SQL =
   `insert into llm_checks (${CHECK_COLUMNS.join(", ")}) ` +
-  `select ${CHECK_COLUMNS.map((c) => `json_extract(value, '$.${c}')`).join(", ")} ` +
+  `select ${fromJson(CHECK_COLUMNS)} ` +
   // "where true" keeps SQLite from reading "on conflict" as part of the select's join.
   `from json_each(?1) where true on conflict (${CONFLICT_COLUMNS.join(", ")}) do nothing`;
+
+// ?1 is a JSON array of {from, to} minute ranges, sorted and not overlapping, so each row is
+// found once; SQLite walks llm_checks' unique index on scheduled_at for each range.
+export const CHECKS_BETWEEN_SQL =
+  `select ${CHECK_COLUMNS.map((c) => `c.${c}`).join(", ")} from json_each(?1) r ` +
+  "join llm_checks c on c.scheduled_at " +
+  "between json_extract(r.value, '$.from') and json_extract(r.value, '$.to') " +
+  `order by ${CHECK_ORDER.map((c) => `c.${c}`).join(", ")}`;
+
+export const OPEN_ALERTS_SQL =
+  `select ${OPEN_ALERT_COLUMNS.join(", ")} from alerts where resolved_at is null ` +
+  "order by opened_at, id";
+
+// The conflict target names the partial unique index with its predicate.
+export const OPEN_ALERT_SQL =
+  `insert into alerts (${ALERT_COLUMNS.join(", ")}) ` +
+  `values (${ALERT_COLUMNS.map((_, i) => `?${i + 1}`).join(", ")}) ` +
+  "on conflict (rule, scope) where resolved_at is null do nothing returning id";
+
+// `is` compares null with null as equal: ?3 null means "never notified".
+export const REMIND_ALERT_SQL =
+  "update alerts set last_notified_at = ?4 " +
+  "where rule = ?1 and scope = ?2 and resolved_at is null and last_notified_at is ?3";
+
+export const RESOLVE_ALERT_SQL =
+  "update alerts set resolved_at = ?3 " +
+  "where rule = ?1 and scope = ?2 and resolved_at is null returning id";
+
+export const ENQUEUE_DELIVERIES_SQL =
+  `insert into alert_deliveries (${NEW_DELIVERY_COLUMNS.join(", ")}) ` +
+  `select ${fromJson(NEW_DELIVERY_COLUMNS)} from json_each(?1) where true ` +
+  `on conflict (${DELIVERY_CONFLICT_COLUMNS.join(", ")}) do nothing`;
+
+export const DUE_DELIVERIES_SQL =
+  `select ${DELIVERY_COLUMNS.join(", ")} from alert_deliveries ` +
+  "where status = 'pending' and next_attempt_at <= ?1 order by next_attempt_at, id limit ?2";
+
+export const CLAIM_DELIVERY_SQL =
+  "update alert_deliveries set attempts = ?2 + 1, next_attempt_at = ?3 " +
+  "where id = ?1 and attempts = ?2 and status = 'pending'";
+
+export const MARK_DELIVERY_SQL =
+  "update alert_deliveries set status = ?2, attempts = ?3, next_attempt_at = ?4, " +
+  "last_error = ?5, sent_at = ?6 where id = ?1";
+
+// A missing table or column will not fix itself by retrying; anything else may.
+const SCHEMA_ERROR = /no such (table|column)|has no column/i;
+// Nor will a value the schema refuses. (Check rows come from the core, which builds them to
+// pass; a refusal there is left retryable, as it always was.)
+const REFUSED_ERROR = /no such (table|column)|has no column|constraint failed|datatype mismatch/i;
+
+function d1Failure(error: unknown, permanent: RegExp): Failure {
+  const message = error instanceof Error ? error.message : String(error);
+  return { ok: false, reason: `d1: ${message}`, retryable: !permanent.test(message) };
+}
 
 export class D1Store implements Store {
   readonly kind = "d1";
@@ -19,14 +109,126 @@ export class D1Store implements Store {
 
   async insertChecks(rows: CheckRow[]): Promise<WriteResult> {
     if (rows.length === 0) return { ok: true, stored: 0 };
-    try {
+    return this.#attempt(async () => {
       const result = await this.#db.prepare(INSERT_SQL).bind(JSON.stringify(rows)).run();
       return { ok: true, stored: result.meta.changes ?? null };
+    }, SCHEMA_ERROR);
+  }
+
+  async checksBetween(ranges: TimeRange[]): Promise<ChecksResult> {
+    const minutes = minuteRanges(ranges);
+    if (typeof minutes === "string") return refused(minutes);
+    if (minutes.length === 0) return { ok: true, rows: [] };
+    const bounds = JSON.stringify(minutes.map(({ from, to }) => ({ from, to })));
+    return this.#attempt(async () => {
+      const result = await this.#db.prepare(CHECKS_BETWEEN_SQL).bind(bounds).all();
+      return { ok: true, rows: result.results.map(checkRowFrom) };
+    });
+  }
+
+  async openAlerts(): Promise<OpenAlertsResult> {
+    return this.#attempt(async () => {
+      const result = await this.#db.prepare(OPEN_ALERTS_SQL).all();
+      return { ok: true, alerts: result.results.map(openAlertFrom) };
+    });
+  }
+
+  async openAlert(alert: Alert): Promise<OpenResult> {
+    const values = alertValues(alert);
+    if (typeof values === "string") return refused(values);
+    const bound = ALERT_COLUMNS.map((c) =>
+      c === "measured" ? JSON.stringify(values[c]) : values[c],
+    );
+    return this.#attempt(async () => {
+      const result = await this.#db
+        .prepare(OPEN_ALERT_SQL)
+        .bind(...bound)
+        .all<{ id: number }>();
+      const row = result.results[0];
+      return row ? { ok: true, opened: true, id: row.id } : { ok: true, opened: false };
+    });
+  }
+
+  async remindAlert(
+    rule: string,
+    scope: string,
+    previousNotifiedAt: string | null,
+    notifiedAt: string,
+  ): Promise<RemindResult> {
+    const times = reminderTimes(previousNotifiedAt, notifiedAt);
+    if (typeof times === "string") return refused(`${rule} ${scope}: ${times}`);
+    const { previous, next } = times;
+    return this.#attempt(async () => {
+      const statement = this.#db.prepare(REMIND_ALERT_SQL).bind(rule, scope, previous, next);
+      const result = await statement.run();
+      return { ok: true, updated: (result.meta.changes ?? 0) > 0 };
+    });
+  }
+
+  async resolveAlert(rule: string, scope: string, resolvedAt: string): Promise<ResolveResult> {
+    const at = isoMillis(resolvedAt);
+    if (at === null) return refused(`resolve ${rule} ${scope}: invalid time`);
+    return this.#attempt(async () => {
+      const statement = this.#db.prepare(RESOLVE_ALERT_SQL).bind(rule, scope, at);
+      const row = (await statement.all<{ id: number }>()).results[0];
+      return row ? { ok: true, resolved: true, id: row.id } : { ok: true, resolved: false };
+    });
+  }
+
+  async enqueueDeliveries(deliveries: NewDelivery[]): Promise<EnqueueResult> {
+    const values = deliveryValues(deliveries);
+    if (typeof values === "string") return refused(values);
+    if (values.length === 0) return { ok: true, enqueued: 0 };
+    return this.#attempt(async () => {
+      const statement = this.#db.prepare(ENQUEUE_DELIVERIES_SQL).bind(JSON.stringify(values));
+      const result = await statement.run();
+      return { ok: true, enqueued: result.meta.changes ?? 0 };
+    });
+  }
+
+  async dueDeliveries(nowIso: string, limit: number): Promise<DueResult> {
+    const now = isoMillis(nowIso);
+    if (now === null || !Number.isSafeInteger(limit) || limit < 0) {
+      return refused(`due deliveries: invalid time or limit (${nowIso}, ${limit})`);
+    }
+    return this.#attempt(async () => {
+      const result = await this.#db.prepare(DUE_DELIVERIES_SQL).bind(now, limit).all();
+      return { ok: true, deliveries: result.results.map(deliveryFrom) };
+    });
+  }
+
+  async claimDelivery(id: number, attempts: number, leaseUntil: string): Promise<ClaimResult> {
+    const until = isoMillis(leaseUntil);
+    if (until === null) return refused(`invalid lease time ${leaseUntil}`);
+    return this.#attempt(async () => {
+      const statement = this.#db.prepare(CLAIM_DELIVERY_SQL).bind(id, attempts, until);
+      const result = await statement.run();
+      return { ok: true, claimed: (result.meta.changes ?? 0) > 0 };
+    });
+  }
+
+  async markDelivery(id: number, update: DeliveryUpdate): Promise<MarkResult> {
+    const values = updateValues(update);
+    if (typeof values === "string") return refused(values);
+    const { status, attempts, next_attempt_at, last_error, sent_at } = values;
+    return this.#attempt(async () => {
+      const statement = this.#db
+        .prepare(MARK_DELIVERY_SQL)
+        .bind(id, status, attempts, next_attempt_at, last_error, sent_at);
+      const result = await statement.run();
+      return { ok: true, updated: (result.meta.changes ?? 0) > 0 };
+    });
+  }
+
+  /** Runs one D1 call, turning whatever it throws into a failure. */
+  async #attempt<T extends { ok: true }>(
+    work: () => Promise<T>,
+    permanent = REFUSED_ERROR,
+  ): Promise<T | Failure> {
+    try {
+      return await work();
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      // A missing table or column will not fix itself by retrying; anything else may.
-      const schema = /no such (table|column)|has no column/i.test(message);
-      return { ok: false, reason: `d1: ${message}`, retryable: !schema };
+      return d1Failure(error, permanent);
     }
   }
 }

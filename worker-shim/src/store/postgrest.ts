@@ -1,7 +1,43 @@
 // Supabase Postgres through PostgREST: one POST per run, idempotent through on_conflict and
 // `Prefer: resolution=ignore-duplicates`, with the service-role key as a secret.
-import type { CheckRow } from "../core.ts";
-import { CONFLICT_COLUMNS, type Store, type WriteResult } from "./store.ts";
+//
+// Alert state: an alert opens through rpc/open_alert (sql/postgres/..._create_alerts.sql),
+// because the one-open-alert rule is a partial unique index and PostgREST's on_conflict can
+// only name an index without a predicate. Reminders and resolutions are PATCHes whose filters
+// carry the condition (`resolved_at=is.null`, `last_notified_at=eq.<as read>`), so of two
+// invocations one updates the row and the other finds nothing left to update. Reads are one
+// GET, and more only when db-max-rows (Supabase: 1000) cut the answer short.
+import type { Alert, CheckRow } from "../core.ts";
+import {
+  alertValues,
+  CHECK_ORDER,
+  checkRowFrom,
+  DELIVERY_COLUMNS,
+  DELIVERY_CONFLICT_COLUMNS,
+  deliveryFrom,
+  deliveryValues,
+  isoMillis,
+  minuteRanges,
+  OPEN_ALERT_COLUMNS,
+  openAlertFrom,
+  refused,
+  reminderTimes,
+  updateValues,
+  type ChecksResult,
+  type ClaimResult,
+  type DeliveryUpdate,
+  type DueResult,
+  type EnqueueResult,
+  type Failure,
+  type MarkResult,
+  type NewDelivery,
+  type OpenAlertsResult,
+  type OpenResult,
+  type RemindResult,
+  type ResolveResult,
+  type TimeRange,
+} from "./alerts.ts";
+import { CHECK_COLUMNS, CONFLICT_COLUMNS, type Store, type WriteResult } from "./store.ts";
 
 export interface PostgrestOptions {
   url: string; // the project URL, e.g. https://<ref>.supabase.co
@@ -17,16 +53,28 @@ interface PostgrestError {
   hint?: string | null;
 }
 
+type Raw = Record<string, unknown>;
+type Query = Record<string, string>;
+
+interface Send {
+  method: "GET" | "POST" | "PATCH";
+  path: string; // under /rest/v1/, e.g. "alerts" or "rpc/open_alert"
+  query?: Query;
+  body?: unknown;
+  prefer?: string;
+}
+
+const REPRESENT = "return=representation";
+
 export class PostgrestStore implements Store {
   readonly kind = "postgrest";
-  readonly #endpoint: string;
+  readonly #base: string;
   readonly #key: string;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
 
   constructor(options: PostgrestOptions) {
-    const base = options.url.replace(/\/+$/, "");
-    this.#endpoint = `${base}/rest/v1/llm_checks?on_conflict=${CONFLICT_COLUMNS.join(",")}`;
+    this.#base = `${options.url.replace(/\/+$/, "")}/rest/v1/`;
     this.#key = options.serviceKey;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
@@ -34,32 +82,221 @@ export class PostgrestStore implements Store {
 
   async insertChecks(rows: CheckRow[]): Promise<WriteResult> {
     if (rows.length === 0) return { ok: true, stored: 0 };
-    let response: Response;
-    try {
-      response = await this.#fetch(this.#endpoint, {
-        method: "POST",
-        headers: {
-          apikey: this.#key,
-          authorization: `Bearer ${this.#key}`,
-          "content-type": "application/json",
-          prefer: "return=minimal,resolution=ignore-duplicates",
-        },
-        body: JSON.stringify(rows),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-    } catch (error) {
-      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      return { ok: false, reason: `postgrest unreachable: ${message}`, retryable: true };
-    }
+    const response = await this.#send({
+      method: "POST",
+      path: "llm_checks",
+      query: { on_conflict: CONFLICT_COLUMNS.join(",") },
+      body: rows,
+      prefer: "return=minimal,resolution=ignore-duplicates",
+    });
+    if (!(response instanceof Response)) return response;
     if (response.status === 201 || response.status === 200 || response.status === 204) {
       await response.body?.cancel();
       return { ok: true, stored: null };
     }
     return failure(response);
   }
+
+  async checksBetween(ranges: TimeRange[]): Promise<ChecksResult> {
+    const minutes = minuteRanges(ranges);
+    if (typeof minutes === "string") return refused(minutes);
+    if (minutes.length === 0) return { ok: true, rows: [] };
+    const or = minutes.map(
+      ({ from, to }) => `and(scheduled_at.gte.${from},scheduled_at.lte.${to})`,
+    );
+    const read = await this.#readAll("llm_checks", {
+      select: CHECK_COLUMNS.join(","),
+      or: `(${or.join(",")})`,
+      order: CHECK_ORDER.join(","),
+    });
+    return read.ok ? { ok: true, rows: read.rows.map(checkRowFrom) } : read;
+  }
+
+  async openAlerts(): Promise<OpenAlertsResult> {
+    const read = await this.#readAll("alerts", {
+      select: OPEN_ALERT_COLUMNS.join(","),
+      resolved_at: "is.null",
+      order: "opened_at,id",
+    });
+    return read.ok ? { ok: true, alerts: read.rows.map(openAlertFrom) } : read;
+  }
+
+  async openAlert(alert: Alert): Promise<OpenResult> {
+    const values = alertValues(alert);
+    if (typeof values === "string") return refused(values);
+    const answer = await this.#json<number | null>({
+      method: "POST",
+      path: "rpc/open_alert",
+      body: values,
+    });
+    if (!answer.ok) return answer;
+    return typeof answer.value === "number"
+      ? { ok: true, opened: true, id: answer.value }
+      : { ok: true, opened: false };
+  }
+
+  async remindAlert(
+    rule: string,
+    scope: string,
+    previousNotifiedAt: string | null,
+    notifiedAt: string,
+  ): Promise<RemindResult> {
+    const times = reminderTimes(previousNotifiedAt, notifiedAt);
+    if (typeof times === "string") return refused(`${rule} ${scope}: ${times}`);
+    const { previous, next } = times;
+    const last_notified_at = previous === null ? "is.null" : `eq.${previous}`;
+    const query = { rule: `eq.${rule}`, scope: `eq.${scope}`, resolved_at: "is.null" };
+    const updated = await this.#patch(
+      "alerts",
+      { ...query, last_notified_at },
+      {
+        last_notified_at: next,
+      },
+    );
+    return updated.ok ? { ok: true, updated: updated.ids.length > 0 } : updated;
+  }
+
+  async resolveAlert(rule: string, scope: string, resolvedAt: string): Promise<ResolveResult> {
+    const at = isoMillis(resolvedAt);
+    if (at === null) return refused(`resolve ${rule} ${scope}: invalid time`);
+    const query = { rule: `eq.${rule}`, scope: `eq.${scope}`, resolved_at: "is.null" };
+    const updated = await this.#patch("alerts", query, { resolved_at: at });
+    if (!updated.ok) return updated;
+    const [id] = updated.ids;
+    return id === undefined ? { ok: true, resolved: false } : { ok: true, resolved: true, id };
+  }
+
+  async enqueueDeliveries(deliveries: NewDelivery[]): Promise<EnqueueResult> {
+    const values = deliveryValues(deliveries);
+    if (typeof values === "string") return refused(values);
+    if (values.length === 0) return { ok: true, enqueued: 0 };
+    // Duplicates are skipped, and the representation holds only the rows that are new.
+    const answer = await this.#json<Raw[]>({
+      method: "POST",
+      path: "alert_deliveries",
+      query: { on_conflict: DELIVERY_CONFLICT_COLUMNS.join(","), select: "id" },
+      body: values,
+      prefer: `${REPRESENT},resolution=ignore-duplicates`,
+    });
+    return answer.ok ? { ok: true, enqueued: answer.value.length } : answer;
+  }
+
+  async dueDeliveries(nowIso: string, limit: number): Promise<DueResult> {
+    const now = isoMillis(nowIso);
+    if (now === null || !Number.isSafeInteger(limit) || limit < 0) {
+      return refused(`due deliveries: invalid time or limit (${nowIso}, ${limit})`);
+    }
+    if (limit === 0) return { ok: true, deliveries: [] };
+    const query = {
+      select: DELIVERY_COLUMNS.join(","),
+      status: "eq.pending",
+      next_attempt_at: `lte.${now}`,
+      order: "next_attempt_at,id",
+    };
+    const read = await this.#readAll("alert_deliveries", query, limit);
+    return read.ok ? { ok: true, deliveries: read.rows.map(deliveryFrom) } : read;
+  }
+
+  async claimDelivery(id: number, attempts: number, leaseUntil: string): Promise<ClaimResult> {
+    const until = isoMillis(leaseUntil);
+    if (until === null) return refused(`invalid lease time ${leaseUntil}`);
+    const query = { id: `eq.${id}`, attempts: `eq.${attempts}`, status: "eq.pending" };
+    const claimed = await this.#patch("alert_deliveries", query, {
+      attempts: attempts + 1,
+      next_attempt_at: until,
+    });
+    return claimed.ok ? { ok: true, claimed: claimed.ids.length > 0 } : claimed;
+  }
+
+  async markDelivery(id: number, update: DeliveryUpdate): Promise<MarkResult> {
+    const values = updateValues(update);
+    if (typeof values === "string") return refused(values);
+    const updated = await this.#patch("alert_deliveries", { id: `eq.${id}` }, values);
+    return updated.ok ? { ok: true, updated: updated.ids.length > 0 } : updated;
+  }
+
+  /** PATCH with filters; answers the ids of the rows it updated. */
+  async #patch(
+    table: string,
+    query: Query,
+    body: object,
+  ): Promise<{ ok: true; ids: number[] } | Failure> {
+    const answer = await this.#json<Raw[]>({
+      method: "PATCH",
+      path: table,
+      query: { ...query, select: "id" },
+      body,
+      prefer: REPRESENT,
+    });
+    return answer.ok ? { ok: true, ids: answer.value.map((row) => Number(row.id)) } : answer;
+  }
+
+  /**
+   * Every row a GET selects, `limit` at most. A server's db-max-rows may answer fewer rows than
+   * match; the exact count in Content-Range says so, and the rest is read by offset.
+   */
+  async #readAll(
+    table: string,
+    query: Query,
+    limit = Infinity,
+  ): Promise<{ ok: true; rows: Raw[] } | Failure> {
+    const rows: Raw[] = [];
+    for (;;) {
+      const page: Query = { ...query };
+      if (rows.length > 0) page.offset = String(rows.length);
+      if (Number.isFinite(limit)) page.limit = String(limit - rows.length);
+      const answer = await this.#json<Raw[]>({
+        method: "GET",
+        path: table,
+        query: page,
+        prefer: "count=exact",
+      });
+      if (!answer.ok) return answer;
+      rows.push(...answer.value);
+      const wanted = Math.min(answer.total ?? rows.length, limit);
+      if (answer.value.length === 0 || rows.length >= wanted) return { ok: true, rows };
+    }
+  }
+
+  /** Sends a request and parses a 2xx JSON answer, with the total from Content-Range. */
+  async #json<T>(send: Send): Promise<{ ok: true; value: T; total?: number } | Failure> {
+    const response = await this.#send(send);
+    if (!(response instanceof Response)) return response;
+    if (response.status < 200 || response.status > 299) return failure(response);
+    let value: T;
+    try {
+      value = JSON.parse(await response.text()) as T;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { ok: false, reason: `postgrest answered no JSON: ${message}`, retryable: true };
+    }
+    const total = /\/(\d+)$/.exec(response.headers.get("content-range") ?? "")?.[1];
+    return total === undefined ? { ok: true, value } : { ok: true, value, total: Number(total) };
+  }
+
+  async #send({ method, path, query, body, prefer }: Send): Promise<Response | Failure> {
+    const search = query ? `?${new URLSearchParams(query)}` : "";
+    const headers: Record<string, string> = {
+      apikey: this.#key,
+      authorization: `Bearer ${this.#key}`,
+    };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (prefer) headers.prefer = prefer;
+    try {
+      return await this.#fetch(`${this.#base}${path}${search}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (error) {
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      return { ok: false, reason: `postgrest unreachable: ${message}`, retryable: true };
+    }
+  }
 }
 
-async function failure(response: Response): Promise<WriteResult> {
+async function failure(response: Response): Promise<Failure> {
   const text = (await response.text()).slice(0, 2000);
   let parsed: PostgrestError = {};
   try {
@@ -72,7 +309,7 @@ async function failure(response: Response): Promise<WriteResult> {
   // disagree: retrying the same body cannot succeed. 5xx and 429 may pass later.
   const retryable = response.status >= 500 || response.status === 429;
   const reason = `postgrest ${response.status} ${code}: ${parsed.message ?? "no message"}`.trim();
-  const result: WriteResult = { ok: false, reason, retryable, status: response.status };
+  const result: Failure = { ok: false, reason, retryable, status: response.status };
   if (code) result.code = code;
   return result;
 }

@@ -1,7 +1,23 @@
 // Where rows go. Every backend takes the core's insert body (a JSON array of rows, all with
 // the same keys) and writes it idempotently on (scheduled_at, region, provider, model), so
-// a cron run repeated by the platform stores nothing twice.
-import type { CheckRow } from "../core.ts";
+// a cron run repeated by the platform stores nothing twice. It also keeps the alert state
+// (alerts.ts): the database decides which invocation opens, reminds or resolves an alert, so
+// two regions' invocations in the same minute never both do. No method throws.
+import type { Alert, CheckRow } from "../core.ts";
+import type {
+  ChecksResult,
+  ClaimResult,
+  DeliveryUpdate,
+  DueResult,
+  EnqueueResult,
+  MarkResult,
+  NewDelivery,
+  OpenAlertsResult,
+  OpenResult,
+  RemindResult,
+  ResolveResult,
+  TimeRange,
+} from "./alerts.ts";
 
 export type WriteResult =
   | { ok: true; stored: number | null }
@@ -10,6 +26,34 @@ export type WriteResult =
 export interface Store {
   readonly kind: "d1" | "postgrest";
   insertChecks(rows: CheckRow[]): Promise<WriteResult>;
+
+  /** The llm_checks rows whose scheduled_at is in any of the inclusive ranges, in one read. */
+  checksBetween(ranges: TimeRange[]): Promise<ChecksResult>;
+  /** The alerts not yet resolved, oldest first. */
+  openAlerts(): Promise<OpenAlertsResult>;
+  /** Opens the alert unless its rule and scope have an open one: then opened is false. */
+  openAlert(alert: Alert): Promise<OpenResult>;
+  /** Moves last_notified_at only if it still is `previousNotifiedAt`: one reminder wins. */
+  remindAlert(
+    rule: string,
+    scope: string,
+    previousNotifiedAt: string | null,
+    notifiedAt: string,
+  ): Promise<RemindResult>;
+  /** Resolves the open alert; resolved is false if another invocation already did. */
+  resolveAlert(rule: string, scope: string, resolvedAt: string): Promise<ResolveResult>;
+  /** Enqueues each (alert, event, event_at, channel) once; enqueued counts the new rows. */
+  enqueueDeliveries(deliveries: NewDelivery[]): Promise<EnqueueResult>;
+  /** Pending deliveries whose next attempt is due at `nowIso`, soonest first. */
+  dueDeliveries(nowIso: string, limit: number): Promise<DueResult>;
+  /**
+   * Takes a pending delivery for one attempt: only if its attempts still are `attempts`, it
+   * moves to attempts + 1 and its next attempt to `leaseUntil`, so of two invocations that
+   * read the same due delivery only one sends it.
+   */
+  claimDelivery(id: number, attempts: number, leaseUntil: string): Promise<ClaimResult>;
+  /** Records an attempt's outcome on one delivery. */
+  markDelivery(id: number, update: DeliveryUpdate): Promise<MarkResult>;
 }
 
 export const CHECK_COLUMNS = [

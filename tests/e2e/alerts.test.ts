@@ -1,0 +1,117 @@
+// Alerting end to end through `wrangler dev` with D1: the emulator takes one provider down,
+// Slack-shaped deliveries arrive at a local receiver, every message passes the Block Kit
+// checks, two invocations of the same minute notify once, and recovery is sent once.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+
+import { startEmulator } from "../emulator/emulator.mjs";
+import { loadCore, type Core } from "../../worker-shim/src/core.ts";
+import {
+  applyD1Migrations,
+  parseEvents,
+  ROOT,
+  startWrangler,
+  type Wrangler,
+} from "../../scripts/lib/harness.ts";
+
+const PERSIST_TO = join(ROOT, ".wrangler/e2e-alerts");
+const FIRST_MINUTE = Date.UTC(2026, 11, 3, 11, 0);
+const KEY = "e2e-alert-key-5c2a9f";
+const CONFIG = JSON.stringify({
+  regions: ["enam", "weur"],
+  targets: [
+    { provider: "anthropic", model: "claude-haiku-5-5", cadence_min: 1, timeout_ms: 900 },
+    { provider: "mistral", model: "mistral-small-latest", cadence_min: 1, timeout_ms: 900 },
+  ],
+});
+
+interface Message {
+  text: string;
+  blocks: unknown[];
+}
+
+const received: Message[] = [];
+let closeReceiver: () => Promise<void>;
+let receiverUrl: string;
+let emulator: Awaited<ReturnType<typeof startEmulator>>;
+let wrangler: Wrangler;
+let core: Core;
+
+const minute = (i: number) => FIRST_MINUTE + i * 60000;
+
+async function startReceiver(): Promise<void> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      received.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Message);
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  receiverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T0/B0/x`;
+  closeReceiver = () => new Promise((done) => server.close(() => done()));
+}
+
+before(async () => {
+  const wasm = readFileSync(join(ROOT, "build/wasm/heyhi-core.wasm"));
+  core = await loadCore(new WebAssembly.Module(wasm));
+  await startReceiver();
+  emulator = await startEmulator({
+    port: 0,
+    log: null,
+    faults: { rules: [{ provider: "anthropic", model: "*", sequence: ["overloaded"] }] },
+  });
+  applyD1Migrations(PERSIST_TO);
+  wrangler = await startWrangler({
+    persistTo: PERSIST_TO,
+    vars: {
+      HEYHI_CONFIG: CONFIG,
+      PROVIDER_ORIGIN: emulator.url,
+      HEYHI_STORE: "d1",
+      ANTHROPIC_API_KEY: KEY,
+      MISTRAL_API_KEY: KEY,
+      SLACK_WEBHOOK_URL: receiverUrl,
+    },
+  });
+});
+
+after(async () => {
+  await wrangler?.stop();
+  await emulator?.close();
+  await closeReceiver?.();
+});
+
+test("an outage opens one alert, even when two invocations run the same minute", async () => {
+  await wrangler.fireMinute(minute(0));
+  assert.equal(received.length, 0, "two failures are not yet an alert");
+  await Promise.all([wrangler.fireMinute(minute(1)), wrangler.fireMinute(minute(1))]);
+  assert.equal(received.length, 1, "one Slack message for the episode");
+  const reports = parseEvents(wrangler.logs(), "alerts");
+  assert.equal(reports.length, 3, "every invocation ran its alert step");
+  const opened = reports.map((r) => r.opened);
+  assert.deepEqual([...opened].sort(), [0, 0, 1], "of the two at minute 1, one opened");
+  assert.match(received[0]?.text ?? "", /Anthropic/);
+  assert.match(JSON.stringify(received[0]), /claude-haiku-5-5/);
+  await wrangler.fireMinute(minute(2));
+  assert.equal(received.length, 1, "no repeat while it stays open");
+});
+
+test("recovery after the clean stretch is sent exactly once", async () => {
+  emulator.setFaults({ rules: [] });
+  for (let i = 3; i <= 16; i++) await wrangler.fireMinute(minute(i));
+  assert.equal(received.length, 2, "the opening and one resolution");
+  assert.match(JSON.stringify(received[1]), /resolved|Resolved|RESOLVED/);
+});
+
+test("every message Slack received passes the Block Kit checks", () => {
+  for (const message of received) {
+    assert.deepEqual(core.validateSlackMessage(JSON.stringify(message)), { ok: true });
+    assert.ok(message.text.length > 0);
+  }
+  assert.ok(wrangler.logs().every((line) => !line.includes(KEY) && !line.includes(receiverUrl)));
+});

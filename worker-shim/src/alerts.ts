@@ -1,0 +1,289 @@
+// The alert step of a scheduled minute, after the probes are stored: read the recent rows
+// and the open alerts back, let the core decide, record each transition in the store (which
+// decides which invocation wins it, so two at once notify once), queue the notifications of
+// the transitions this invocation won, and deliver what is due, retrying on later runs.
+import type { AlertAction, Core } from "./core.ts";
+import type { Logger } from "./log.ts";
+import type { Channel } from "./notify/channels.ts";
+import { sendEmail, type EmailBody } from "./notify/email.ts";
+import { defaultSendDeps, type SendDeps, type SendResult } from "./notify/send.ts";
+import { sendSlack } from "./notify/slack.ts";
+import { sendWebhook } from "./notify/webhook.ts";
+import type { Settings } from "./settings.ts";
+import type { Delivery, NewDelivery, StoredOpenAlert, TimeRange } from "./store/alerts.ts";
+
+const MINUTE_MS = 60_000;
+const LOOKBACK_MIN = 60; // longer than every rule's window and clean stretch
+const BASELINE_DAYS = 7;
+const BASELINE_HALF_WIDTH_MIN = 30;
+// Each delivery is a subrequest and a connection; the probes have had theirs.
+const MAX_DELIVERIES_PER_RUN = 6;
+const MAX_ATTEMPTS = 10;
+
+export interface AlertContext {
+  core: Core;
+  settings: Settings;
+  log: Logger;
+  send?: SendDeps;
+  official?: Record<string, string>;
+}
+
+export interface AlertReport {
+  actions: number;
+  opened: number;
+  reminded: number;
+  resolved: number;
+  queued: number;
+  sent: number;
+  retrying: number;
+  dead: number;
+  error?: string;
+}
+
+/** The last hour, and the same hour on each of the previous days for latency baselines. */
+export function evaluationRanges(nowMs: number): TimeRange[] {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const ranges = [{ from: iso(nowMs - LOOKBACK_MIN * MINUTE_MS), to: iso(nowMs) }];
+  for (let day = 1; day <= BASELINE_DAYS; day++) {
+    const centre = nowMs - day * 24 * 60 * MINUTE_MS;
+    const half = BASELINE_HALF_WIDTH_MIN * MINUTE_MS;
+    ranges.push({ from: iso(centre - half), to: iso(centre + half) });
+  }
+  return ranges;
+}
+
+function eventTime(action: AlertAction): string {
+  const { alert } = action;
+  if (action.kind === "resolve") return alert.resolved_at ?? alert.opened_at;
+  if (action.kind === "remind") return alert.last_notified_at ?? alert.opened_at;
+  return alert.opened_at;
+}
+
+function payloadFor(
+  channel: Channel,
+  rendered: { slack: object; webhook: object; email: EmailBody },
+) {
+  if (channel.kind === "slack") return JSON.stringify(rendered.slack);
+  if (channel.kind === "webhook") return JSON.stringify(rendered.webhook);
+  return JSON.stringify(rendered.email);
+}
+
+function deliveriesFor(
+  ctx: AlertContext,
+  action: AlertAction,
+  alertId: number,
+  nowIso: string,
+): NewDelivery[] {
+  const { channels, boardUrl } = ctx.settings;
+  if (!action.notify || channels.length === 0) return [];
+  const rendered = ctx.core.renderNotification(action, boardUrl ? { board: boardUrl } : {});
+  if (!rendered.ok) {
+    ctx.log.event("render_failed", {
+      rule: action.alert.rule,
+      scope: action.alert.scope,
+      errors: rendered.errors,
+    });
+    return [];
+  }
+  return channels.map((channel) => ({
+    alert_id: alertId,
+    event: action.kind,
+    event_at: eventTime(action),
+    channel: channel.name,
+    payload: payloadFor(channel, rendered),
+    next_attempt_at: nowIso,
+  }));
+}
+
+type Won = { won: boolean; id?: number };
+
+async function record(
+  ctx: AlertContext,
+  action: AlertAction,
+  openIds: Map<string, OpenRow>,
+): Promise<Won> {
+  const { store } = ctx.settings;
+  const { alert } = action;
+  if (action.kind === "open") {
+    const result = await store.openAlert(alert);
+    return result.ok
+      ? { won: result.opened, ...(result.id === undefined ? {} : { id: result.id }) }
+      : failed(ctx, action, result.reason);
+  }
+  if (action.kind === "remind") {
+    const open = openIds.get(`${alert.rule}|${alert.scope}`);
+    const notifiedAt = alert.last_notified_at ?? alert.opened_at;
+    const result = await store.remindAlert(
+      alert.rule,
+      alert.scope,
+      open?.last_notified_at ?? null,
+      notifiedAt,
+    );
+    return result.ok
+      ? { won: result.updated, ...(open?.id === undefined ? {} : { id: open.id }) }
+      : failed(ctx, action, result.reason);
+  }
+  const result = await store.resolveAlert(
+    alert.rule,
+    alert.scope,
+    alert.resolved_at ?? alert.opened_at,
+  );
+  return result.ok
+    ? { won: result.resolved, ...(result.id === undefined ? {} : { id: result.id }) }
+    : failed(ctx, action, result.reason);
+}
+
+function failed(ctx: AlertContext, action: AlertAction, reason: string): Won {
+  ctx.log.event("alert_store_failed", {
+    kind: action.kind,
+    rule: action.alert.rule,
+    scope: action.alert.scope,
+    reason,
+  });
+  return { won: false };
+}
+
+type OpenRow = StoredOpenAlert;
+
+async function send(
+  ctx: AlertContext,
+  channel: Channel,
+  delivery: Delivery,
+  nowMs: number,
+): Promise<SendResult> {
+  const deps = ctx.send ?? defaultSendDeps;
+  if (channel.kind === "slack") return sendSlack(deps, channel.url, delivery.payload, nowMs);
+  if (channel.kind === "webhook")
+    return sendWebhook(deps, channel.url, delivery.payload, channel.secret, nowMs);
+  return sendEmail(deps, channel, JSON.parse(delivery.payload) as EmailBody, nowMs);
+}
+
+function backoffMs(attempts: number): number {
+  return Math.min(60, 2 ** attempts) * MINUTE_MS;
+}
+
+// A delivery is leased for this long while one invocation sends it.
+const LEASE_MS = 5 * MINUTE_MS;
+
+async function deliver(ctx: AlertContext, delivery: Delivery, nowMs: number, report: AlertReport) {
+  const lease = new Date(nowMs + LEASE_MS).toISOString();
+  const claim = await ctx.settings.store.claimDelivery(delivery.id, delivery.attempts, lease);
+  if (!claim.ok || !claim.claimed) return;
+  const channel = ctx.settings.channels.find((c) => c.name === delivery.channel);
+  const attempts = delivery.attempts + 1;
+  const now = new Date(nowMs).toISOString();
+  const result: SendResult = channel
+    ? await send(ctx, channel, delivery, nowMs)
+    : { outcome: "failed", reason: `channel ${delivery.channel} is no longer configured` };
+  let update = {
+    status: "dead" as "dead" | "sent" | "pending",
+    attempts,
+    next_attempt_at: delivery.next_attempt_at,
+    last_error: null as string | null,
+    sent_at: null as string | null,
+  };
+  if (result.outcome === "sent") {
+    update = { ...update, status: "sent", sent_at: now };
+    report.sent++;
+  } else if (result.outcome === "retry" && attempts < MAX_ATTEMPTS) {
+    const wait = result.retryAfterMs ?? backoffMs(attempts);
+    update = {
+      ...update,
+      status: "pending",
+      last_error: result.reason,
+      next_attempt_at: new Date(nowMs + wait).toISOString(),
+    };
+    report.retrying++;
+  } else {
+    update = {
+      ...update,
+      last_error:
+        result.outcome === "dead_channel" ? `channel dead: ${result.reason}` : result.reason,
+    };
+    report.dead++;
+    if (result.outcome === "dead_channel")
+      ctx.log.event("channel_dead", { channel: delivery.channel, reason: result.reason });
+  }
+  const marked = await ctx.settings.store.markDelivery(delivery.id, update);
+  if (!marked.ok) ctx.log.event("delivery_mark_failed", { id: delivery.id, reason: marked.reason });
+}
+
+async function deliverDue(ctx: AlertContext, nowMs: number, report: AlertReport): Promise<void> {
+  const due = await ctx.settings.store.dueDeliveries(
+    new Date(nowMs).toISOString(),
+    MAX_DELIVERIES_PER_RUN,
+  );
+  if (!due.ok) {
+    ctx.log.event("deliveries_unreadable", { reason: due.reason });
+    return;
+  }
+  for (const delivery of due.deliveries) await deliver(ctx, delivery, nowMs, report);
+}
+
+interface Decision {
+  actions: AlertAction[];
+  open: Map<string, OpenRow>;
+}
+
+// One read of the rows and one of the open alerts; the same open alerts serve the core's
+// decision and the conditional updates after it.
+async function decide(ctx: AlertContext, nowMs: number, report: AlertReport): Promise<Decision> {
+  const { store } = ctx.settings;
+  const [checks, open] = await Promise.all([
+    store.checksBetween(evaluationRanges(nowMs)),
+    store.openAlerts(),
+  ]);
+  const none: Decision = { actions: [], open: new Map() };
+  if (!checks.ok || !open.ok) {
+    const reason = !checks.ok ? checks.reason : !open.ok ? open.reason : "";
+    report.error = `alert state unreadable: ${reason}`;
+    return none;
+  }
+  const answer = ctx.core.evaluate(ctx.settings.configJson, {
+    now_ms: nowMs,
+    rows: checks.rows,
+    open_alerts: open.alerts,
+    official: ctx.official ?? {},
+  });
+  if (!answer.ok) {
+    report.error = `core refused to evaluate: ${JSON.stringify(answer.errors)}`;
+    return none;
+  }
+  const rows = new Map<string, OpenRow>();
+  for (const a of open.alerts) rows.set(`${a.rule}|${a.scope}`, a);
+  return { actions: answer.actions, open: rows };
+}
+
+export async function runAlerts(ctx: AlertContext, scheduledTime: number): Promise<AlertReport> {
+  const nowMs = Math.floor(scheduledTime / MINUTE_MS) * MINUTE_MS;
+  const report: AlertReport = {
+    actions: 0,
+    opened: 0,
+    reminded: 0,
+    resolved: 0,
+    queued: 0,
+    sent: 0,
+    retrying: 0,
+    dead: 0,
+  };
+  const { actions, open } = await decide(ctx, nowMs, report);
+  const queue: NewDelivery[] = [];
+  for (const action of actions) {
+    report.actions++;
+    const won = await record(ctx, action, open);
+    if (!won.won) continue;
+    if (action.kind === "open") report.opened++;
+    if (action.kind === "remind") report.reminded++;
+    if (action.kind === "resolve") report.resolved++;
+    if (won.id !== undefined)
+      queue.push(...deliveriesFor(ctx, action, won.id, new Date(nowMs).toISOString()));
+  }
+  if (queue.length > 0) {
+    const enqueued = await ctx.settings.store.enqueueDeliveries(queue);
+    if (enqueued.ok) report.queued = enqueued.enqueued;
+    else ctx.log.event("deliveries_not_queued", { reason: enqueued.reason });
+  }
+  if (ctx.settings.channels.length > 0) await deliverDue(ctx, nowMs, report);
+  ctx.log.event("alerts", { scheduled_at: new Date(nowMs).toISOString(), ...report });
+  return report;
+}
