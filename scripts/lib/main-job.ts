@@ -162,6 +162,30 @@ async function probeTenMinutes(): Promise<number> {
   return firstMinute;
 }
 
+interface StoredAlert {
+  rule: string;
+  verdict: string;
+  title: string;
+  opened_at: string;
+  resolved_at: string | null;
+}
+
+// What the alert rules made of the same ten minutes (no channel is configured here, so
+// nothing was sent).
+function printAlerts(): void {
+  const alerts = queryD1<StoredAlert>(
+    PERSIST_TO,
+    "select rule, verdict, title, opened_at, resolved_at from alerts order by opened_at, id",
+  );
+  console.log(`\nalerts: ${alerts.length === 0 ? "none" : alerts.length}`);
+  for (const a of alerts) {
+    const state = a.resolved_at ? `resolved ${a.resolved_at}` : "open";
+    console.log(
+      `  ${a.opened_at}  ${a.rule.padEnd(16)} ${a.verdict.padEnd(8)} ${a.title} (${state})`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   let firstMinute: number;
@@ -189,6 +213,7 @@ async function main(): Promise<void> {
     a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model);
   console.log(formatTable([...summary.targets].sort(byName)));
   console.log("p50 and p95: latency of the successful probes only");
+  printAlerts();
   console.log(`\nrows: D1 (local SQLite) in ${PERSIST_TO}`);
   console.log(
     `  npx wrangler d1 execute heyhi --local --persist-to .wrangler/run-state --command "select * from llm_checks"`,
