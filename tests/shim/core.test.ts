@@ -79,6 +79,16 @@ test("evaluate crosses the WebAssembly boundary and opens an alert for a full ou
   assert.equal(action?.alert.measured.failures, 4);
   assert.equal(action?.alert.measured.error_types.overloaded, 4);
 
+  const figures = core.aggregate(rows, Date.UTC(2026, 11, 3, 12, 1), 5);
+  assert.ok(figures.ok, JSON.stringify(figures));
+  assert.equal(figures.overall.probes, 4);
+  assert.equal(figures.overall.failures.provider, 4);
+  assert.equal(figures.overall.provider_failure_rate, 1);
+  assert.deepEqual(
+    figures.regions.map((r) => r.region),
+    ["enam", "weur"],
+  );
+
   assert.ok(action);
   const rendered = core.renderNotification(action, { board: "https://heyhi.example/" });
   assert.ok(rendered.ok, JSON.stringify(rendered));

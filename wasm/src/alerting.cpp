@@ -11,15 +11,10 @@
 #include "summary.h"
 #include "time-format.h"
 #include "validator.h"
+#include "window-stats.h"
 
 namespace heyhi {
 namespace {
-
-constexpr int64_t kMinuteMs = 60000;
-constexpr int64_t kDayMs = 24 * 60 * kMinuteMs;
-constexpr int kBaselineDays = 7;
-constexpr int64_t kBaselineHalfWidthMs = 30 * kMinuteMs;
-constexpr size_t kBaselineMinSamples = 20;
 
 // --- settings ---------------------------------------------------------------------------
 
@@ -143,49 +138,6 @@ std::vector<Maintenance> parse_maintenance(element alerting, const std::string& 
 namespace heyhi {
 namespace {
 
-struct TimedRow {
-  const Row* row;
-  int64_t minute_ms;
-};
-
-// What one window of rows says about a target.
-struct Tally {
-  int64_t probes = 0;
-  int64_t provider = 0;
-  int64_t network = 0;
-  int64_t ours = 0;
-  std::vector<int64_t> ok_latency;
-  std::map<std::string, int64_t> error_types;
-  std::set<std::string> regions;
-  std::set<std::string> failing_regions;
-
-  void add(const Row& row) {
-    ++probes;
-    regions.insert(row.region);
-    if (row.ok) {
-      ok_latency.push_back(row.latency_ms);
-      return;
-    }
-    error_types[std::string(error_type_name(*row.error_type))]++;
-    switch (attribution_of(*row.error_type)) {
-      case Attribution::provider: ++provider; break;
-      case Attribution::network: ++network; break;
-      case Attribution::ours: ++ours; break;
-      case Attribution::ambiguous: return;
-    }
-    if (attribution_of(*row.error_type) != Attribution::ours) failing_regions.insert(row.region);
-  }
-
-  // Failures of the provider or of the path to it. Our own configuration failures say
-  // nothing about the provider, so they leave the denominator too.
-  int64_t counted() const { return provider + network; }
-  double rate() const {
-    int64_t tested = probes - ours;
-    return tested > 0 ? static_cast<double>(counted()) / static_cast<double>(tested) : 0.0;
-  }
-  std::string verdict() const { return network > provider ? "network" : "provider"; }
-};
-
 struct Window {
   int64_t from_ms;  // exclusive
   int64_t to_ms;    // inclusive
@@ -203,30 +155,12 @@ Tally tally(const std::vector<TimedRow>& rows, Window window, Keep keep) {
       out.add(*r.row);
     }
   }
-  std::sort(out.ok_latency.begin(), out.ok_latency.end());
+  out.finish();
   return out;
 }
 
 Tally tally_all(const std::vector<TimedRow>& rows, Window window) {
   return tally(rows, window, [](const Row&) { return true; });
-}
-
-// The same hour on each of the previous days, where there is enough history.
-std::optional<int64_t> baseline_p95(const std::vector<TimedRow>& rows, int64_t now_minute_ms) {
-  std::vector<int64_t> samples;
-  for (const TimedRow& r : rows) {
-    if (!r.row->ok) continue;
-    for (int day = 1; day <= kBaselineDays; ++day) {
-      int64_t centre = now_minute_ms - day * kDayMs;
-      if (std::llabs(r.minute_ms - centre) <= kBaselineHalfWidthMs) {
-        samples.push_back(r.row->latency_ms);
-        break;
-      }
-    }
-  }
-  if (samples.size() < kBaselineMinSamples) return std::nullopt;
-  std::sort(samples.begin(), samples.end());
-  return nearest_rank(samples, 0.95);
 }
 
 std::string_view display_name(std::string_view provider) {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "aggregate.h"
 #include "alerting.h"
 #include "classify.h"
 #include "config.h"
@@ -209,7 +210,74 @@ Result<EvaluationInput> read_evaluation(element root) {
   return input;
 }
 
+void write_figures(JsonWriter& w, const ScopeFigures& s) {
+  const Tally& t = s.tally;
+  if (!s.provider.empty()) w.field("provider", s.provider);
+  if (!s.model.empty()) w.field("model", s.model);
+  if (!s.region.empty()) w.field("region", s.region);
+  w.field("probes", t.probes).key("failures").begin_object();
+  w.field("provider", t.provider).field("network", t.network).field("ours", t.ours);
+  w.field("ambiguous", t.ambiguous).end_object();
+  int64_t failed = t.provider + t.network + t.ours + t.ambiguous;
+  w.key("failure_rate");
+  t.probes > 0 ? w.value(static_cast<double>(failed) / static_cast<double>(t.probes)) : w.null();
+  w.key("provider_failure_rate");
+  t.probes > t.ours ? w.value(t.rate()) : w.null();
+  auto p95 = nearest_rank(t.ok_latency, 0.95);
+  w.field("p50_ms", nearest_rank(t.ok_latency, 0.50)).field("p95_ms", p95);
+  w.key("error_types").begin_object();
+  for (const auto& [type, count] : t.error_types) w.field(type, count);
+  w.end_object();
+}
+
+void write_scopes(JsonWriter& w, std::string_view name, const std::vector<ScopeFigures>& all,
+                  bool baselines) {
+  w.key(name).begin_array();
+  for (const ScopeFigures& s : all) {
+    w.begin_object();
+    write_figures(w, s);
+    if (baselines) {
+      w.field("baseline_p95_ms", s.baseline_p95_ms).key("p95_over_baseline");
+      auto p95 = nearest_rank(s.tally.ok_latency, 0.95);
+      if (p95 && s.baseline_p95_ms && *s.baseline_p95_ms > 0) {
+        w.value(static_cast<double>(*p95) / static_cast<double>(*s.baseline_p95_ms));
+      } else {
+        w.null();
+      }
+    }
+    w.end_object();
+  }
+  w.end_array();
+}
+
 }  // namespace
+
+std::string api_aggregate(std::string_view in) {
+  Document doc;
+  if (doc.parse(in) != simdjson::SUCCESS) return error_answer("", "not valid JSON");
+  auto now = int_at(doc.root(), "now_ms");
+  if (!now) return error_answer("now_ms", "must be epoch milliseconds");
+  auto window = int_at(doc.root(), "window_min");
+  if (!window || *window < 1 || *window > 60 * 24 * 31) {
+    return error_answer("window_min", "must be a whole number of minutes from 1 to 44640");
+  }
+  auto rows = member(doc.root(), "rows");
+  if (!rows) return error_answer("rows", "must be an array of rows");
+  auto parsed = read_rows(*rows);
+  if (!parsed.ok()) return errors_answer({parsed.error()});
+
+  Aggregation a = aggregate(parsed.value(), *now, static_cast<int>(*window));
+  JsonWriter w;
+  w.begin_object().field("ok", true).field("from", iso_utc_minute(a.from_ms + kMinuteMs));
+  w.field("to", iso_utc_minute(a.to_ms)).field("window_min", *window).key("overall");
+  w.begin_object();
+  write_figures(w, a.overall);
+  w.end_object();
+  write_scopes(w, "providers", a.providers, false);
+  write_scopes(w, "targets", a.targets, true);
+  write_scopes(w, "regions", a.regions, false);
+  return w.end_object().take();
+}
 
 std::string api_evaluate(std::string_view in) {
   Document doc;

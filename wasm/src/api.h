@@ -40,6 +40,17 @@ std::string api_insert_body(std::string_view in);
 //       p50_ms, p95_ms}]}
 std::string api_summarize(std::string_view in);
 
+// in:  {"rows": [row, ...], "now_ms": <epoch ms>, "window_min": N}
+// out: {"ok":true, "from", "to", "window_min", "overall": F, "providers": [F + provider],
+//       "targets": [F + provider, model, baseline_p95_ms, p95_over_baseline],
+//       "regions": [F + region]}
+//      where F = {probes, failures:{provider, network, ours, ambiguous}, failure_rate,
+//      provider_failure_rate, p50_ms, p95_ms, error_types:{}}. failure_rate is every failure
+//      over every probe; provider_failure_rate is what the alert rules use: provider and
+//      network failures over the probes that tested the provider. Rates and percentiles are
+//      null for an empty scope; one sample is every percentile.
+std::string api_aggregate(std::string_view in);
+
 // in:  {"config": {...}, "now_ms": <epoch ms of the evaluating minute>,
 //       "rows": [row, ...]            recent rows, and older ones at this hour for baselines,
 //       "open_alerts": [{rule, scope, opened_at, last_notified_at?}],

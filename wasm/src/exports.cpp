@@ -44,6 +44,9 @@ const char* hh_summarize(const char* in, size_t n) {
 
 const char* hh_evaluate(const char* in, size_t n) { return keep(heyhi::api_evaluate(view(in, n))); }
 
+const char* hh_aggregate(const char* in, size_t n) {
+  return keep(heyhi::api_aggregate(view(in, n)));
+}
 const char* hh_render_notification(const char* in, size_t n) {
   return keep(heyhi::api_render_notification(view(in, n)));
 }

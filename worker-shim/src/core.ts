@@ -134,6 +134,33 @@ export interface EvaluationInput {
   official: Record<string, string>;
 }
 
+export interface ScopeFigures {
+  probes: number;
+  failures: { provider: number; network: number; ours: number; ambiguous: number };
+  failure_rate: number | null;
+  provider_failure_rate: number | null;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  error_types: Record<string, number>;
+}
+
+export interface Aggregation {
+  from: string;
+  to: string;
+  window_min: number;
+  overall: ScopeFigures;
+  providers: Array<ScopeFigures & { provider: string }>;
+  targets: Array<
+    ScopeFigures & {
+      provider: string;
+      model: string;
+      baseline_p95_ms: number | null;
+      p95_over_baseline: number | null;
+    }
+  >;
+  regions: Array<ScopeFigures & { region: string }>;
+}
+
 export interface SlackMessage {
   text: string;
   blocks: Array<Record<string, unknown>>;
@@ -171,6 +198,7 @@ type Export =
   | "_hh_insert_body"
   | "_hh_summarize"
   | "_hh_evaluate"
+  | "_hh_aggregate"
   | "_hh_render_notification"
   | "_hh_validate_slack_message";
 
@@ -206,6 +234,11 @@ export class Core {
   evaluate(configJson: string, input: EvaluationInput): CoreAnswer<{ actions: AlertAction[] }> {
     const rest = JSON.stringify(input).slice(1);
     return this.#call("_hh_evaluate", `{"config":${configJson},${rest}`);
+  }
+
+  aggregate(rows: CheckRow[], nowMs: number, windowMin: number): CoreAnswer<Aggregation> {
+    const input = `{"now_ms":${nowMs},"window_min":${windowMin},"rows":${JSON.stringify(rows)}}`;
+    return this.#call("_hh_aggregate", input);
   }
 
   renderNotification(

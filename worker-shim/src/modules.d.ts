@@ -12,6 +12,7 @@ declare module "*/heyhi-core.mjs" {
     _hh_insert_body(pointer: number, size: number): number;
     _hh_summarize(pointer: number, size: number): number;
     _hh_evaluate(pointer: number, size: number): number;
+    _hh_aggregate(pointer: number, size: number): number;
     _hh_render_notification(pointer: number, size: number): number;
     _hh_validate_slack_message(pointer: number, size: number): number;
   }

@@ -1,0 +1,88 @@
+#include "detection/backtest.h"
+
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include "detection/row-input.h"
+#include "detection/test-trace.h"
+
+using namespace heyhi;
+using namespace heyhi::detection;
+using namespace heyhi::detection::testing;
+
+namespace {
+
+const char* kConfig = R"({"regions":["enam"],"targets":[
+  {"provider":"openai","model":"gpt-6-luna","cadence_min":2}]})";
+
+// Two regions every 2 minutes for 90 minutes, failing from minute 20 to minute 40.
+std::string outage_csv() {
+  std::string csv =
+      "scheduled_at,ts,region,colo,provider,model,ok,http_status,error_type,attribution,"
+      "latency_ms,ttfb_ms,tokens_in,tokens_out,request_id,detail\n";
+  for (int m = 0; m < 90; m += 2) {
+    for (const char* region : {"enam", "weur"}) {
+      std::string at = iso_utc_minute((kStartMinute + m) * kMinuteMillis);
+      bool down = m >= 20 && m < 40;
+      csv += at + "," + at + "," + region + ",,openai,gpt-6-luna," +
+             (down ? "false,500,server_error,provider,120" : "true,200,,,300") + ",,,,,\n";
+    }
+  }
+  csv += "2026-12-03T12:20:00Z,2026-12-03T12:20:00Z,enam,,openai,gpt-4o,true,200,,,300,,,,,\n";
+  return csv;
+}
+
+}  // namespace
+
+TEST_SUITE("detection backtest") {
+  TEST_CASE("an outage in exported CSV rows backtests to one open and one resolve") {
+    auto rows = read_csv_rows(outage_csv());
+    REQUIRE(rows.ok());
+    BacktestOptions options;
+    Backtest result = run_backtest(rows.value(), config_of(kConfig), options);
+    CHECK(result.trace.config.regions == std::vector<std::string>{"enam", "weur"});
+
+    std::vector<std::string> seen;
+    for (const AlertEvent& e : result.events) {
+      seen.push_back(std::to_string(e.minute - kStartMinute) + " " +
+                     std::string(action_kind_name(e.kind)) + " " + e.alert.rule);
+    }
+    // Three failures from two regions by minute 22; ten clean minutes after minute 38.
+    CHECK(seen ==
+          std::vector<std::string>{"22 open provider_errors", "48 resolve provider_errors"});
+
+    std::string text = format_backtest(result, options);
+    CHECK(text.find("2026-12-03T12:36Z  open    provider_errors   openai/gpt-6-luna") !=
+          std::string::npos);
+    CHECK(text.find("2026-12-03T13:02Z  resolve provider_errors   openai/gpt-6-luna") !=
+          std::string::npos);
+    CHECK(text.find("skipped: openai/gpt-4o (1 rows)") != std::string::npos);
+  }
+
+  TEST_CASE("the official mismatch rule runs only when the status page is assumed green") {
+    auto rows = read_csv_rows(outage_csv());
+    REQUIRE(rows.ok());
+    BacktestOptions options;
+    options.assume_operational = true;
+    options.regions = {"enam"};
+    Backtest result = run_backtest(rows.value(), config_of(kConfig), options);
+    int mismatches = 0;
+    for (const AlertEvent& e : result.events) {
+      mismatches += e.alert.rule == "official_mismatch" && e.kind == ActionKind::open;
+    }
+    CHECK(mismatches == 1);
+    std::string text = format_backtest(result, options);
+    CHECK(text.find("skipped: region weur (45 rows): not in --regions") != std::string::npos);
+  }
+
+  TEST_CASE("no usable rows is said plainly") {
+    auto rows = read_csv_rows(
+        "scheduled_at,region,provider,model,ok,error_type,latency_ms\n"
+        "2026-12-03T12:20:00Z,enam,cohere,x,true,,300\n");
+    REQUIRE(rows.ok());
+    Backtest result = run_backtest(rows.value(), config_of(kConfig), {});
+    CHECK(result.events.empty());
+    CHECK(format_backtest(result, {}).find("no rows to replay") != std::string::npos);
+  }
+}

@@ -1,0 +1,131 @@
+#include "detection/backtest.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "time-format.h"
+
+namespace heyhi::detection {
+namespace {
+
+std::vector<std::string> regions_in(const std::vector<Row>& rows) {
+  std::set<std::string> found;
+  for (const Row& row : rows) found.insert(row.region);
+  return {found.begin(), found.end()};
+}
+
+std::string minute_text(int64_t minute) {
+  std::string text = iso_utc_minute(minute * kMinuteMillis);
+  return text.substr(0, 16) + "Z";
+}
+
+struct RuleCount {
+  int opens = 0;
+  int reminders = 0;
+  int resolves = 0;
+  int still_open = 0;
+};
+
+}  // namespace
+
+Backtest run_backtest(std::vector<Row> rows, Config config, const BacktestOptions& options) {
+  Backtest out;
+  config.regions = options.regions.empty() ? regions_in(rows) : options.regions;
+
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < config.targets.size(); ++i) {
+    if (config.targets[i].enabled) index[config.targets[i].id] = i;
+  }
+  std::map<std::string, size_t> skipped;
+  out.trace.targets.resize(config.targets.size());
+  for (Row& row : rows) {
+    if (std::find(config.regions.begin(), config.regions.end(), row.region) ==
+        config.regions.end()) {
+      ++skipped["region " + row.region];
+      continue;
+    }
+    auto found = index.find(row.provider + "/" + row.model);
+    if (found == index.end()) {
+      ++skipped[row.provider + "/" + row.model];
+      continue;
+    }
+    out.trace.targets[found->second].rows.push_back(std::move(row));
+    ++out.rows_used;
+  }
+  for (const auto& [what, count] : skipped) out.skipped.push_back({what, count});
+  for (TargetRows& target : out.trace.targets) order_rows(target);
+  out.trace.config = std::move(config);
+  compute_span(out.trace);
+  if (out.rows_used == 0) return out;
+
+  auto decider =
+      heyhi_rules(out.trace, options.assume_operational ? official_everywhere("operational")
+                                                        : std::map<std::string, std::string>{});
+  out.events = replay(*decider, out.trace.first_minute, out.trace.last_minute);
+  return out;
+}
+
+std::string format_backtest(const Backtest& result, const BacktestOptions& options) {
+  const Trace& trace = result.trace;
+  std::string out;
+  size_t targets_with_rows =
+      static_cast<size_t>(std::count_if(trace.targets.begin(), trace.targets.end(),
+                                        [](const TargetRows& t) { return !t.rows.empty(); }));
+  std::string regions;
+  for (const std::string& r : trace.config.regions) regions += (regions.empty() ? "" : ", ") + r;
+  out += fmt::format("backtest: {} rows for {} target{}, regions {}{}\n", result.rows_used,
+                     targets_with_rows, targets_with_rows == 1 ? "" : "s",
+                     regions.empty() ? "none" : regions,
+                     options.regions.empty() ? " (from the rows)" : "");
+  for (const Skipped& s : result.skipped) {
+    out +=
+        fmt::format("skipped: {} ({} rows): {}\n", s.what, s.rows,
+                    s.what.rfind("region ", 0) == 0 ? "not in --regions"
+                                                    : "not an enabled target in the configuration");
+  }
+  if (result.rows_used == 0) {
+    out += "no rows to replay\n";
+    return out;
+  }
+  out += fmt::format("replayed every minute from {} to {}\n", minute_text(trace.first_minute),
+                     minute_text(trace.last_minute));
+  if (!options.assume_operational) {
+    out += "official_mismatch: not evaluated, no status-page history (--assume-operational)\n";
+  }
+  out += "\n";
+
+  std::map<std::string, RuleCount> counts;
+  std::set<std::string> open;
+  for (const AlertEvent& e : result.events) {
+    RuleCount& count = counts[e.alert.rule];
+    std::string key = e.alert.rule + "|" + e.alert.scope;
+    switch (e.kind) {
+      case ActionKind::open:
+        ++count.opens;
+        open.insert(key);
+        break;
+      case ActionKind::remind: ++count.reminders; break;
+      case ActionKind::resolve:
+        ++count.resolves;
+        open.erase(key);
+        break;
+    }
+    out += fmt::format("{}  {:<7} {:<17} {:<34} {:<8} {}{} | {}\n", minute_text(e.minute),
+                       action_kind_name(e.kind), e.alert.rule, e.alert.scope, e.alert.verdict,
+                       e.notify ? "" : "(silenced by maintenance) ", e.alert.title, e.alert.detail);
+  }
+  for (const std::string& key : open) ++counts[key.substr(0, key.find('|'))].still_open;
+
+  out += fmt::format("\n{} alert actions\n", result.events.size());
+  out += fmt::format("{:<17} {:>6} {:>9} {:>8} {:>10}\n", "rule", "opens", "reminders", "resolves",
+                     "still open");
+  for (const auto& [rule, c] : counts) {
+    out += fmt::format("{:<17} {:>6} {:>9} {:>8} {:>10}\n", rule, c.opens, c.reminders, c.resolves,
+                       c.still_open);
+  }
+  return out;
+}
+
+}  // namespace heyhi::detection

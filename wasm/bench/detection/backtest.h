@@ -1,0 +1,42 @@
+// The alerts HeyHi's current rules would have sent over rows exported from a real store:
+// the same minute-by-minute replay as the benchmark, so thresholds can be tuned on history.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "detection/deciders.h"
+#include "result.h"
+#include "rows.h"
+
+namespace heyhi::detection {
+
+struct BacktestOptions {
+  // The regions the deployment probed from; empty: every region found in the rows. Rows from
+  // other regions are left out.
+  std::vector<std::string> regions;
+  // Without status-page history the official_mismatch rule cannot fire; this assumes the page
+  // said operational throughout.
+  bool assume_operational = false;
+};
+
+struct Skipped {
+  std::string what;  // "provider/model" or "region xyz"
+  size_t rows = 0;
+};
+
+struct Backtest {
+  Trace trace;
+  std::vector<AlertEvent> events;
+  std::vector<Skipped> skipped;
+  size_t rows_used = 0;
+};
+
+Backtest run_backtest(std::vector<Row> rows, Config config, const BacktestOptions& options);
+
+// The alerts in time order, then a count per rule.
+std::string format_backtest(const Backtest& result, const BacktestOptions& options);
+
+}  // namespace heyhi::detection

@@ -1,0 +1,101 @@
+#include "detection/row-input.h"
+
+#include <string>
+
+#include <doctest/doctest.h>
+
+using namespace heyhi;
+using namespace heyhi::detection;
+
+namespace {
+
+const char* kHeader =
+    "scheduled_at,ts,region,colo,provider,model,ok,http_status,error_type,attribution,"
+    "latency_ms,ttfb_ms,tokens_in,tokens_out,request_id,detail\n";
+
+std::string csv(const std::string& body) { return std::string(kHeader) + body; }
+
+std::string error_of(std::string_view text) {
+  auto rows = read_exported_rows(text);
+  REQUIRE_FALSE(rows.ok());
+  return rows.error().field + ": " + rows.error().message;
+}
+
+}  // namespace
+
+TEST_SUITE("row input") {
+  TEST_CASE("CSV rows read with quoted cells, t/f flags and empty cells as null") {
+    auto rows = read_exported_rows(
+        csv("2026-12-03T12:14:00Z,2026-12-03T12:14:00.250Z,enam,EWR,openai,m,t,200,,,310,290,8,1,"
+            ",\n"
+            "2026-12-03 12:16:00+00,2026-12-03 12:16:00.5+00,weur,,openai,m,false,500,server_error,"
+            "provider,90,,,,req_7,\"500, \"\"boom\"\"\nsecond line\"\r\n"));
+    REQUIRE(rows.ok());
+    REQUIRE(rows.value().size() == 2);
+    const Row& ok = rows.value()[0];
+    CHECK(ok.ok);
+    CHECK(ok.latency_ms == 310);
+    CHECK(ok.ttfb_ms == 290);
+    CHECK_FALSE(ok.request_id);
+    CHECK_FALSE(ok.error_type);
+    const Row& failed = rows.value()[1];
+    CHECK_FALSE(failed.ok);
+    CHECK(failed.error_type == ErrorType::server_error);
+    CHECK_FALSE(failed.colo);
+    CHECK(failed.detail == "500, \"boom\"\nsecond line");
+    CHECK(failed.scheduled_at == "2026-12-03 12:16:00+00");
+  }
+
+  TEST_CASE("JSON rows read from an array and from wrangler d1's results wrapper") {
+    std::string row = R"({"scheduled_at":"2026-12-03T12:14:00Z","ts":"2026-12-03T12:14:00.250Z",)"
+                      R"("region":"enam","provider":"openai","model":"m","ok":1,"error_type":null,)"
+                      R"("latency_ms":300,"id":17})";
+    auto plain = read_exported_rows("[" + row + "]");
+    REQUIRE(plain.ok());
+    CHECK(plain.value().size() == 1);
+    auto wrapped = read_exported_rows(R"([{"results":[)" + row + "," + row +
+                                      R"(],"success":true,"meta":{}}])");
+    REQUIRE(wrapped.ok());
+    CHECK(wrapped.value().size() == 2);
+    CHECK(wrapped.value()[0].ok);
+  }
+
+  TEST_CASE("bad input names the line or row and the field") {
+    struct Case {
+      std::string text;
+      std::string error;
+    };
+    const Case cases[] = {
+        {csv("2026-12-03T12:14:00Z,,enam,,openai,m,yes,,,,300,,,,,\n"),
+         "line 2, ok: must be true, false, 1 or 0, got \"yes\""},
+        {csv("2026-12-03T12:14:00Z,,enam,,openai,m,true,,,,300,,,,,\n"
+             "2026-12-03T12:16:00Z,,enam,,openai,m,false,,,,300,,,,,\n"),
+         "line 3, error_type: must name the error when ok is false"},
+        {csv("2026-12-03T12:14:00Z,,enam,,openai,m,false,,melted,,300,,,,,\n"),
+         "line 2, error_type: is not a known error type: \"melted\""},
+        {csv("12/03/2026 12:14,,enam,,openai,m,true,,,,300,,,,,\n"),
+         "line 2, scheduled_at: must be a UTC time such as 2026-12-03T12:14:00Z, got "
+         "\"12/03/2026 12:14\""},
+        {csv("2026-12-03T12:14:00Z,,enam,,openai,m,true,,,,-4,,,,,\n"),
+         "line 2, latency_ms: must be a whole number >= 0, got \"-4\""},
+        {csv("2026-12-03T12:14:00Z,,enam\n"), "line 2: has 3 cells where the header has 16"},
+        {csv("2026-12-03T12:14:00Z,,enam,,openai,m,true,,,,300,,,,,\"open\n"),
+         "line 2: a quoted cell is never closed"},
+        {"scheduled_at,region,provider,model,ok,latency_ms\n",
+         "line 1: the header has no column \"error_type\""},
+        {"", "line 1: no header line: the file is empty"},
+        {R"([{"scheduled_at":"2026-12-03T12:14:00Z","region":"enam","provider":"openai",)"
+         R"("model":"m","ok":"maybe","error_type":null,"latency_ms":1}])",
+         "row 1, ok: must be true, false, 1 or 0, got \"maybe\""},
+        {R"([{"scheduled_at":"2026-12-03T12:14:00Z","region":7}])",
+         "row 1, region: must be a non-empty string, got 7"},
+        {R"({"rows":[]})", "document: must be an array of row objects, or [{\"results\": [...]}]"},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.text);
+      CHECK(error_of(c.text) == c.error);
+    }
+    // simdjson words the reason itself.
+    CHECK(error_of("[1, 2").rfind("document: not valid JSON: ", 0) == 0);
+  }
+}

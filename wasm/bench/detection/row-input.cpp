@@ -1,0 +1,373 @@
+#include "detection/row-input.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "json-read.h"
+#include "time-format.h"
+
+namespace heyhi::detection {
+namespace {
+
+// One value as either format gives it: CSV has only text and null; JSON has types.
+struct Cell {
+  enum class Kind { null, text, number, boolean, other } kind = Kind::null;
+  std::string_view text;
+  double number = 0;
+  bool boolean = false;
+};
+
+using Lookup = std::function<Cell(std::string_view column)>;
+
+std::string shown(const Cell& cell) {
+  switch (cell.kind) {
+    case Cell::Kind::null: return "null";
+    case Cell::Kind::text: return fmt::format("\"{}\"", cell.text.substr(0, 40));
+    case Cell::Kind::number: return fmt::format("{}", cell.number);
+    case Cell::Kind::boolean: return cell.boolean ? "true" : "false";
+    case Cell::Kind::other: return "an array or object";
+  }
+  return "null";
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Reads the llm_checks columns of one row through `get`; `where` names the row in errors.
+class RowReader {
+ public:
+  RowReader(Lookup get, std::string where) : get_(std::move(get)), where_(std::move(where)) {}
+
+  Result<Row> read() {
+    Row row;
+    bool fine = text("scheduled_at", true, row.scheduled_at) && time("scheduled_at") &&
+                text("region", true, row.region) && text("provider", true, row.provider) &&
+                text("model", true, row.model) && flag("ok", row.ok) &&
+                whole("latency_ms", true, row.latency_ms) && error_type(row) &&
+                optional_text("ts", row.ts) && optional_text("colo", row.colo) &&
+                optional_whole("http_status", row.http_status) &&
+                optional_whole("ttfb_ms", row.ttfb_ms) &&
+                optional_whole("tokens_in", row.tokens_in) &&
+                optional_whole("tokens_out", row.tokens_out) &&
+                optional_text("request_id", row.request_id) && optional_text("detail", row.detail);
+    if (!fine) return error_;
+    if (row.ts.empty()) row.ts = row.scheduled_at;
+    return row;
+  }
+
+ private:
+  bool fail(std::string_view column, std::string message) {
+    error_ = {fmt::format("{}, {}", where_, column), std::move(message)};
+    return false;
+  }
+
+  bool text(std::string_view column, bool required, std::string& into) {
+    Cell cell = get_(column);
+    if (cell.kind == Cell::Kind::null && !required) return true;
+    if (cell.kind != Cell::Kind::text || cell.text.empty()) {
+      return fail(column, fmt::format("must be a non-empty string, got {}", shown(cell)));
+    }
+    into = std::string(cell.text);
+    return true;
+  }
+
+  bool optional_text(std::string_view column, std::string& into) {
+    return text(column, false, into);
+  }
+
+  bool optional_text(std::string_view column, std::optional<std::string>& into) {
+    std::string value;
+    if (!text(column, false, value)) return false;
+    if (!value.empty()) into = std::move(value);
+    return true;
+  }
+
+  bool time(std::string_view column) {
+    Cell cell = get_(column);
+    if (parse_iso_utc(cell.text)) return true;
+    return fail(column, fmt::format("must be a UTC time such as 2026-12-03T12:14:00Z, got {}",
+                                    shown(cell)));
+  }
+
+  bool flag(std::string_view column, bool& into) {
+    Cell cell = get_(column);
+    std::string word = lower(cell.text);
+    if (cell.kind == Cell::Kind::boolean) {
+      into = cell.boolean;
+    } else if (cell.kind == Cell::Kind::number && (cell.number == 0 || cell.number == 1)) {
+      into = cell.number == 1;
+    } else if (cell.kind == Cell::Kind::text && (word == "true" || word == "t" || word == "1")) {
+      into = true;
+    } else if (cell.kind == Cell::Kind::text && (word == "false" || word == "f" || word == "0")) {
+      into = false;
+    } else {
+      return fail(column, fmt::format("must be true, false, 1 or 0, got {}", shown(cell)));
+    }
+    return true;
+  }
+
+  std::optional<int64_t> number_of(const Cell& cell) {
+    double value = cell.number;
+    if (cell.kind == Cell::Kind::text) {
+      auto [end, code] =
+          std::from_chars(cell.text.data(), cell.text.data() + cell.text.size(), value);
+      if (code != std::errc() || end != cell.text.data() + cell.text.size()) return std::nullopt;
+    } else if (cell.kind != Cell::Kind::number) {
+      return std::nullopt;
+    }
+    if (!std::isfinite(value) || std::floor(value) != value || std::fabs(value) > 9.0e15) {
+      return std::nullopt;
+    }
+    return static_cast<int64_t>(value);
+  }
+
+  bool whole(std::string_view column, bool required, int64_t& into) {
+    Cell cell = get_(column);
+    if (cell.kind == Cell::Kind::null && !required) return true;
+    auto value = number_of(cell);
+    if (!value || *value < 0) {
+      return fail(column, fmt::format("must be a whole number >= 0, got {}", shown(cell)));
+    }
+    into = *value;
+    return true;
+  }
+
+  bool optional_whole(std::string_view column, std::optional<int64_t>& into) {
+    if (get_(column).kind == Cell::Kind::null) return true;
+    int64_t value = 0;
+    if (!whole(column, false, value)) return false;
+    into = value;
+    return true;
+  }
+
+  bool error_type(Row& row) {
+    Cell cell = get_("error_type");
+    if (cell.kind == Cell::Kind::text && !cell.text.empty()) {
+      row.error_type = error_type_from_name(cell.text);
+      if (!row.error_type) {
+        return fail("error_type", fmt::format("is not a known error type: {}", shown(cell)));
+      }
+    } else if (cell.kind != Cell::Kind::null) {
+      return fail("error_type",
+                  fmt::format("must be an error type name or null, got {}", shown(cell)));
+    }
+    if (row.ok == row.error_type.has_value()) {
+      return fail("error_type", row.ok ? "must be empty when ok is true"
+                                       : "must name the error when ok is false");
+    }
+    return true;
+  }
+
+  Lookup get_;
+  std::string where_;
+  Error error_;
+};
+
+// --- CSV ----------------------------------------------------------------------------------
+
+struct Record {
+  size_t line = 0;                                // where the record starts, from 1
+  std::vector<std::optional<std::string>> cells;  // absent: an empty, unquoted cell
+};
+
+// RFC 4180: quoted cells may hold commas, doubled quotes and line breaks.
+Result<std::vector<Record>> split_csv(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  std::vector<Record> records;
+  Record current{1, {}};
+  std::string cell;
+  bool quoted = false;
+  bool was_quoted = false;
+  size_t line = 1;
+  size_t quote_line = 0;
+  auto end_cell = [&] {
+    current.cells.push_back(cell.empty() && !was_quoted ? std::nullopt
+                                                        : std::optional<std::string>(cell));
+    cell.clear();
+    was_quoted = false;
+  };
+  auto end_record = [&] {
+    end_cell();
+    bool blank = current.cells.size() == 1 && !current.cells[0];
+    if (!blank) records.push_back(std::move(current));
+    current = Record{line + 1, {}};
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        cell += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        if (c == '\n') ++line;
+        cell += c;
+      }
+      continue;
+    }
+    if (c == '"' && cell.empty() && !was_quoted) {
+      quoted = was_quoted = true;
+      quote_line = line;
+    } else if (c == '"') {
+      return Error{fmt::format("line {}", line), "a quote inside an unquoted cell"};
+    } else if (c == ',') {
+      end_cell();
+    } else if (c == '\n') {
+      end_record();
+      ++line;
+    } else if (c != '\r') {
+      cell += c;
+    }
+  }
+  if (quoted) return Error{fmt::format("line {}", quote_line), "a quoted cell is never closed"};
+  if (!cell.empty() || was_quoted || !current.cells.empty()) end_record();
+  return records;
+}
+
+std::string trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+    text.remove_suffix(1);
+  }
+  return std::string(text);
+}
+
+constexpr std::array<std::string_view, 7> kRequiredColumns = {
+    "scheduled_at", "region", "provider", "model", "ok", "error_type", "latency_ms"};
+
+// --- JSON ---------------------------------------------------------------------------------
+
+Cell cell_of(std::optional<element> value) {
+  Cell cell;
+  if (!value || value->is_null()) return cell;
+  if (value->is_string()) {
+    cell.kind = Cell::Kind::text;
+    cell.text = value->get_string().value_unsafe();
+  } else if (value->is_bool()) {
+    cell.kind = Cell::Kind::boolean;
+    cell.boolean = value->get_bool().value_unsafe();
+  } else if (value->is_number()) {
+    cell.kind = Cell::Kind::number;
+    double number = 0;
+    if (value->get_double().get(number) != simdjson::SUCCESS) number = NAN;
+    cell.number = number;
+  } else {
+    cell.kind = Cell::Kind::other;
+  }
+  return cell;
+}
+
+// `wrangler d1 execute --json` wraps each statement's rows in {"results": [...], ...}.
+std::vector<element> row_objects(element root, bool& shaped) {
+  std::vector<element> out;
+  shaped = true;
+  auto add_results = [&](element holder) {
+    auto results = member(holder, "results");
+    if (!results || !results->is_array()) return false;
+    for (element item : items(*results)) out.push_back(item);
+    return true;
+  };
+  if (root.is_object()) {
+    shaped = add_results(root);
+    return out;
+  }
+  if (!root.is_array()) {
+    shaped = false;
+    return out;
+  }
+  std::vector<element> all;
+  for (element item : items(root)) all.push_back(item);
+  bool wrapped = !all.empty() && std::all_of(all.begin(), all.end(), [](element item) {
+    return member(item, "results").has_value() && !member(item, "provider").has_value();
+  });
+  if (!wrapped) return all;
+  for (element item : all) add_results(item);
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Row>> read_csv_rows(std::string_view text) {
+  auto split = split_csv(text);
+  if (!split.ok()) return split.error();
+  std::vector<Record>& records = split.value();
+  if (records.empty()) return Error{"line 1", "no header line: the file is empty"};
+
+  std::vector<std::string> header;
+  for (const auto& name : records[0].cells) header.push_back(lower(trim(name.value_or(""))));
+  for (std::string_view needed : kRequiredColumns) {
+    if (std::find(header.begin(), header.end(), needed) == header.end()) {
+      return Error{"line 1", fmt::format("the header has no column \"{}\"", needed)};
+    }
+  }
+
+  std::vector<Row> rows;
+  rows.reserve(records.size() - 1);
+  for (size_t r = 1; r < records.size(); ++r) {
+    const Record& record = records[r];
+    if (record.cells.size() != header.size()) {
+      return Error{
+          fmt::format("line {}", record.line),
+          fmt::format("has {} cells where the header has {}", record.cells.size(), header.size())};
+    }
+    Lookup get = [&](std::string_view column) {
+      Cell cell;
+      for (size_t c = 0; c < header.size(); ++c) {
+        if (header[c] != column || !record.cells[c]) continue;
+        cell.kind = Cell::Kind::text;
+        cell.text = *record.cells[c];
+      }
+      return cell;
+    };
+    auto row = RowReader(get, fmt::format("line {}", record.line)).read();
+    if (!row.ok()) return row.error();
+    rows.push_back(std::move(row).value());
+  }
+  return rows;
+}
+
+Result<std::vector<Row>> read_json_rows(std::string_view text) {
+  Document doc;
+  if (auto code = doc.parse(text); code != simdjson::SUCCESS) {
+    return Error{"document", fmt::format("not valid JSON: {}", simdjson::error_message(code))};
+  }
+  bool shaped = false;
+  std::vector<element> objects = row_objects(doc.root(), shaped);
+  if (!shaped) {
+    return Error{"document", "must be an array of row objects, or [{\"results\": [...]}]"};
+  }
+  std::vector<Row> rows;
+  rows.reserve(objects.size());
+  for (size_t i = 0; i < objects.size(); ++i) {
+    std::string where = fmt::format("row {}", i + 1);
+    if (!objects[i].is_object()) return Error{where, "must be an object"};
+    element object = objects[i];
+    Lookup get = [&](std::string_view column) { return cell_of(member(object, column)); };
+    auto row = RowReader(get, where).read();
+    if (!row.ok()) return row.error();
+    rows.push_back(std::move(row).value());
+  }
+  return rows;
+}
+
+Result<std::vector<Row>> read_exported_rows(std::string_view text) {
+  size_t at = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+  while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
+  if (at < text.size() && (text[at] == '[' || text[at] == '{')) return read_json_rows(text);
+  return read_csv_rows(text);
+}
+
+}  // namespace heyhi::detection

@@ -1,0 +1,336 @@
+#include "detection/sim.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numbers>
+
+#include "schedule.h"
+#include "time-format.h"
+
+namespace heyhi::detection {
+namespace {
+
+// xoshiro256** seeded through splitmix64: the same integer stream on every compiler and
+// library, which the standard distributions do not promise.
+class Random {
+ public:
+  explicit Random(uint64_t seed) {
+    for (uint64_t& word : state_) word = splitmix(seed);
+  }
+
+  uint64_t next() {
+    uint64_t result = rotl(state_[1] * 5, 7) * 9;
+    uint64_t t = state_[1] << 17;
+    state_[2] ^= state_[0];
+    state_[3] ^= state_[1];
+    state_[1] ^= state_[2];
+    state_[0] ^= state_[3];
+    state_[2] ^= t;
+    state_[3] = rotl(state_[3], 45);
+    return result;
+  }
+
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  int64_t between(int64_t lo, int64_t hi) {  // inclusive
+    return lo + static_cast<int64_t>(next() % static_cast<uint64_t>(hi - lo + 1));
+  }
+
+  // Box-Muller, always two draws, so a stream's later numbers never depend on its past values.
+  double normal() {
+    double u = 1.0 - uniform();
+    double v = uniform();
+    return std::sqrt(-2.0 * std::log(u)) * std::cos(2.0 * std::numbers::pi * v);
+  }
+
+ private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  static uint64_t splitmix(uint64_t& x) {
+    uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+
+  uint64_t state_[4];
+};
+
+uint64_t stream_seed(uint64_t seed, uint64_t a, uint64_t b) {
+  return seed ^ (a * 0x9e3779b97f4a7c15ULL) ^ (b * 0xc2b2ae3d27d4eb4fULL) ^ 0x5851f42d4c957f2dULL;
+}
+
+struct Mix {
+  ErrorType type;
+  double weight;
+};
+
+// Calm-state errors are mostly isolated timeouts and 5xx; bad patches are overload.
+const std::vector<Mix> kCalmMix = {{ErrorType::timeout, 0.35},
+                                   {ErrorType::server_error, 0.25},
+                                   {ErrorType::overloaded, 0.25},
+                                   {ErrorType::rate_limited, 0.10},
+                                   {ErrorType::connect_error, 0.05}};
+const std::vector<Mix> kPatchMix = {{ErrorType::overloaded, 0.50},
+                                    {ErrorType::server_error, 0.25},
+                                    {ErrorType::timeout, 0.15},
+                                    {ErrorType::rate_limited, 0.10}};
+const std::vector<Mix> kOutageMix = {{ErrorType::server_error, 0.5},
+                                     {ErrorType::gateway_error, 0.25},
+                                     {ErrorType::overloaded, 0.25}};
+const std::vector<Mix> kPartialMix = {{ErrorType::overloaded, 0.7}, {ErrorType::server_error, 0.3}};
+const std::vector<Mix> kRampMix = {{ErrorType::overloaded, 0.6}, {ErrorType::timeout, 0.4}};
+const std::vector<Mix> kRegionMix = {{ErrorType::connect_error, 1.0}};
+
+ErrorType pick(const std::vector<Mix>& mix, double u) {
+  for (const Mix& m : mix) {
+    if (u < m.weight) return m.type;
+    u -= m.weight;
+  }
+  return mix.back().type;
+}
+
+std::optional<int64_t> status_of(ErrorType type, Provider provider) {
+  switch (type) {
+    case ErrorType::overloaded: return provider == Provider::anthropic ? 529 : 503;
+    case ErrorType::server_error: return 500;
+    case ErrorType::gateway_error: return 502;
+    case ErrorType::rate_limited: return 429;
+    default: return std::nullopt;
+  }
+}
+
+std::string colo_of(const std::string& region) {
+  static const std::map<std::string, std::string> colos = {
+      {"enam", "EWR"}, {"wnam", "SJC"}, {"weur", "FRA"}, {"eeur", "WAW"}, {"apac", "SIN"},
+      {"oc", "SYD"},   {"sam", "GRU"},  {"afr", "JNB"},  {"me", "DXB"}};
+  auto found = colos.find(region);
+  return found == colos.end() ? "XXX" : found->second;
+}
+
+// Two states per target and region. The chance of entering a patch is set so that the time
+// spent in patches carries `patch_share` of the target's errors at its base rate.
+struct Chain {
+  double calm_rate;
+  double enter;
+  double leave;
+};
+
+Chain chain_for(double base_rate, const NoiseModel& model) {
+  double in_patch = model.patch_share * base_rate / model.patch_error_rate;
+  Chain c;
+  c.calm_rate = (1 - model.patch_share) * base_rate / (1 - in_patch);
+  c.leave = 1.0 / model.patch_mean_min;
+  c.enter = in_patch * c.leave / (1 - in_patch);
+  return c;
+}
+
+struct Effect {
+  double fail = 0;
+  const std::vector<Mix>* mix = nullptr;
+  double latency_factor = 1;
+};
+
+Effect effect_at(const Incident* incident, const std::string& region, int64_t minute) {
+  Effect e;
+  if (!incident || minute < incident->start_minute || minute >= incident->end_minute) return e;
+  switch (incident->kind) {
+    case IncidentKind::outage: e = {1.0, &kOutageMix, 1}; break;
+    case IncidentKind::errors_30: e = {0.3, &kPartialMix, 1}; break;
+    case IncidentKind::latency_3x: e = {0, nullptr, 3}; break;
+    case IncidentKind::region_down:
+      if (incident->region == region) e = {1.0, &kRegionMix, 1};
+      break;
+    case IncidentKind::ramp: {
+      double span = static_cast<double>(incident->end_minute - incident->start_minute);
+      e = {0.6 * static_cast<double>(minute - incident->start_minute) / span, &kRampMix, 1};
+      break;
+    }
+  }
+  return e;
+}
+
+struct Probe {
+  bool ok = true;
+  std::optional<ErrorType> type;
+  int64_t latency_ms = 0;
+  const char* origin = nullptr;  // for a failure: which part of the model made it
+};
+
+// Every draw is made whether or not it is used, so each stream stays aligned across runs that
+// place incidents differently.
+Probe draw_probe(Random& noise, Random& hurt, bool bad, const Chain& chain,
+                 const TargetNoise& shape, const Target& target, const NoiseModel& model,
+                 const Effect& effect) {
+  double u_error = noise.uniform();
+  double u_type = noise.uniform();
+  double body = shape.median_ms * std::exp(model.latency_sigma * noise.normal());
+  double u_outlier = noise.uniform();
+  double tail = std::exp(noise.uniform(std::log(2000.0), std::log(9000.0)));
+  double u_hurt = hurt.uniform();
+  double u_hurt_type = hurt.uniform();
+
+  Probe p;
+  double latency = (u_outlier < model.outlier_rate ? tail : body) * effect.latency_factor;
+  bool background_fails = u_error < (bad ? model.patch_error_rate : chain.calm_rate);
+  if (u_hurt < effect.fail) {
+    p.type = pick(*effect.mix, u_hurt_type);
+    p.origin = kFromIncident;
+  } else if (background_fails) {
+    p.type = pick(bad ? kPatchMix : kCalmMix, u_type);
+    p.origin = bad ? kFromPatch : kFromCalm;
+  } else if (latency > target.timeout_ms) {
+    p.type = ErrorType::timeout;
+    p.origin = effect.latency_factor > 1 ? kFromIncident : kFromTail;
+  }
+  p.ok = !p.type;
+  if (p.type == ErrorType::timeout) {
+    latency = target.timeout_ms + 3;
+  } else if (p.type == ErrorType::connect_error) {
+    latency = 20 + body / 20;
+  } else if (p.type) {
+    latency = body * 0.6;
+  }
+  p.latency_ms = std::llround(latency);
+  return p;
+}
+
+Row make_row(const Target& target, const std::string& region, int64_t minute, const Probe& p,
+             int64_t offset_ms) {
+  Row r;
+  r.scheduled_at = iso_utc_minute(minute * kMinuteMillis);
+  r.ts = iso_utc_millis(minute * kMinuteMillis + offset_ms);
+  r.region = region;
+  r.colo = colo_of(region);
+  r.provider = std::string(provider_name(target.provider));
+  r.model = target.model;
+  r.ok = p.ok;
+  r.error_type = p.type;
+  r.http_status = p.ok ? std::optional<int64_t>(200) : status_of(*p.type, target.provider);
+  r.latency_ms = p.latency_ms;
+  if (p.origin) r.detail = p.origin;
+  if (p.ok) {
+    r.tokens_in = 8;
+    r.tokens_out = 1;
+  }
+  return r;
+}
+
+// --- incidents ----------------------------------------------------------------------------
+
+int64_t duration_of(IncidentKind kind, Random& rng) {
+  switch (kind) {
+    case IncidentKind::outage: return rng.between(20, 90);
+    case IncidentKind::errors_30: return rng.between(30, 120);
+    case IncidentKind::latency_3x: return 60;
+    case IncidentKind::region_down: return rng.between(30, 60);
+    case IncidentKind::ramp: return 40;
+  }
+  return 30;
+}
+
+// Incidents on one target stay three hours apart, so one incident's alerts and recovery never
+// run into the next one's.
+constexpr int64_t kIncidentGap = 180;
+
+bool clashes(const std::vector<Incident>& placed, const Incident& candidate) {
+  return std::any_of(placed.begin(), placed.end(), [&](const Incident& other) {
+    return other.target == candidate.target &&
+           candidate.start_minute < other.end_minute + kIncidentGap &&
+           other.start_minute < candidate.end_minute + kIncidentGap;
+  });
+}
+
+std::vector<Incident> place_incidents(const Config& config, const SimOptions& options, int64_t from,
+                                      int64_t to) {
+  Random rng(stream_seed(options.seed, 0xfeed, 0));
+  std::map<int, std::vector<size_t>> by_cadence;
+  for (size_t i = 0; i < config.targets.size(); ++i) {
+    if (config.targets[i].enabled) by_cadence[config.targets[i].cadence_min].push_back(i);
+  }
+  std::vector<Incident> placed;
+  for (IncidentKind kind : kIncidentKinds) {
+    for (const auto& [cadence, members] : by_cadence) {
+      (void)cadence;
+      for (int n = 0; n < options.incidents_per_cadence; ++n) {
+        for (int attempt = 0; attempt < 1000; ++attempt) {
+          Incident incident;
+          incident.kind = kind;
+          incident.target = members[static_cast<size_t>(
+              rng.between(0, static_cast<int64_t>(members.size()) - 1))];
+          if (kind == IncidentKind::region_down) {
+            incident.region = config.regions[static_cast<size_t>(
+                rng.between(0, static_cast<int64_t>(config.regions.size()) - 1))];
+          }
+          int64_t length = duration_of(kind, rng);
+          incident.start_minute = rng.between(from + 60, to - length - 60);
+          incident.end_minute = incident.start_minute + length;
+          if (clashes(placed, incident)) continue;
+          placed.push_back(incident);
+          break;
+        }
+      }
+    }
+  }
+  std::sort(placed.begin(), placed.end(),
+            [](const Incident& a, const Incident& b) { return a.start_minute < b.start_minute; });
+  return placed;
+}
+
+}  // namespace
+
+Simulation simulate(Config config, const SimOptions& options, const NoiseModel& model) {
+  Simulation sim;
+  int64_t month_start = options.month_start_minute
+                            ? options.month_start_minute
+                            : epoch_minute(*parse_iso_utc("2026-11-02T00:00:00Z"));
+  sim.month_from = month_start;
+  sim.month_to = month_start + options.days * kDayMinutes - 1;
+  int64_t from = month_start - options.warmup_days * kDayMinutes;
+  sim.incidents = place_incidents(config, options, sim.month_from, sim.month_to);
+
+  Random shapes(stream_seed(options.seed, 0x5ea, 0));
+  for (size_t t = 0; t < config.targets.size(); ++t) {
+    TargetNoise noise;
+    noise.base_error_rate = shapes.uniform(0.005, 0.02);
+    noise.median_ms = shapes.uniform(150, 900);
+    sim.noise.push_back(noise);
+  }
+
+  sim.trace.targets.resize(config.targets.size());
+  for (size_t t = 0; t < config.targets.size(); ++t) {
+    const Target& target = config.targets[t];
+    Chain chain = chain_for(sim.noise[t].base_error_rate, model);
+    std::vector<const Incident*> mine;
+    for (const Incident& incident : sim.incidents) {
+      if (incident.target == t) mine.push_back(&incident);
+    }
+    std::vector<Row>& rows = sim.trace.targets[t].rows;
+    for (size_t g = 0; g < config.regions.size(); ++g) {
+      const std::string& region = config.regions[g];
+      Random noise(stream_seed(options.seed, t + 1, g + 1));
+      Random hurt(stream_seed(options.seed ^ 0xabcdef, t + 1, g + 1));
+      bool bad = false;
+      size_t next_incident = 0;
+      for (int64_t minute = from; minute <= sim.month_to; ++minute) {
+        double u_chain = noise.uniform();
+        bad = bad ? u_chain >= chain.leave : u_chain < chain.enter;
+        if (!is_due(target, minute)) continue;
+        while (next_incident < mine.size() && mine[next_incident]->end_minute <= minute) {
+          ++next_incident;
+        }
+        const Incident* active = next_incident < mine.size() ? mine[next_incident] : nullptr;
+        Effect effect = effect_at(active, region, minute);
+        Probe p = draw_probe(noise, hurt, bad, chain, sim.noise[t], target, model, effect);
+        int64_t offset = 40 + static_cast<int64_t>(g) * 150 + noise.between(0, 400);
+        rows.push_back(make_row(target, region, minute, p, offset));
+      }
+    }
+    order_rows(sim.trace.targets[t]);
+  }
+  sim.trace.config = std::move(config);
+  compute_span(sim.trace);
+  return sim;
+}
+
+}  // namespace heyhi::detection

@@ -1,0 +1,55 @@
+// A simulated month of probes for a configuration: bursty background noise per target and
+// region, and injected incidents with a known start and end. Deterministic for a seed, and the
+// noise does not depend on the incidents, so two runs differ only where incidents were put.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "config.h"
+#include "detection/score.h"
+#include "detection/trace.h"
+
+namespace heyhi::detection {
+
+// A simulated failure's detail says where it came from.
+inline constexpr const char* kFromPatch = "sim: background, bad patch";
+inline constexpr const char* kFromCalm = "sim: background, calm";
+inline constexpr const char* kFromTail = "sim: latency tail past the timeout";
+inline constexpr const char* kFromIncident = "sim: incident";
+
+struct SimOptions {
+  uint64_t seed = 20261201;
+  int days = 30;
+  // History before the month, so the latency baseline has its week from the first minute.
+  int warmup_days = 7;
+  int incidents_per_cadence = 10;  // of each kind, at each cadence present in the config
+  int64_t month_start_minute = 0;  // 0: 2026-11-02T00:00Z
+};
+
+// What the simulator drew for one target.
+struct TargetNoise {
+  double base_error_rate = 0;  // the calm and bad-patch states together
+  double median_ms = 0;
+};
+
+struct Simulation {
+  Trace trace;
+  std::vector<Incident> incidents;
+  std::vector<TargetNoise> noise;
+  int64_t month_from = 0;  // first scored minute
+  int64_t month_to = 0;    // last scored minute
+};
+
+// The background's shape: how errors cluster into bad patches and how far latency tails out.
+struct NoiseModel {
+  double patch_share = 0.5;  // of a target's errors, the share that falls in bad patches
+  double patch_error_rate = 0.35;
+  double patch_mean_min = 8;
+  double latency_sigma = 0.30;  // of the lognormal body
+  double outlier_rate = 0.002;  // probes far out in the tail, 2 to 9 s
+};
+
+Simulation simulate(Config config, const SimOptions& options, const NoiseModel& model = {});
+
+}  // namespace heyhi::detection

@@ -1,0 +1,68 @@
+#include "window-stats.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "summary.h"
+#include "time-format.h"
+
+namespace heyhi {
+namespace {
+
+constexpr int kBaselineDays = 7;
+constexpr int64_t kBaselineHalfWidthMs = 30 * kMinuteMs;
+constexpr size_t kBaselineMinSamples = 20;
+
+}  // namespace
+
+std::vector<TimedRow> timed_rows(const std::vector<Row>& rows) {
+  std::vector<TimedRow> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    if (auto minute = parse_iso_utc(row.scheduled_at)) out.push_back({&row, *minute});
+  }
+  return out;
+}
+
+void Tally::add(const Row& row) {
+  ++probes;
+  regions.insert(row.region);
+  if (row.ok) {
+    ok_latency.push_back(row.latency_ms);
+    return;
+  }
+  error_types[std::string(error_type_name(*row.error_type))]++;
+  switch (attribution_of(*row.error_type)) {
+    case Attribution::provider: ++provider; break;
+    case Attribution::network: ++network; break;
+    case Attribution::ours: ++ours; return;
+    case Attribution::ambiguous: ++ambiguous; return;
+  }
+  failing_regions.insert(row.region);
+}
+
+void Tally::finish() { std::sort(ok_latency.begin(), ok_latency.end()); }
+
+double Tally::rate() const {
+  int64_t tested = probes - ours;
+  return tested > 0 ? static_cast<double>(counted()) / static_cast<double>(tested) : 0.0;
+}
+
+std::optional<int64_t> baseline_p95(const std::vector<TimedRow>& rows, int64_t now_minute_ms) {
+  std::vector<int64_t> samples;
+  for (const TimedRow& r : rows) {
+    if (!r.row->ok) continue;
+    for (int day = 1; day <= kBaselineDays; ++day) {
+      int64_t centre = now_minute_ms - day * kDayMs;
+      if (std::llabs(r.minute_ms - centre) <= kBaselineHalfWidthMs) {
+        samples.push_back(r.row->latency_ms);
+        break;
+      }
+    }
+  }
+  if (samples.size() < kBaselineMinSamples) return std::nullopt;
+  std::sort(samples.begin(), samples.end());
+  return nearest_rank(samples, 0.95);
+}
+
+}  // namespace heyhi

@@ -1,0 +1,54 @@
+// What a set of rows says over a window of cron minutes: counts by attribution, the failure
+// rate that matters for a provider, latency percentiles of the successes, and a target's
+// baseline from the same hour on previous days. Shared by the alert rules and the
+// aggregation export, so both count the same way.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "rows.h"
+
+namespace heyhi {
+
+inline constexpr int64_t kMinuteMs = 60000;
+inline constexpr int64_t kDayMs = 24 * 60 * kMinuteMs;
+
+struct TimedRow {
+  const Row* row;
+  int64_t minute_ms;  // scheduled_at as epoch milliseconds
+};
+
+// The rows whose scheduled_at parses, with it as a number.
+std::vector<TimedRow> timed_rows(const std::vector<Row>& rows);
+
+struct Tally {
+  int64_t probes = 0;
+  int64_t provider = 0;
+  int64_t network = 0;
+  int64_t ours = 0;
+  int64_t ambiguous = 0;
+  std::vector<int64_t> ok_latency;  // sorted once finish() ran
+  std::map<std::string, int64_t> error_types;
+  std::set<std::string> regions;
+  std::set<std::string> failing_regions;  // regions with a provider or network failure
+
+  void add(const Row& row);
+  void finish();
+
+  // Failures of the provider or of the path to it. Our own configuration failures say
+  // nothing about the provider, so they leave the denominator too.
+  int64_t counted() const { return provider + network; }
+  double rate() const;
+  std::string verdict() const { return network > provider ? "network" : "provider"; }
+};
+
+// p95 of the successful probes within half an hour of this minute on each of the previous
+// 7 days, when there are at least 20 of them.
+std::optional<int64_t> baseline_p95(const std::vector<TimedRow>& rows, int64_t now_minute_ms);
+
+}  // namespace heyhi
