@@ -33,13 +33,14 @@ void parse_errors(element section, const std::string& path, Validator& v, ErrorR
 }
 
 void parse_latency(element section, const std::string& path, Validator& v, LatencyRule& rule) {
-  constexpr std::array<std::string_view, 5> keys = {"window_min", "p95_ms", "baseline_factor",
-                                                    "floor_ms", "min_samples"};
+  constexpr std::array<std::string_view, 6> keys = {"window_min", "p95_ms",      "baseline_factor",
+                                                    "floor_ms",   "min_samples", "min_slow"};
   v.reject_unknown_keys(section, path, keys);
   rule.window_min = v.int_in(section, path, "window_min", 1, 60).value_or(rule.window_min);
   rule.p95_ms = v.int_in(section, path, "p95_ms", 100, 600000).value_or(rule.p95_ms);
   rule.floor_ms = v.int_in(section, path, "floor_ms", 0, 600000).value_or(rule.floor_ms);
   rule.min_samples = v.int_in(section, path, "min_samples", 1, 1000).value_or(rule.min_samples);
+  rule.min_slow = v.int_in(section, path, "min_slow", 1, 1000).value_or(rule.min_slow);
   if (auto factor = member(section, "baseline_factor")) {
     double number;
     if (factor->get_double().get(number) != simdjson::SUCCESS || !(number >= 1 && number <= 100)) {
@@ -51,11 +52,13 @@ void parse_latency(element section, const std::string& path, Validator& v, Laten
 }
 
 void parse_mismatch(element section, const std::string& path, Validator& v, MismatchRule& rule) {
-  constexpr std::array<std::string_view, 3> keys = {"window_min", "rate", "min_failures"};
+  constexpr std::array<std::string_view, 4> keys = {"window_min", "rate", "min_failures",
+                                                    "min_regions"};
   v.reject_unknown_keys(section, path, keys);
   rule.window_min = v.int_in(section, path, "window_min", 1, 60).value_or(rule.window_min);
   rule.rate = v.fraction(section, path, "rate").value_or(rule.rate);
   rule.min_failures = v.int_in(section, path, "min_failures", 1, 100).value_or(rule.min_failures);
+  rule.min_regions = v.int_in(section, path, "min_regions", 1, 9).value_or(rule.min_regions);
 }
 
 void parse_regional(element section, const std::string& path, Validator& v, RegionalRule& rule) {
@@ -257,9 +260,11 @@ Finding check_latency(const TargetView& view) {
     line = std::min(line, std::max<double>(rule.floor_ms, *baseline * rule.baseline_factor));
   }
   auto p95 = nearest_rank(t.ok_latency, 0.95);
+  auto slow = std::count_if(t.ok_latency.begin(), t.ok_latency.end(),
+                            [&](int64_t ms) { return static_cast<double>(ms) > line; });
   Finding f;
   f.firing = static_cast<int>(t.ok_latency.size()) >= rule.min_samples && p95 &&
-             static_cast<double>(*p95) > line;
+             static_cast<double>(*p95) > line && slow >= rule.min_slow;
   Tally stretch =
       tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
   f.recovered =
@@ -281,7 +286,9 @@ Finding check_mismatch(const TargetView& view) {
   Tally t = tally_all(view.rows, last_minutes(view.now_minute_ms, rule.window_min));
   Finding f;
   bool says_fine = view.official == "operational";
-  f.firing = says_fine && t.counted() >= rule.min_failures && t.rate() > rule.rate;
+  auto min_regions = std::min<int64_t>(rule.min_regions, static_cast<int64_t>(view.regions_total));
+  f.firing = says_fine && t.counted() >= rule.min_failures && t.rate() > rule.rate &&
+             static_cast<int64_t>(t.failing_regions.size()) >= min_regions;
   Tally stretch =
       tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
   // The provider acknowledging the trouble ends the mismatch as surely as recovery does.
@@ -296,6 +303,26 @@ Finding check_mismatch(const TargetView& view) {
   return f;
 }
 
+// The region's `count` latest probes in the window all failed with the provider or the
+// network to blame.
+bool latest_all_failed(const std::vector<TimedRow>& rows, Window window, const std::string& region,
+                       int count) {
+  std::vector<const TimedRow*> recent;
+  for (const TimedRow& r : rows) {
+    if (r.row->region == region && r.minute_ms > window.from_ms && r.minute_ms <= window.to_ms) {
+      recent.push_back(&r);
+    }
+  }
+  if (recent.size() < static_cast<size_t>(count)) return false;
+  std::sort(recent.begin(), recent.end(),
+            [](const TimedRow* a, const TimedRow* b) { return a->minute_ms > b->minute_ms; });
+  return std::all_of(recent.begin(), recent.begin() + count, [](const TimedRow* r) {
+    if (r->row->ok) return false;
+    Attribution who = attribution_of(*r->row->error_type);
+    return who == Attribution::provider || who == Attribution::network;
+  });
+}
+
 Finding check_region(const TargetView& view, const std::string& region) {
   const RegionalRule& rule = view.target.rules.regional;
   Window window = last_minutes(view.now_minute_ms, rule.window_min);
@@ -303,6 +330,7 @@ Finding check_region(const TargetView& view, const std::string& region) {
   Tally others = tally(view.rows, window, [&](const Row& r) { return r.region != region; });
   Finding f;
   f.firing = here.counted() >= rule.min_failures && here.rate() >= rule.rate &&
+             latest_all_failed(view.rows, window, region, rule.min_failures) &&
              others.probes - others.ours >= 2 && others.rate() <= rule.others_max_rate;
   Window stretch_window = last_minutes(view.now_minute_ms, view.target.rules.recovery_min);
   Tally stretch =

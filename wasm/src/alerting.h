@@ -33,15 +33,19 @@ struct LatencyRule {
   double baseline_factor = 2.0;
   int floor_ms = 2000;
   int min_samples = 5;
+  // A window's p95 over a handful of samples is its slowest one: one outlier is not a trend.
+  int min_slow = 3;
 };
 
 struct MismatchRule {
   int window_min = 5;
   double rate = 0.10;
   int min_failures = 3;
+  int min_regions = 2;  // capped at the number of configured regions
 };
 
-// One region failing while the others are normal.
+// One region failing while the others are normal, on its latest probes in a row: a bad patch
+// of scattered errors in one region is noise, a region that stopped answering is not.
 struct RegionalRule {
   int window_min = 10;
   double rate = 0.5;
@@ -72,10 +76,8 @@ struct Maintenance {
 };
 
 // Applies the rule sections present in `object` (an "alerting" object) onto `into`.
-void parse_rule_settings(element object, const std::string& path, Validator& v,
-                         RuleSettings& into);
-std::vector<Maintenance> parse_maintenance(element alerting, const std::string& path,
-                                           Validator& v);
+void parse_rule_settings(element object, const std::string& path, Validator& v, RuleSettings& into);
+std::vector<Maintenance> parse_maintenance(element alerting, const std::string& path, Validator& v);
 
 struct Measured {
   int window_min = 0;
