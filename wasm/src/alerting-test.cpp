@@ -136,6 +136,7 @@ TEST_SUITE("alerting") {
     int resolved_at = replay.action_minutes.back();
     CHECK(resolved_at == 18);  // minute 8's failure, plus the 10-minute clean stretch
     CHECK(replay.actions.back().alert.resolved_at == iso_utc_minute(kStart + 18 * kMinute));
+    CHECK(replay.actions.back().alert.title == "OpenAI m: recovered (provider_errors)");
   }
 
   TEST_CASE("an alert that stays open is sent again at the reminder interval") {
@@ -157,6 +158,9 @@ TEST_SUITE("alerting") {
     CHECK(alert.scope == "openai/m@apac");
     CHECK(alert.region == "apac");
     CHECK(alert.verdict == "network");
+    CHECK(alert.detail ==
+          "3 of 3 probes from apac failed in 10 min (connect_error 3) while the other regions saw "
+          "0%");
   }
 
   TEST_CASE("configuration failures alert once with what to fix and never as an outage") {
@@ -181,6 +185,21 @@ TEST_SUITE("alerting") {
     for (int m = 0; m < 10; ++m) replay.minute(m, {probe(m, "ok:6500")});
     CHECK(replay.count(ActionKind::open, "latency") == 1);
     CHECK(replay.count(ActionKind::open, "provider_errors") == 0);
+  }
+
+  TEST_CASE("one slow outlier in a window does not open a latency alert") {
+    Replay replay{config_with(R"(["enam"])")};
+    for (int m = 0; m < 10; ++m) replay.minute(m, {probe(m, m == 6 ? "ok:6500" : "ok:300")});
+    CHECK(replay.count(ActionKind::open, "latency") == 0);
+  }
+
+  TEST_CASE("scattered failures in one region are not a regional outage") {
+    Replay replay{config_with(R"(["enam","weur","apac"])")};
+    for (int m = 0; m < 10; ++m) {
+      std::string apac = m % 2 == 0 ? "connect_error" : "ok";
+      replay.minute(m, {probe(m, apac, "apac"), probe(m, "ok", "enam"), probe(m, "ok", "weur")});
+    }
+    CHECK(replay.count(ActionKind::open, "regional") == 0);
   }
 
   TEST_CASE("latency is judged against the target's own baseline, above a floor") {

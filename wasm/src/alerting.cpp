@@ -342,9 +342,10 @@ Finding check_region(const TargetView& view, const std::string& region) {
   f.alert.measured = measure(here, rule.window_min, view.regions_total);
   f.alert.title = fmt::format("{} {}: failing from {} only", display_name(f.alert.provider),
                               view.target.model, region);
-  f.alert.detail = fmt::format("{} of {} probes failed in {} from {} while other regions saw {}%",
-                               here.counted(), here.probes - here.ours, region,
-                               error_list(here.error_types), percent(others.rate()));
+  f.alert.detail =
+      fmt::format("{} of {} probes from {} failed in {} min ({}) while the other regions saw {}%",
+                  here.counted(), here.probes - here.ours, region, rule.window_min,
+                  error_list(here.error_types), percent(others.rate()));
   return f;
 }
 
@@ -442,7 +443,13 @@ void decide(const Config& config, const EvaluationInput& input, const RuleSettin
     return;
   }
   if (!finding.recovered) return;
+  // The resolution speaks of the recovery, not of the clean window's empty figures.
   finding.alert.resolved_at = now;
+  finding.alert.title = fmt::format("{} {}: recovered ({})", display_name(finding.alert.provider),
+                                    finding.alert.model, finding.alert.rule);
+  finding.alert.detail = fmt::format("no failure for this rule in the last {} min; open since {}",
+                                     rules.recovery_min, finding.alert.opened_at);
+  finding.alert.fix.reset();
   out.push_back({ActionKind::resolve, notify, std::move(finding.alert)});
 }
 
