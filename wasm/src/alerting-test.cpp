@@ -224,15 +224,36 @@ TEST_SUITE("alerting") {
     CHECK(fast.count(ActionKind::open, "latency") == 0);
   }
 
-  TEST_CASE("failures while the status page says operational are a mismatch") {
+  TEST_CASE(
+      "failures below the outage line while the status page says operational are a mismatch") {
+    Replay replay{config_with(R"(["enam","weur","apac"])")};
+    replay.official["openai"] = "operational";
+    // 3 failures in 15 probes over 5 minutes: 20 %, not over the outage line, over 10 %.
+    for (int m = 0; m < 5; ++m) {
+      replay.minute(m, {probe(m, m == 1 ? "overloaded" : "ok", "enam"),
+                        probe(m, m == 3 ? "overloaded" : "ok", "weur"),
+                        probe(m, m == 4 ? "overloaded" : "ok", "apac")});
+    }
+    CHECK(replay.count(ActionKind::open, "provider_errors") == 0);
+    REQUIRE(replay.count(ActionKind::open, "official_mismatch") == 1);
+    CHECK(replay.actions.front().alert.official_status == "operational");
+
+    Replay unknown{config_with(R"(["enam","weur","apac"])")};
+    for (int m = 0; m < 5; ++m) {
+      unknown.minute(m, {probe(m, m == 1 ? "overloaded" : "ok", "enam"),
+                         probe(m, m == 3 ? "overloaded" : "ok", "weur"),
+                         probe(m, m == 4 ? "overloaded" : "ok", "apac")});
+    }
+    CHECK(unknown.actions.empty());
+  }
+
+  TEST_CASE("an outage under a green status page is one alert that carries the official status") {
     Replay replay{config_with(R"(["enam"])")};
     replay.official["openai"] = "operational";
-    for (int m = 0; m < 5; ++m) replay.minute(m, {probe(m, "overloaded")});
-    CHECK(replay.count(ActionKind::open, "official_mismatch") == 1);
-
-    Replay unknown{config_with(R"(["enam"])")};
-    for (int m = 0; m < 5; ++m) unknown.minute(m, {probe(m, "overloaded")});
-    CHECK(unknown.count(ActionKind::open, "official_mismatch") == 0);
+    for (int m = 0; m < 8; ++m) replay.minute(m, {probe(m, "overloaded")});
+    CHECK(replay.count(ActionKind::open, "official_mismatch") == 0);
+    REQUIRE(replay.count(ActionKind::open, "provider_errors") == 1);
+    CHECK(replay.actions.front().alert.official_status == "operational");
   }
 
   TEST_CASE("maintenance silences notifications but keeps the alert state") {

@@ -471,9 +471,15 @@ void evaluate_target(const Config& config, const EvaluationInput& input, const T
                   official == input.official.end() ? "unknown" : official->second};
   const RuleSettings& rules = target.rules;
   decide(config, input, rules, check_configuration(view), out, seen);
-  decide(config, input, rules, check_errors(view), out, seen);
+  Finding errors = check_errors(view);
+  bool outage_reported = errors.firing || find_open(input, errors.alert) != nullptr;
+  decide(config, input, rules, std::move(errors), out, seen);
   decide(config, input, rules, check_latency(view), out, seen);
-  decide(config, input, rules, check_mismatch(view), out, seen);
+  // An outage that provider_errors reports needs no second alert: that one carries the
+  // official status. The mismatch rule speaks for failures below the outage line.
+  Finding mismatch = check_mismatch(view);
+  if (outage_reported && !find_open(input, mismatch.alert)) mismatch.firing = false;
+  decide(config, input, rules, std::move(mismatch), out, seen);
   if (config.regions.size() < 2) return;
   for (const std::string& region : config.regions) {
     decide(config, input, rules, check_region(view, region), out, seen);
