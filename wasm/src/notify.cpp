@@ -133,9 +133,10 @@ std::string cut_escaped(std::string_view text, size_t max_units) {
   return out;
 }
 
-// Slack reads &, < and > as control characters in every text object (<!channel> would page
-// a whole channel), so text from input carries them as entities.
-std::string slack_escape(std::string_view text) {
+// &, < and > as entities, and with `quotes` also " and ': Slack reads the first three as
+// control characters in every text object (<!channel> would page a whole channel), and HTML
+// attributes need the quotes too.
+std::string escape_entities(std::string_view text, bool quotes) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
@@ -143,27 +144,16 @@ std::string slack_escape(std::string_view text) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
+      case '"': out += quotes ? "&quot;" : "\""; break;
+      case '\'': out += quotes ? "&#39;" : "'"; break;
       default: out += c;
     }
   }
   return out;
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string slack_escape(std::string_view text) { return escape_entities(text, false); }
+std::string html_escape(std::string_view text) { return escape_entities(text, true); }
 
 // An http(s) link with nothing in it that could break out of a mrkdwn link or an href.
 bool is_web_url(std::string_view url) {
