@@ -21,6 +21,7 @@ import { PostgrestStore } from "../../worker-shim/src/store/postgrest.ts";
 import type { Store } from "../../worker-shim/src/store/store.ts";
 import { startStandin } from "../postgrest/standin.mjs";
 import { applyD1Migrations, ROOT } from "../../scripts/lib/harness.ts";
+import { okRow } from "./support.ts";
 
 const DATABASE_URL = process.env.HEYHI_PG_URL;
 const SERVICE_KEY = `service-${randomUUID()}`;
@@ -117,27 +118,7 @@ function sampleAlert(scope: string, overrides: Partial<Alert> = {}): Alert {
   };
 }
 
-function checkRow(model: string, scheduledMs: number, overrides: Partial<CheckRow> = {}) {
-  const row: CheckRow = {
-    scheduled_at: minute(scheduledMs),
-    ts: new Date(scheduledMs + 412).toISOString(),
-    region: "enam",
-    colo: "EWR",
-    provider: "openai",
-    model,
-    ok: true,
-    http_status: 200,
-    error_type: null,
-    attribution: null,
-    latency_ms: 312,
-    ttfb_ms: 290,
-    tokens_in: 8,
-    tokens_out: 1,
-    request_id: "req_abc",
-    detail: null,
-  };
-  return { ...row, ...overrides };
-}
+const checkRow = okRow;
 
 function failedRow(model: string, scheduledMs: number, overrides: Partial<CheckRow> = {}) {
   return checkRow(model, scheduledMs, {

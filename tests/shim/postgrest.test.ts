@@ -12,7 +12,7 @@ import type { CheckRow, Core } from "../../worker-shim/src/core.ts";
 import { PostgrestStore } from "../../worker-shim/src/store/postgrest.ts";
 import type { WriteResult } from "../../worker-shim/src/store/store.ts";
 import { startStandin } from "../postgrest/standin.mjs";
-import { loadTestCore, MINUTE_ISO } from "./support.ts";
+import { loadTestCore, MINUTE_MS, okRow } from "./support.ts";
 
 const DATABASE_URL = process.env.HEYHI_PG_URL;
 const SERVICE_KEY = `service-${randomUUID()}`;
@@ -61,24 +61,7 @@ function uniqueModel(): string {
 }
 
 function sampleRows(model: string): CheckRow[] {
-  const ok: CheckRow = {
-    scheduled_at: MINUTE_ISO,
-    ts: "2026-12-03T12:05:00.412Z",
-    region: "enam",
-    colo: "EWR",
-    provider: "openai",
-    model,
-    ok: true,
-    http_status: 200,
-    error_type: null,
-    attribution: null,
-    latency_ms: 312,
-    ttfb_ms: 290,
-    tokens_in: 8,
-    tokens_out: 1,
-    request_id: "req_abc",
-    detail: null,
-  };
+  const ok = okRow(model, MINUTE_MS);
   const overloaded: CheckRow = {
     ...ok,
     region: "weur",

@@ -100,6 +100,29 @@ export interface RecordingStore extends Store {
   readonly calls: CheckRow[][];
 }
 
+/** A healthy probe row of `model` at a cron minute, with `overrides` on top. */
+export function okRow(model: string, scheduledMs: number, overrides: Partial<CheckRow> = {}) {
+  const row: CheckRow = {
+    scheduled_at: new Date(scheduledMs).toISOString().replace(/:\d\d\.\d{3}Z$/, ":00Z"),
+    ts: new Date(scheduledMs + 412).toISOString(),
+    region: "enam",
+    colo: "EWR",
+    provider: "openai",
+    model,
+    ok: true,
+    http_status: 200,
+    error_type: null,
+    attribution: null,
+    latency_ms: 312,
+    ttfb_ms: 290,
+    tokens_in: 8,
+    tokens_out: 1,
+    request_id: "req_abc",
+    detail: null,
+  };
+  return { ...row, ...overrides };
+}
+
 /** A store that keeps every batch it is given and answers with `answer`. */
 export function recordingStore(
   answer: (rows: CheckRow[]) => Promise<WriteResult> = async (rows) => ({
