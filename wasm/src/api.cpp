@@ -314,13 +314,24 @@ std::string api_plan(std::string_view in) {
   if (!config.ok()) return errors_answer(config.error());
   auto scheduled = int_at(doc.root(), "scheduled_ms");
   if (!scheduled) return error_answer("scheduled_ms", "must be epoch milliseconds");
+  std::vector<Row> recent;
+  if (auto rows = member(doc.root(), "recent")) {
+    auto parsed = read_rows(*rows);
+    if (!parsed.ok()) {
+      Error e = parsed.error();
+      if (e.field.rfind("rows", 0) == 0) e.field.replace(0, 4, "recent");
+      return errors_answer({e});
+    }
+    recent = std::move(parsed).value();
+  }
 
   JsonWriter w;
   w.begin_object().field("ok", true).field("scheduled_at", iso_utc_minute(*scheduled));
   w.field("epoch_minute", epoch_minute(*scheduled));
   w.field("max_concurrency", config.value().max_concurrency).key("due").begin_array();
-  for (const PlannedProbe& probe : plan(config.value(), *scheduled)) {
+  for (const PlannedProbe& probe : plan(config.value(), *scheduled, recent)) {
     w.begin_object().field("target_id", probe.target->id);
+    w.field("reason", due_reason_name(probe.reason));
     w.field("provider", provider_name(probe.target->provider)).field("model", probe.target->model);
     w.field("region", probe.region).field("timeout_ms", probe.target->timeout_ms);
     w.key("request");

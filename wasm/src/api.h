@@ -13,9 +13,12 @@ namespace heyhi {
 //       targets:[{id, provider, model, tier, cadence_min, timeout_ms, phase, enabled}]}}
 std::string api_validate_config(std::string_view in);
 
-// in:  {"config": {...}, "scheduled_ms": <epoch ms>}
+// in:  {"config": {...}, "scheduled_ms": <epoch ms>, "recent"?: [row, ...]}
+//      recent: rows of the last minutes (failures suffice); a target with a failure blamed on
+//      the provider or the network within its confirm_min is due every minute.
 // out: {"ok":true, "scheduled_at", "epoch_minute", "max_concurrency",
-//       "due":[{target_id, provider, model, region, timeout_ms, request}]}
+//       "due":[{target_id, reason, provider, model, region, timeout_ms, request}]}
+//       where reason is "cadence" or "confirm"
 //       where request = {method, url, headers:{name:value}, body, auth:{header, prefix,
 //       secret_name}}; the shim adds the credential.
 std::string api_plan(std::string_view in);
