@@ -13,11 +13,22 @@ namespace heyhi {
 //       targets:[{id, provider, model, tier, cadence_min, timeout_ms, phase, enabled}]}}
 std::string api_validate_config(std::string_view in);
 
+// in:  a configuration document.
+// out: {"ok":true, "budget": {limits:{subrequests, connections},
+//       region:{subrequests, connections, terms:[{what, count}]}, scheduled:{...the same...},
+//       caps:{alert_actions, deliveries, backlog_flush, backlog_max_items},
+//       busiest_minute_probes, region_deadline_ms, backlog_minutes}}
+//      or the configuration's errors, or the limits it exceeds (field "targets", "regions" or
+//      "backlog_max_items"), each saying by how much and what to change.
+std::string api_budget(std::string_view in);
+
 // in:  {"config": {...}, "scheduled_ms": <epoch ms>}
 // out: {"ok":true, "scheduled_at", "epoch_minute", "max_concurrency",
+//       "regions":[{region, colo_trace:{url, timeout_ms, headers:{name:value}}}],
 //       "due":[{target_id, provider, model, region, timeout_ms, request}]}
 //       where request = {method, url, headers:{name:value}, body, auth:{header, prefix,
-//       secret_name}}; the shim adds the credential.
+//       secret_name}}; the shim adds the credential. With a provider origin every request
+//       carries the x-heyhi-region header.
 std::string api_plan(std::string_view in);
 
 // in:  {"config": {...}, "target_id": "provider/model"}

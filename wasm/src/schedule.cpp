@@ -18,7 +18,7 @@ std::vector<PlannedProbe> plan(const Config& config, int64_t scheduled_ms) {
     if (!is_due(target, minute)) continue;
     ProbeRequest request = build_request(config, target);
     for (const std::string& region : config.regions) {
-      due.push_back({&target, region, request});
+      due.push_back({&target, region, regional_request(config, request, region)});
     }
   }
   return due;
