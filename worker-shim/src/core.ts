@@ -27,11 +27,45 @@ export interface DueProbe {
   request: ProbeRequest;
 }
 
+export interface ColoTrace {
+  url: string;
+  timeout_ms: number;
+  headers: Record<string, string>;
+}
+
+export interface RegionPlan {
+  region: string;
+  colo_trace: ColoTrace;
+}
+
 export interface Plan {
   scheduled_at: string;
   epoch_minute: number;
   max_concurrency: number;
+  regions: RegionPlan[];
   due: DueProbe[];
+}
+
+export interface InvocationBudget {
+  subrequests: number;
+  connections: number;
+  terms: Array<{ what: string; count: number }>;
+}
+
+/** What a minute costs on the Free plan, and the caps the shim applies to keep it so. */
+export interface Budget {
+  limits: { subrequests: number; connections: number };
+  region: InvocationBudget;
+  scheduled: InvocationBudget;
+  caps: {
+    alert_actions: number;
+    deliveries: number;
+    backlog_flush: number;
+    backlog_max_items: number;
+  };
+  busiest_minute_probes: number;
+  region_deadline_ms: number;
+  backlog_minutes: number;
 }
 
 export interface Outcome {
@@ -192,6 +226,7 @@ export interface NormalisedConfig {
 
 type Export =
   | "_hh_validate_config"
+  | "_hh_budget"
   | "_hh_plan"
   | "_hh_build_request"
   | "_hh_classify"
@@ -213,6 +248,10 @@ export class Core {
 
   validateConfig(configJson: string): CoreAnswer<{ config: NormalisedConfig }> {
     return this.#call("_hh_validate_config", configJson);
+  }
+
+  budget(configJson: string): CoreAnswer<{ budget: Budget }> {
+    return this.#call("_hh_budget", configJson);
   }
 
   plan(configJson: string, scheduledMs: number): CoreAnswer<Plan> {
