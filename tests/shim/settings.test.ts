@@ -60,7 +60,7 @@ describe("loadSettings refuses a bad HEYHI_CONFIG", () => {
     const region = error.errors.find((e) => e.field === "targets");
     assert.match(
       region?.message ?? "",
-      /^each region's object would make 52 subrequests in a minute, 2 over the Workers Free plan's 50 \(50 probes due at once/,
+      /^each region's object would make 52 subrequests in a minute, 2 over the Workers Free plan's 50 \(probes due at once in the busiest minute: 50;/,
     );
     assert.match(region?.message ?? "", /give some targets a longer cadence_min/);
   });

@@ -118,7 +118,8 @@ TEST_SUITE("budget") {
     const std::string& message = problem->message;
     CHECK(message.find("each region's object would make 51 subrequests in a minute, 1 over") !=
           std::string::npos);
-    CHECK(message.find("49 probes due at once") != std::string::npos);
+    CHECK(message.find("(probes due at once in the busiest minute: 49; colo lookup") !=
+          std::string::npos);
     CHECK(message.find("longer cadence_min") != std::string::npos);
     CHECK_FALSE(problem_at(targets_config(48, 1), "targets"));
   }

@@ -44,8 +44,8 @@ int evaluated_rows(const Config& config) {
 InvocationBudget region_budget(const Config& config, int probes) {
   InvocationBudget budget;
   add(budget, "probes due at once in the busiest minute", probes);
-  add(budget, "colo lookup (until it is known)", 1);
-  add(budget, "store write (this minute's rows and any kept ones)", 1);
+  add(budget, "colo lookup while it is unknown", 1);
+  add(budget, "store write of the minute's rows and any kept ones", 1);
   budget.connections = std::max(1, std::min(config.max_concurrency, probes));
   return budget;
 }
@@ -59,10 +59,12 @@ InvocationBudget scheduled_budget(const Config& config) {
   add(budget, "reads of the rows the alert rules evaluate",
       std::max(1, ceil_div(evaluated_rows(config), kStorePageRows)));
   add(budget, "read of the open alerts", 1);
-  add(budget, "alert transitions written", kAlertActionsPerRun);
+  add(budget, "alert transitions written, at most", kAlertActionsPerRun);
   add(budget, "queueing of their notifications", 1);
   add(budget, "read of the notifications due", 1);
-  add(budget, "notification deliveries (claim, send, mark)", 3 * kDeliveriesPerRun);
+  add(budget,
+      fmt::format("claims, sends and marks of {} notification deliveries", kDeliveriesPerRun),
+      3 * kDeliveriesPerRun);
   // The region calls run side by side, at most the connection limit at once; the alert
   // step's requests run one after the other.
   budget.connections = std::max(1, std::min(regions, kFreeConnections));
@@ -90,8 +92,8 @@ int region_deadline_ms(const Config& config, int probes) {
 std::string terms_text(const InvocationBudget& budget) {
   std::string text;
   for (const BudgetTerm& term : budget.subrequests) {
-    if (!text.empty()) text += ", ";
-    text += fmt::format("{} {}", term.count, term.what);
+    if (!text.empty()) text += "; ";
+    text += fmt::format("{}: {}", term.what, term.count);
   }
   return text;
 }
