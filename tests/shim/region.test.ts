@@ -5,7 +5,8 @@ import { after, before, beforeEach, describe, test } from "node:test";
 
 import type { CheckRow, Core } from "../../worker-shim/src/core.ts";
 import type { Backlog } from "../../worker-shim/src/backlog.ts";
-import { runRegion, type RegionInput } from "../../worker-shim/src/region.ts";
+import { runRegion, settleTransitions, type RegionInput } from "../../worker-shim/src/region.ts";
+import type { KeptTransition } from "../../worker-shim/src/alerts.ts";
 import type { WriteResult } from "../../worker-shim/src/store/store.ts";
 import { startEmulator, type Emulator, type FaultRule } from "../emulator/emulator.mjs";
 import {
@@ -204,6 +205,31 @@ describe("runRegion", () => {
     assert.equal(report.write?.ok, false);
     assert.match((report.write as { reason: string }).reason, /store threw: database is on fire/);
     assert.deepEqual(report.kept, { rows: 3, transitions: 0 });
+  });
+});
+
+describe("the home region's kept alert transitions", () => {
+  const transition = (key: string) => ({ key, stage: "record" }) as unknown as KeptTransition;
+
+  test("are kept in order, forgotten once written, and handed to the next run", async () => {
+    const backlog = memoryBacklog();
+    settleTransitions(backlog, { done: [], keep: [transition("a"), transition("b")] }, 100);
+    const settled = settleTransitions(backlog, { done: ["a"], keep: [transition("c")] }, 100);
+    assert.deepEqual(settled.kept, { rows: 0, transitions: 2 });
+    const { transitions } = await runMinute({ backlog });
+    assert.deepEqual(
+      transitions.map((t) => t.key),
+      ["b", "c"],
+    );
+  });
+
+  test("share the bound with rows, which go first", async () => {
+    const backlog = memoryBacklog();
+    settleTransitions(backlog, { done: [], keep: [transition("a")] }, 100);
+    await runMinute({ backlog, answer: async () => DOWN });
+    const settled = settleTransitions(backlog, { done: [], keep: [transition("b")] }, 3);
+    assert.deepEqual(settled.dropped_oldest, { rows: 2, transitions: 0 });
+    assert.deepEqual(settled.kept, { rows: 1, transitions: 2 });
   });
 });
 

@@ -46,7 +46,7 @@ function regionLocator(env: Env): RegionLocator {
 
 // The home region's object keeps the transitions the store could not take. Its kept ones
 // are known only if it answered this minute; otherwise none are replayed or added.
-async function settleTransitions(
+async function handBackTransitions(
   locate: RegionLocator,
   settings: Settings,
   run: RunReport,
@@ -85,7 +85,7 @@ async function scheduled(controller: ScheduledController, env: Env): Promise<voi
   const run = await runRegions(ctx, controller.scheduledTime, locate);
   const kept = run.home_transitions ?? [];
   const alerts = await runAlerts({ ...ctx, kept }, controller.scheduledTime);
-  await settleTransitions(locate, settings, run, alerts, log);
+  await handBackTransitions(locate, settings, run, alerts, log);
 }
 
 async function health(env: Env): Promise<Response> {
