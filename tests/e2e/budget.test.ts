@@ -63,6 +63,11 @@ test("the health document refuses the configuration, saying by how much and what
 
 test("a cron minute logs the refusal and probes nothing", async () => {
   await wrangler.fireMinute(Date.UTC(2026, 11, 3, 16, 0));
+  // The handler has answered; its log line may still be on its way through wrangler.
+  const deadline = Date.now() + 5000;
+  while (parseEvents(wrangler.logs(), "config_invalid").length === 0 && Date.now() < deadline) {
+    await new Promise((done) => setTimeout(done, 50));
+  }
   const [event] = parseEvents(wrangler.logs(), "config_invalid");
   const errors = (event?.errors ?? []) as Array<{ field: string; message: string }>;
   assert.match(errors.find((e) => e.field === "targets")?.message ?? "", REGION_EXCESS);

@@ -10,8 +10,8 @@ import { after, before, test } from "node:test";
 import pg from "pg";
 
 import { startEmulator } from "../emulator/emulator.mjs";
-import { startStandin } from "../postgrest/standin.mjs";
 import { freePort, ROOT, startWrangler, type Wrangler } from "../../scripts/lib/harness.ts";
+import { openStandin } from "./setup.ts";
 
 const DATABASE_URL = process.env.HEYHI_PG_URL;
 const SERVICE_KEY = `service-${randomUUID()}`;
@@ -30,20 +30,10 @@ const CONFIG = JSON.stringify({
 const minute = (i: number) => FIRST_MINUTE + i * 60000;
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
-let standin: Awaited<ReturnType<typeof startStandin>> | undefined;
+let standin: Awaited<ReturnType<typeof openStandin>> | undefined;
 let standinPort: number;
 let wrangler: Wrangler;
 let db: pg.Pool;
-
-async function openStandin(): Promise<void> {
-  standin = await startStandin({
-    databaseUrl: DATABASE_URL,
-    serviceKey: SERVICE_KEY,
-    anonKey: "anon-unused",
-    port: standinPort,
-    log: () => {},
-  });
-}
 
 interface Run {
   write: { ok: boolean; retryable?: boolean; reason?: string };
@@ -55,7 +45,7 @@ before(async () => {
   db = new pg.Pool({ connectionString: DATABASE_URL, max: 2, options: "-c role=service_role" });
   await db.query("delete from llm_checks where model = any($1)", [MODELS]);
   standinPort = await freePort();
-  await openStandin();
+  standin = await openStandin(standinPort, SERVICE_KEY);
   emulator = await startEmulator({ port: 0, log: null });
   wrangler = await startWrangler({
     persistTo: join(ROOT, ".wrangler/e2e-durable"),
@@ -102,7 +92,7 @@ test("an hour without the store loses no row, and none is stored twice", async (
     "each region kept every row of the outage",
   );
 
-  await openStandin();
+  standin = await openStandin(standinPort, SERVICE_KEY);
   const restored = minute(OUTAGE_MINUTES + 1);
   await wrangler.fireMinute(restored);
   const back = wrangler.runLogs().at(-1) as unknown as Run;

@@ -6,14 +6,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { startEmulator } from "../emulator/emulator.mjs";
-import {
-  applyD1Migrations,
-  queryD1,
-  ROOT,
-  startWrangler,
-  type Wrangler,
-} from "../../scripts/lib/harness.ts";
+import type { Emulator } from "../emulator/emulator.mjs";
+import { queryD1, ROOT, type Wrangler } from "../../scripts/lib/harness.ts";
+import { startEmulatedD1Worker } from "./setup.ts";
 
 const PERSIST_TO = join(ROOT, ".wrangler/e2e-regions");
 const FIRST_MINUTE = Date.UTC(2026, 11, 3, 15, 0);
@@ -38,26 +33,17 @@ interface Row {
   error_type: string | null;
 }
 
-let emulator: Awaited<ReturnType<typeof startEmulator>>;
+let emulator: Emulator;
 let wrangler: Wrangler;
 
 before(async () => {
-  emulator = await startEmulator({
-    port: 0,
-    log: null,
-    faults: { rules: [{ provider: "*", region: "weur", sequence: ["overloaded"] }] },
-  });
-  applyD1Migrations(PERSIST_TO);
-  wrangler = await startWrangler({
+  ({ emulator, wrangler } = await startEmulatedD1Worker({
     persistTo: PERSIST_TO,
-    vars: {
-      HEYHI_CONFIG: CONFIG,
-      PROVIDER_ORIGIN: emulator.url,
-      HEYHI_STORE: "d1",
-      ANTHROPIC_API_KEY: KEY,
-      MISTRAL_API_KEY: KEY,
-    },
-  });
+    config: CONFIG,
+    faults: { rules: [{ provider: "*", region: "weur", sequence: ["overloaded"] }] },
+    keys: ["ANTHROPIC_API_KEY", "MISTRAL_API_KEY"],
+    key: KEY,
+  }));
   for (const minute of MINUTES) await wrangler.fireMinute(minute);
 });
 

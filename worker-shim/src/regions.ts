@@ -2,14 +2,13 @@
 // probes through that region's object, and log one summary. A region whose object throws or
 // does not answer within the core's deadline costs that region's rows for the minute and
 // nothing else: the others run alongside it, and the summary names it and says why.
-import type { Plan } from "./core.ts";
+import type { KeptTransition } from "./alerts.ts";
+import type { Core, Plan } from "./core.ts";
 import type { Logger } from "./log.ts";
 import { withConcurrency } from "./probe.ts";
 import type { RegionInput, RegionReport, RegionResult, TransitionChange } from "./region.ts";
 import type { Settings } from "./settings.ts";
-import type { KeptTransition } from "./alerts.ts";
 import type { WriteResult } from "./store/store.ts";
-import type { Core } from "./core.ts";
 
 /** What the scheduled handler calls on a region's object (a Durable Object stub in production). */
 export interface RegionObject {
@@ -152,11 +151,10 @@ export async function runRegions(
 }
 
 function logRun(ctx: RegionsContext, report: RunReport): void {
-  const { home_transitions, regions, ...summary } = report;
+  const { home_transitions, ...summary } = report;
   ctx.log.event("run", {
     ...summary,
     store: ctx.settings.store.kind,
-    regions: regions.map(({ failures, ...region }) => ({ ...region, failures })),
     kept_transitions: home_transitions?.length ?? null,
   });
 }
