@@ -77,6 +77,11 @@ TEST_SUITE("api") {
     CHECK(string_at(*member(*request, "auth"), "secret_name") == "ANTHROPIC_API_KEY");
     CHECK(string_at(*member(*request, "headers"), "anthropic-version") == "2023-06-01");
     CHECK(int_at(first, "timeout_ms") == 2500);
+    CHECK(string_at(*member(*request, "headers"), "x-heyhi-region") == "enam");
+    element region;
+    REQUIRE(member(a.root(), "regions")->at(0).get(region) == simdjson::SUCCESS);
+    CHECK(string_at(region, "region") == "enam");
+    CHECK(string_at(*member(region, "colo_trace"), "url") == "http://127.0.0.1:9100/cdn-cgi/trace");
   }
 
   TEST_CASE("plan confirms a recent provider failure with probes marked confirm") {

@@ -1,5 +1,6 @@
 #include "schedule.h"
 
+#include <algorithm>
 #include <map>
 
 #include <doctest/doctest.h>
@@ -105,6 +106,36 @@ TEST_SUITE("schedule") {
     CHECK(due[0].target->model == "on");
     CHECK(due[0].region == "enam");
     CHECK(due[1].region == "weur");
+  }
+
+  TEST_CASE("a provider origin hears each probe's region; the real providers never do") {
+    std::string targets = R"("targets":[{"provider":"openai","model":"m","cadence_min":1}])";
+    auto has_region = [](const PlannedProbe& p) {
+      return std::any_of(p.request.headers.begin(), p.request.headers.end(),
+                         [](const auto& h) { return h.first == kRegionHeader; });
+    };
+    Config emulated =
+        parse(R"({"regions":["enam","apac"],"provider_origin":"http://e:1",)" + targets + "}");
+    auto due = plan(emulated, kStart);
+    REQUIRE(due.size() == 2);
+    CHECK(due[1].request.headers.back() ==
+          std::pair<std::string, std::string>{std::string(kRegionHeader), "apac"});
+    Config real = parse(R"({"regions":["enam","apac"],)" + targets + "}");
+    for (const PlannedProbe& p : plan(real, kStart)) CHECK_FALSE(has_region(p));
+  }
+
+  TEST_CASE("a region learns its colo from Cloudflare's trace page, or the origin's") {
+    Config real = parse(R"({"targets":[{"provider":"openai","model":"m"}]})");
+    ProbeRequest trace = colo_trace_request(real, "weur");
+    CHECK(trace.method == "GET");
+    CHECK(trace.url == "https://cloudflare.com/cdn-cgi/trace");
+    CHECK(trace.body.empty());
+    CHECK(trace.headers.size() == 1);
+    Config emulated =
+        parse(R"({"provider_origin":"http://e:1/","targets":[{"provider":"openai","model":"m"}]})");
+    ProbeRequest local = colo_trace_request(emulated, "weur");
+    CHECK(local.url == "http://e:1/cdn-cgi/trace");
+    CHECK(local.headers.back().second == "weur");
   }
 
   TEST_CASE("instants before 1970 floor to their minute") {

@@ -54,7 +54,7 @@ std::vector<PlannedProbe> plan(const Config& config, int64_t scheduled_ms,
     }
     ProbeRequest request = build_request(config, target);
     for (const std::string& region : config.regions) {
-      due.push_back({&target, region, request, reason});
+      due.push_back({&target, region, regional_request(config, request, region), reason});
     }
   }
   return due;
