@@ -11,6 +11,7 @@
 
 #include "alerting.h"
 #include "result.h"
+#include "status-config.h"
 
 namespace heyhi {
 
@@ -52,6 +53,7 @@ struct Config {
   int max_concurrency = 6;
   RuleSettings alerting;
   std::vector<Maintenance> maintenance;
+  StatusSettings status;
 };
 
 inline constexpr int kAllowedCadences[] = {1, 2, 5, 10, 15};
