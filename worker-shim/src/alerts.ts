@@ -2,7 +2,7 @@
 // and the open alerts back, let the core decide, record each transition in the store (which
 // decides which invocation wins it, so two at once notify once), queue the notifications of
 // the transitions this invocation won, and deliver what is due, retrying on later runs.
-import type { AlertAction, Core } from "./core.ts";
+import type { AlertAction, Core, StatusSourceRow } from "./core.ts";
 import type { Logger } from "./log.ts";
 import type { Channel } from "./notify/channels.ts";
 import { sendEmail, type EmailBody } from "./notify/email.ts";
@@ -26,6 +26,8 @@ export interface AlertContext {
   log: Logger;
   send?: SendDeps;
   official?: Record<string, string>;
+  /** The status sources' state from the status step: official status and feed alerts. */
+  statusSources?: StatusSourceRow[] | null;
 }
 
 export interface AlertReport {
@@ -244,6 +246,7 @@ async function decide(ctx: AlertContext, nowMs: number, report: AlertReport): Pr
     rows: checks.rows,
     open_alerts: open.alerts,
     official: ctx.official ?? {},
+    ...(ctx.statusSources ? { status_sources: ctx.statusSources } : {}),
   });
   if (!answer.ok) {
     report.error = `core refused to evaluate: ${JSON.stringify(answer.errors)}`;

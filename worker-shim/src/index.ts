@@ -6,6 +6,7 @@ import { loadCore, type Core } from "./core.ts";
 import { consoleLogger } from "./log.ts";
 import { runAlerts } from "./alerts.ts";
 import { runScheduled } from "./run.ts";
+import { runStatus } from "./status.ts";
 import { ConfigurationError, loadSettings, type Env, type Settings } from "./settings.ts";
 
 let corePromise: Promise<Core> | undefined;
@@ -38,7 +39,12 @@ async function scheduled(controller: ScheduledController, env: Env): Promise<voi
   const log = consoleLogger(settings.secretValues);
   // The rows are stored first: whatever the alert step meets, the minute's data is kept.
   await runScheduled({ core: loaded, settings, log }, controller.scheduledTime);
-  await runAlerts({ core: loaded, settings, log }, controller.scheduledTime);
+  // The providers' own status pages, every few minutes each; the alert rules compare them.
+  const status = await runStatus({ core: loaded, settings, log }, controller.scheduledTime);
+  await runAlerts(
+    { core: loaded, settings, log, statusSources: status.sources },
+    controller.scheduledTime,
+  );
 }
 
 async function health(env: Env): Promise<Response> {
