@@ -5,8 +5,6 @@
 // conditionally and their events are stored once.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
@@ -20,6 +18,7 @@ import {
   startWrangler,
   type Wrangler,
 } from "../../scripts/lib/harness.ts";
+import { startSlackReceiver, type SlackMessage } from "./slack-receiver.ts";
 
 const PERSIST_TO = join(ROOT, ".wrangler/e2e-status");
 const FIRST_MINUTE = Date.UTC(2026, 11, 3, 13, 0);
@@ -41,36 +40,17 @@ const OPERATIONAL = JSON.stringify({
 const MISTRAL = readFileSync(join(ROOT, "tests/fixtures/status/instatus_summary.json"), "utf8");
 const CHALLENGE = readFileSync(join(ROOT, "tests/fixtures/status/bot_challenge.html"), "utf8");
 
-interface Message {
-  text: string;
-  blocks: unknown[];
-}
-
-const received: Message[] = [];
-let closeReceiver: () => Promise<void>;
-let receiverUrl: string;
+let receiver: Awaited<ReturnType<typeof startSlackReceiver>>;
+let received: SlackMessage[] = [];
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let pages: Awaited<ReturnType<typeof startStatusServer>>;
 let wrangler: Wrangler;
 
 const minute = (i: number) => FIRST_MINUTE + i * 60000;
 
-async function startReceiver(): Promise<void> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      received.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Message);
-      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
-    });
-  });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  receiverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T0/B0/s`;
-  closeReceiver = () => new Promise((done) => server.close(() => done()));
-}
-
 before(async () => {
-  await startReceiver();
+  receiver = await startSlackReceiver();
+  received = receiver.received;
   pages = await startStatusServer();
   pages.set("/claude/api/v2/summary.json", { body: OPERATIONAL });
   pages.set("/mistral/summary.json", { body: MISTRAL });
@@ -113,7 +93,7 @@ before(async () => {
       HEYHI_STORE: "d1",
       ANTHROPIC_API_KEY: KEY,
       MISTRAL_API_KEY: KEY,
-      SLACK_WEBHOOK_URL: receiverUrl,
+      SLACK_WEBHOOK_URL: receiver.url,
     },
   });
 });
@@ -122,7 +102,7 @@ after(async () => {
   await wrangler?.stop();
   await emulator?.close();
   await pages?.close();
-  await closeReceiver?.();
+  await receiver?.close();
 });
 
 test("the status pages are read, then asked for conditionally, their events stored once", async () => {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "api-support.h"
 #include "json-read.h"
 #include "json-writer.h"
 #include "scrub.h"
@@ -736,15 +737,6 @@ std::string email_html(const Notification& n) {
 void write_email(JsonWriter& w, const Notification& n) {
   w.begin_object().field("subject", email_subject(n)).field("text", email_text(n));
   w.field("html", email_html(n)).end_object();
-}
-
-std::string errors_answer(const std::vector<Error>& errors) {
-  JsonWriter w;
-  w.begin_object().field("ok", false).key("errors").begin_array();
-  for (const Error& e : errors) {
-    w.begin_object().field("field", e.field).field("message", e.message).end_object();
-  }
-  return w.end_array().end_object().take();
 }
 
 using Errors = std::vector<Error>;

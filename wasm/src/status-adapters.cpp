@@ -40,6 +40,25 @@ std::vector<std::string> ids_of(std::optional<element> list, std::string_view ke
   return out;
 }
 
+// Sets an incident's first and latest times from its own and its updates' times. The first is
+// the provider's first acknowledgement, except for maintenance, whose first is its start.
+Result<IncidentReading> with_times(IncidentReading r, std::optional<int64_t> first,
+                                   std::optional<element> updates, std::string_view key) {
+  std::optional<int64_t> last = first;
+  if (updates) {
+    for (element u : items(*updates)) {
+      auto at = time_at(u, key);
+      if (!at) continue;
+      if (!r.maintenance && (!first || *at < *first)) first = at;
+      if (!last || *at > *last) last = at;
+    }
+  }
+  if (r.id.empty() || !first) return structure_changed("an incident without id or times");
+  r.first_ms = *first;
+  r.updated_ms = std::max(last.value_or(*first), *first);
+  return r;
+}
+
 // --- Statuspage -----------------------------------------------------------------------------
 
 Phase statuspage_phase(std::string_view status, bool maintenance, std::optional<int64_t> from,
@@ -67,23 +86,14 @@ Result<IncidentReading> statuspage_incident(element item, bool maintenance, int6
   auto from = time_at(item, "scheduled_for");
   auto until = time_at(item, "scheduled_until");
   r.phase = statuspage_phase(text_or(item, "status"), maintenance, from, until, now_ms);
-  auto created = time_at(item, "created_at");
-  auto updated = time_at(item, "updated_at");
-  std::optional<int64_t> first = maintenance && from ? from : created;
-  std::optional<int64_t> last = updated;
-  if (auto updates = array_at(item, "incident_updates")) {
-    for (element u : items(*updates)) {
-      auto at = time_at(u, "created_at");
-      if (!at) continue;
-      if (!maintenance && (!first || *at < *first)) first = at;
-      if (!last || *at > *last) last = at;
-    }
-  }
-  if (r.id.empty() || !first) return structure_changed("an incident without id or times");
-  r.first_ms = *first;
-  r.updated_ms = last.value_or(*first);
   r.components = ids_of(array_at(item, "components"), "id");
-  return r;
+  std::optional<int64_t> first = maintenance && from ? from : time_at(item, "created_at");
+  auto timed = with_times(std::move(r), first, array_at(item, "incident_updates"), "created_at");
+  if (!timed.ok()) return timed;
+  if (auto updated = time_at(item, "updated_at"); updated && *updated > timed.value().updated_ms) {
+    timed.value().updated_ms = *updated;
+  }
+  return timed;
 }
 
 Result<Reading> statuspage_from(element root, int64_t now_ms) {
@@ -167,22 +177,10 @@ Result<IncidentReading> incidentio_incident(element item, bool maintenance, int6
   r.impact = impact_of_effect(r.effect);
   r.phase = maintenance ? incidentio_maintenance_phase(item, now_ms)
                         : (text_or(item, "status") == "resolved" ? Phase::resolved : Phase::active);
+  r.components = ids_of(array_at(item, "affected_components"), "component_id");
   std::optional<int64_t> first = time_at(item, "published_at");
   if (maintenance && !first) first = time_at(item, "starts_at");
-  std::optional<int64_t> last = first;
-  if (auto updates = array_at(item, "updates")) {
-    for (element u : items(*updates)) {
-      auto at = time_at(u, "published_at");
-      if (!at) continue;
-      if (!first || *at < *first) first = at;
-      if (!last || *at > *last) last = at;
-    }
-  }
-  if (r.id.empty() || !first) return structure_changed("an incident without id or times");
-  r.first_ms = *first;
-  r.updated_ms = last.value_or(*first);
-  r.components = ids_of(array_at(item, "affected_components"), "component_id");
-  return r;
+  return with_times(std::move(r), first, array_at(item, "updates"), "published_at");
 }
 
 Result<Reading> incidentio_page(element summary, int64_t now_ms) {
