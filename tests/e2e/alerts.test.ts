@@ -68,22 +68,23 @@ after(async () => {
 
 test("an outage opens one alert, even when two invocations run the same minute", async () => {
   await wrangler.fireMinute(minute(0));
-  assert.equal(received.length, 0, "two failures are not yet an alert");
-  await Promise.all([wrangler.fireMinute(minute(1)), wrangler.fireMinute(minute(1))]);
+  await wrangler.fireMinute(minute(1));
+  assert.equal(received.length, 0, "four failures, two per region, are not yet an alert");
+  await Promise.all([wrangler.fireMinute(minute(2)), wrangler.fireMinute(minute(2))]);
   assert.equal(received.length, 1, "one Slack message for the episode");
   const reports = parseEvents(wrangler.logs(), "alerts");
-  assert.equal(reports.length, 3, "every invocation ran its alert step");
+  assert.equal(reports.length, 4, "every invocation ran its alert step");
   const opened = reports.map((r) => r.opened);
-  assert.deepEqual([...opened].sort(), [0, 0, 1], "of the two at minute 1, one opened");
+  assert.deepEqual([...opened].sort(), [0, 0, 0, 1], "of the two at minute 2, one opened");
   assert.match(received[0]?.text ?? "", /Anthropic/);
   assert.match(JSON.stringify(received[0]), /claude-haiku-5-5/);
-  await wrangler.fireMinute(minute(2));
+  await wrangler.fireMinute(minute(3));
   assert.equal(received.length, 1, "no repeat while it stays open");
 });
 
 test("recovery after the clean stretch is sent exactly once", async () => {
   emulator.setFaults({ rules: [] });
-  for (let i = 3; i <= 16; i++) await wrangler.fireMinute(minute(i));
+  for (let i = 4; i <= 17; i++) await wrangler.fireMinute(minute(i));
   assert.equal(received.length, 2, "the opening and one resolution");
   assert.match(JSON.stringify(received[1]), /resolved|Resolved|RESOLVED/);
 });
