@@ -131,6 +131,15 @@ TEST_SUITE("alerting") {
     CHECK(replay.action_minutes.front() == 10);
   }
 
+  TEST_CASE("an outage seen by the regions that probed alerts while another region is silent") {
+    Replay replay{config_with(R"(["enam","weur","apac"])")};
+    for (int m = 0; m < 3; ++m) {
+      replay.minute(m, {probe(m, "overloaded", "enam"), probe(m, "overloaded", "weur")});
+    }
+    REQUIRE(replay.count(ActionKind::open, "provider_errors") == 1);
+    CHECK(replay.action_minutes.front() == 2);
+  }
+
   TEST_CASE("an outage resolves once, after a clean stretch, and not before") {
     Replay replay{config_with(R"(["enam","weur"])")};
     for (int m = 0; m < 5; ++m) {

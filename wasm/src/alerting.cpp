@@ -228,7 +228,8 @@ Alert base_alert(const TargetView& view, std::string rule, std::string scope) {
 
 // Whether a window's failures clear a rate rule's count guards. The guards are capped at
 // what the window can hold, so that an outage always alerts: one probe a minute per region
-// while confirmation runs, otherwise one per cadence slot.
+// while confirmation runs, otherwise one per cadence slot, and only the regions that probed
+// at all (a region whose object is down has no rows to fail).
 template <typename RateRule>
 bool enough_failures(const TargetView& view, const RateRule& rule, const Tally& t) {
   const Target& target = view.target;
@@ -238,8 +239,9 @@ bool enough_failures(const TargetView& view, const RateRule& rule, const Tally& 
   auto regions = static_cast<int64_t>(view.regions_total);
   int64_t min_failures = std::min<int64_t>(rule.min_failures, per_region * regions);
   int64_t region_min = std::min<int64_t>(rule.region_min_failures, per_region);
+  auto probing = static_cast<int64_t>(t.regions.size());
   return t.counted() >= min_failures &&
-         t.regions_failing(region_min) >= std::min<int64_t>(rule.min_regions, regions);
+         t.regions_failing(region_min) >= std::min<int64_t>({rule.min_regions, regions, probing});
 }
 
 Finding check_errors(const TargetView& view) {
