@@ -56,6 +56,11 @@ export interface Wrangler {
   url: string;
   logs: () => string[];
   runLogs: () => Array<Record<string, unknown>>;
+  /**
+   * The `event` log objects once there are at least `count` of them: workerd's output reaches
+   * wrangler's stdout after the scheduled endpoint has answered, later on a busy machine.
+   */
+  eventsAtLeast: (event: string, count: number) => Promise<Array<Record<string, unknown>>>;
   fireMinute: (epochMs: number) => Promise<void>;
   stop: () => Promise<void>;
 }
@@ -107,6 +112,7 @@ export async function startWrangler(options: WranglerOptions): Promise<Wrangler>
     url,
     logs: () => [...lines],
     runLogs: () => parseEvents(lines, "run"),
+    eventsAtLeast: (event, count) => eventsAtLeast(lines, event, count),
     fireMinute: (epochMs) => fireMinute(url, epochMs),
     stop: () => stop(child),
   };
@@ -122,6 +128,16 @@ export function parseEvents(lines: string[], event: string): Array<Record<string
     } catch {
       // a log line cut by the terminal; the run's own report is what tests read
     }
+  }
+  return events;
+}
+
+async function eventsAtLeast(lines: string[], event: string, count: number, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  let events = parseEvents(lines, event);
+  while (events.length < count && Date.now() < deadline) {
+    await new Promise((done) => setTimeout(done, 100));
+    events = parseEvents(lines, event);
   }
   return events;
 }

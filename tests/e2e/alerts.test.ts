@@ -10,7 +10,6 @@ import { startEmulator } from "../emulator/emulator.mjs";
 import { loadCore, type Core } from "../../worker-shim/src/core.ts";
 import {
   applyD1Migrations,
-  parseEvents,
   ROOT,
   startWrangler,
   type Wrangler,
@@ -72,7 +71,7 @@ test("an outage opens one alert, even when two invocations run the same minute",
   assert.equal(received.length, 0, "four failures, two per region, are not yet an alert");
   await Promise.all([wrangler.fireMinute(minute(2)), wrangler.fireMinute(minute(2))]);
   assert.equal(received.length, 1, "one Slack message for the episode");
-  const reports = parseEvents(wrangler.logs(), "alerts");
+  const reports = await wrangler.eventsAtLeast("alerts", 4);
   assert.equal(reports.length, 4, "every invocation ran its alert step");
   const opened = reports.map((r) => r.opened);
   assert.deepEqual([...opened].sort(), [0, 0, 0, 1], "of the two at minute 2, one opened");

@@ -12,7 +12,6 @@ import { startEmulator } from "../emulator/emulator.mjs";
 import { startStatusServer } from "../status/status-server.mjs";
 import {
   applyD1Migrations,
-  parseEvents,
   queryD1,
   ROOT,
   startWrangler,
@@ -107,11 +106,11 @@ after(async () => {
 
 test("the status pages are read, then asked for conditionally, their events stored once", async () => {
   await wrangler.fireMinute(minute(0));
-  const reports = parseEvents(wrangler.logs(), "status");
+  const reports = await wrangler.eventsAtLeast("status", 1);
   assert.deepEqual(reports[0]?.states, { anthropic: "events", mistral: "events" });
   pages.set("/mistral/summary.json", { body: CHALLENGE, type: "text/html; charset=UTF-8" });
   await wrangler.fireMinute(minute(1));
-  const second = parseEvents(wrangler.logs(), "status")[1];
+  const second = (await wrangler.eventsAtLeast("status", 2))[1];
   assert.deepEqual(second?.states, { anthropic: "not_modified", mistral: "failed" });
   const conditional = pages.requests().filter((r) => r.path.startsWith("/claude"));
   assert.ok(conditional[1]?.headers["if-none-match"], "the second fetch carried the ETag");
