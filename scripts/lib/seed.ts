@@ -93,7 +93,12 @@ const INCIDENTS: Incident[] = [
       impact: "major",
       title: "Elevated error rates on chat completions",
     },
-    alert: { rule: "provider_errors", verdict: "provider", title: "60% of probes failing", fix: null },
+    alert: {
+      rule: "provider_errors",
+      verdict: "provider",
+      title: "60% of probes failing",
+      fix: null,
+    },
   },
   {
     provider: "cohere",
@@ -127,7 +132,12 @@ const INCIDENTS: Incident[] = [
       impact: "critical",
       title: "Chat Completions unavailable",
     },
-    alert: { rule: "provider_errors", verdict: "provider", title: "100% of probes failing", fix: null },
+    alert: {
+      rule: "provider_errors",
+      verdict: "provider",
+      title: "100% of probes failing",
+      fix: null,
+    },
   },
   {
     provider: "gemini",
@@ -139,7 +149,12 @@ const INCIDENTS: Incident[] = [
     error_type: "timeout",
     latency_factor: 3,
     official: null,
-    alert: { rule: "latency", verdict: "provider", title: "p95 latency 3x its baseline", fix: null },
+    alert: {
+      rule: "latency",
+      verdict: "provider",
+      title: "p95 latency 3x its baseline",
+      fix: null,
+    },
   },
   {
     provider: "anthropic",
@@ -168,7 +183,12 @@ const INCIDENTS: Incident[] = [
       impact: "minor",
       title: "Degraded performance for grok-4.7",
     },
-    alert: { rule: "provider_errors", verdict: "provider", title: "30% of probes failing", fix: null },
+    alert: {
+      rule: "provider_errors",
+      verdict: "provider",
+      title: "30% of probes failing",
+      fix: null,
+    },
   },
 ];
 
@@ -189,7 +209,10 @@ function seedTargets(configPath: string) {
 }
 
 function seedRegions(names: string[]) {
-  return names.map((region) => ({ region, ...(REGION_SHAPE[region] ?? { factor: 1.2, colo: "" }) }));
+  return names.map((region) => ({
+    region,
+    ...(REGION_SHAPE[region] ?? { factor: 1.2, colo: "" }),
+  }));
 }
 
 function placed(incident: Incident, end: Date) {
@@ -309,10 +332,10 @@ export async function seed(client: pg.ClientBase, options: SeedOptions): Promise
     const statusEvents = await insertStatusEvents(client, window);
     const alerts = await insertAlerts(client, window);
     const hours = options.days * 24 + 24;
-    const maintained = await client.query(
-      "select public.maintain_trends($1, $2) as report",
-      [end.toISOString(), hours],
-    );
+    const maintained = await client.query("select public.maintain_trends($1, $2) as report", [
+      end.toISOString(),
+      hours,
+    ]);
     await client.query("commit");
     return {
       rows: checks.rowCount ?? 0,

@@ -137,17 +137,21 @@ function formatVariable(variable: Variable): string {
 }
 
 // Grafana's variable syntaxes: $name, [[name]] or [[name:format]], ${name} or ${name:format}.
-const VARIABLE_PATTERN = /\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]+))?(?::([^}]+))?\}/g;
+const VARIABLE_PATTERN =
+  /\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]+))?(?::([^}]+))?\}/g;
 
 /** Replaces the variables it knows; unknown names (the $__ macros among them) stay as they are. */
 export function interpolateVariables(sql: string, variables: Record<string, Variable>): string {
-  return sql.replace(VARIABLE_PATTERN, (whole, plain, bracket, bracketFormat, braced, _path, fmt) => {
-    const name = plain ?? bracket ?? braced;
-    const variable = variables[name];
-    if (!variable) return whole;
-    if (bracketFormat || fmt) throw new Error(`variable format not covered: ${whole}`);
-    return formatVariable(variable);
-  });
+  return sql.replace(
+    VARIABLE_PATTERN,
+    (whole, plain, bracket, bracketFormat, braced, _path, fmt) => {
+      const name = plain ?? bracket ?? braced;
+      const variable = variables[name];
+      if (!variable) return whole;
+      if (bracketFormat || fmt) throw new Error(`variable format not covered: ${whole}`);
+      return formatVariable(variable);
+    },
+  );
 }
 
 // Go's RFC3339Nano: fractional seconds only when there are any, without trailing zeros.

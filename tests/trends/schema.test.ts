@@ -43,7 +43,10 @@ describe("migrations", () => {
     const files = migrationFiles();
     assert.ok(files.length >= 6);
     const versions = files.map((name) => CLI_MIGRATION_NAME.exec(name)?.[1]);
-    assert.ok(versions.every((v) => v !== undefined && v.length === 14), files.join(", "));
+    assert.ok(
+      versions.every((v) => v !== undefined && v.length === 14),
+      files.join(", "),
+    );
     assert.equal(new Set(versions).size, versions.length, "two migrations share a version");
     assert.equal(realpathSync(join(ROOT, "supabase/migrations")), realpathSync(MIGRATIONS_DIR));
     const config = readFileSync(join(ROOT, "supabase/config.toml"), "utf8");
@@ -93,7 +96,11 @@ describe("migrations", () => {
   test("without pg_cron the schedule does nothing but say that the Worker runs maintenance", () => {
     assert.ok(TRENDS_URL, NO_DATABASE);
     const { port, database } = clusterOf(TRENDS_URL);
-    const preloaded = psqlAsPostgres(port, database, ["-At", "-c", "show shared_preload_libraries"]);
+    const preloaded = psqlAsPostgres(port, database, [
+      "-At",
+      "-c",
+      "show shared_preload_libraries",
+    ]);
     assert.doesNotMatch(preloaded.stdout, /pg_cron/, "this cluster preloads pg_cron");
     const name = migrationFiles().find((file) => file.includes("schedule_trends_maintenance"));
     assert.ok(name);
@@ -104,7 +111,10 @@ describe("migrations", () => {
       migrationText(name),
     );
     assert.equal(applied.status, 0, applied.stderr);
-    assert.match(applied.stderr, /pg_cron is not available here .*the Worker runs trend maintenance/);
+    assert.match(
+      applied.stderr,
+      /pg_cron is not available here .*the Worker runs trend maintenance/,
+    );
     const cron = psqlAsPostgres(port, database, [
       "-At",
       "-c",
@@ -182,7 +192,10 @@ describe("row-level security and roles", () => {
     );
     const settings = rows.map((row) => row.setting as string);
     assert.ok(settings.includes("default_transaction_read_only=on"), settings.join(", "));
-    assert.ok(settings.some((s) => s.startsWith("statement_timeout=")), settings.join(", "));
+    assert.ok(
+      settings.some((s) => s.startsWith("statement_timeout=")),
+      settings.join(", "),
+    );
   });
 
   test("the API's anonymous and signed-in roles read and write nothing", async () => {

@@ -7,6 +7,7 @@ import { consoleLogger } from "./log.ts";
 import { runAlerts } from "./alerts.ts";
 import { runScheduled } from "./run.ts";
 import { ConfigurationError, loadSettings, type Env, type Settings } from "./settings.ts";
+import { maintainTrendsHourly } from "./store/postgrest.ts";
 
 let corePromise: Promise<Core> | undefined;
 let cachedSettings: { env: Env; settings: Settings } | undefined;
@@ -39,6 +40,7 @@ async function scheduled(controller: ScheduledController, env: Env): Promise<voi
   // The rows are stored first: whatever the alert step meets, the minute's data is kept.
   await runScheduled({ core: loaded, settings, log }, controller.scheduledTime);
   await runAlerts({ core: loaded, settings, log }, controller.scheduledTime);
+  await maintainTrendsHourly(settings.store, controller.scheduledTime, log);
 }
 
 async function health(env: Env): Promise<Response> {
