@@ -172,6 +172,7 @@ returns bigint
 language sql
 immutable
 parallel safe
+set search_path = ''
 as $$
   select coalesce(pg_catalog.sum(c), 0)::bigint from pg_catalog.unnest(counts) as c
 $$;
@@ -402,25 +403,25 @@ grant select, insert, update, delete on table public.llm_checks_hourly, public.t
 alter table public.llm_checks_hourly enable row level security;
 alter table public.trend_settings enable row level security;
 
-revoke all on function
-  public.latency_bucket(integer),
-  public.latency_bucket_ms(smallint),
-  public.latency_histogram_add(bigint[], smallint[], integer[]),
-  public.latency_histogram_merge(bigint[], bigint[]),
-  public.latency_histogram(smallint[], integer[]),
-  public.latency_quantile(bigint[], double precision),
-  public.latency_counts_total(integer[]),
-  public.rollup_llm_checks(timestamptz, timestamptz),
-  public.maintain_trends(timestamptz, integer)
-from public, anon, authenticated;
-grant execute on function
-  public.latency_bucket(integer),
-  public.latency_bucket_ms(smallint),
-  public.latency_histogram_add(bigint[], smallint[], integer[]),
-  public.latency_histogram_merge(bigint[], bigint[]),
-  public.latency_histogram(smallint[], integer[]),
-  public.latency_quantile(bigint[], double precision),
-  public.latency_counts_total(integer[]),
-  public.rollup_llm_checks(timestamptz, timestamptz),
-  public.maintain_trends(timestamptz, integer)
-to service_role;
+-- Functions are executable by PUBLIC by default, and Supabase grants new ones to the API roles:
+-- these are the service role's (the reader role's migration grants it the read-only ones).
+do $$
+declare
+  fn regprocedure;
+begin
+  foreach fn in array array[
+    'public.latency_bucket(integer)',
+    'public.latency_bucket_ms(smallint)',
+    'public.latency_histogram_add(bigint[], smallint[], integer[])',
+    'public.latency_histogram_merge(bigint[], bigint[])',
+    'public.latency_histogram(smallint[], integer[])',
+    'public.latency_quantile(bigint[], double precision)',
+    'public.latency_counts_total(integer[])',
+    'public.rollup_llm_checks(timestamptz, timestamptz)',
+    'public.maintain_trends(timestamptz, integer)'
+  ]::regprocedure[] loop
+    execute format('revoke all on function %s from public, anon, authenticated', fn);
+    execute format('grant execute on function %s to service_role', fn);
+  end loop;
+end
+$$;
