@@ -215,8 +215,8 @@ function printTrends({ size, queries, maintenance }: TrendFigures): void {
       "Each panel on its own range (the dashboard's default is 24 h); the panels that follow the",
       "dashboard's range again over 30 days, where they read the hourly rollup. Macros and",
       "variables (All) expanded by tests/grafana/expand.ts, a stand-in for Grafana.",
-      `One hourly maintenance run (rollup of the last hours, retention): ${fixed(maintenance.ms, 0)} ms, ` +
-        `${maintenance.rollup_rows} rollup rows rewritten.`,
+      `One hourly maintenance run (rollup of the last hours, retention): ` +
+        `${fixed(maintenance.ms, 0)} ms, ${maintenance.rollup_rows} rollup rows rewritten.`,
     ].join("\n"),
   );
 }

@@ -56,7 +56,8 @@ draws as materialized (
 shaped as (
   select d.*,
     d.base_ms * d.factor * d.incident_factor
-      * (1 + 0.12 * sin(2 * pi() * (extract(hour from d.scheduled_at at time zone 'UTC') - 14) / 24))
+      * (1 + 0.12 * sin(2 * pi() * (extract(hour from d.scheduled_at at time zone 'UTC') - 14)
+        / 24))
       * exp(0.22 * sqrt(-2 * ln(d.u3)) * cos(2 * pi() * d.u4))
       * case when d.u2 > 0.986 then 1.8 + 2.5 * d.u3 else 1 end as body_ms,
     case

@@ -262,7 +262,8 @@ async function insertAlerts(client: pg.ClientBase, options: SeedOptions): Promis
     if (!incident.alert) continue;
     const { rule, verdict, title, fix } = incident.alert;
     const model = incident.model ?? "mistral-small-latest";
-    const scope = `${incident.provider}/${model}${rule === "regional" ? `@${incident.region}` : ""}`;
+    const where = rule === "regional" ? `@${incident.region}` : "";
+    const scope = `${incident.provider}/${model}${where}`;
     const opened = new Date(start.getTime() + 4 * MINUTE_MS);
     const resolved = new Date(stop.getTime() + 10 * MINUTE_MS);
     const result = await client.query(

@@ -26,7 +26,8 @@ as $$
 $$;
 
 comment on function public.latency_bucket(integer) is
-  'The latency bucket of a duration in ms: 0 for 0 ms, b >= 1 for [1.05^(b-1), 1.05^b), 310 at most.';
+  'The latency bucket of a duration in ms: 0 for 0 ms, b >= 1 for [1.05^(b-1), 1.05^b), '
+  '310 at most.';
 
 create or replace function public.latency_bucket_ms(bucket smallint)
 returns double precision
@@ -43,6 +44,33 @@ comment on function public.latency_bucket_ms(smallint) is
 -- The rollup's latency arrays hold only the buckets that occur, a dozen or so of the 311 in an
 -- hour, and public.latency_histogram adds them into an array subscripted by bucket that spans
 -- only the buckets seen. Kept that small on purpose: PL/pgSQL copies the state on every call.
+
+-- The histogram, or a new empty one, spanning at least buckets lo to hi, with zeros where new.
+create or replace function public.latency_histogram_widen(
+  histogram bigint[], lo integer, hi integer
+) returns bigint[]
+language plpgsql
+immutable
+parallel safe
+set search_path = ''
+as $$
+declare
+  low integer := pg_catalog.array_lower(histogram, 1);
+  high integer := pg_catalog.array_upper(histogram, 1);
+begin
+  if histogram is null then
+    return pg_catalog.array_fill(0::bigint, array[hi - lo + 1], array[lo]);
+  end if;
+  if lo < low then
+    histogram := pg_catalog.array_fill(0::bigint, array[low - lo], array[lo]) || histogram;
+  end if;
+  if hi > high then
+    histogram := histogram || pg_catalog.array_fill(0::bigint, array[hi - high]);
+  end if;
+  return histogram;
+end
+$$;
+
 create or replace function public.latency_histogram_add(
   histogram bigint[], buckets smallint[], counts integer[]
 ) returns bigint[]
@@ -53,26 +81,15 @@ set search_path = ''
 as $$
 declare
   n integer := coalesce(pg_catalog.array_length(buckets, 1), 0);
-  lo integer;
-  hi integer;
   i integer;
 begin
   if n = 0 then
     return histogram;
   end if;
   -- The buckets come ascending from the rollup: the first and last bound the row.
-  if histogram is null then
-    histogram := pg_catalog.array_fill(0::bigint, array[buckets[n] - buckets[1] + 1], array[buckets[1]]);
-  else
-    lo := pg_catalog.array_lower(histogram, 1);
-    hi := pg_catalog.array_upper(histogram, 1);
-    if buckets[1] < lo then
-      histogram := pg_catalog.array_fill(0::bigint, array[lo - buckets[1]], array[buckets[1]])
-        || histogram;
-    end if;
-    if buckets[n] > hi then
-      histogram := histogram || pg_catalog.array_fill(0::bigint, array[buckets[n] - hi]);
-    end if;
+  if histogram is null or buckets[1] < pg_catalog.array_lower(histogram, 1)
+    or buckets[n] > pg_catalog.array_upper(histogram, 1) then
+    histogram := public.latency_histogram_widen(histogram, buckets[1], buckets[n]);
   end if;
   for i in 1 .. n loop
     histogram[buckets[i]] := histogram[buckets[i]] + counts[i];
@@ -89,25 +106,14 @@ parallel safe
 set search_path = ''
 as $$
 declare
-  lo integer;
-  hi integer;
   i integer;
 begin
-  if a is null then
-    return b;
+  if a is null or b is null then
+    return coalesce(a, b);
   end if;
-  if b is null then
-    return a;
-  end if;
-  lo := pg_catalog.array_lower(a, 1);
-  hi := pg_catalog.array_upper(a, 1);
-  if pg_catalog.array_lower(b, 1) < lo then
-    a := pg_catalog.array_fill(0::bigint, array[lo - pg_catalog.array_lower(b, 1)],
-      array[pg_catalog.array_lower(b, 1)]) || a;
-  end if;
-  if pg_catalog.array_upper(b, 1) > hi then
-    a := a || pg_catalog.array_fill(0::bigint, array[pg_catalog.array_upper(b, 1) - hi]);
-  end if;
+  a := public.latency_histogram_widen(
+    a, pg_catalog.array_lower(b, 1), pg_catalog.array_upper(b, 1)
+  );
   for i in pg_catalog.array_lower(b, 1) .. pg_catalog.array_upper(b, 1) loop
     a[i] := a[i] + b[i];
   end loop;
@@ -412,6 +418,7 @@ begin
   foreach fn in array array[
     'public.latency_bucket(integer)',
     'public.latency_bucket_ms(smallint)',
+    'public.latency_histogram_widen(bigint[], integer, integer)',
     'public.latency_histogram_add(bigint[], smallint[], integer[])',
     'public.latency_histogram_merge(bigint[], bigint[])',
     'public.latency_histogram(smallint[], integer[])',

@@ -29,6 +29,7 @@ grant select on table
 grant execute on function
   public.latency_bucket(integer),
   public.latency_bucket_ms(smallint),
+  public.latency_histogram_widen(bigint[], integer, integer),
   public.latency_histogram_add(bigint[], smallint[], integer[]),
   public.latency_histogram_merge(bigint[], bigint[]),
   public.latency_histogram(smallint[], integer[]),

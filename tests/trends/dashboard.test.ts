@@ -265,7 +265,7 @@ describe("the provisioning files", () => {
     return JSON.parse(out.stdout);
   };
 
-  test("define a PostgreSQL data source read as heyhi_grafana, the password from the environment", () => {
+  test("define a PostgreSQL data source, its user and password from the environment", () => {
     const file = parse(provisioningFile("datasources", "heyhi.yaml"));
     assert.equal(file.apiVersion, 1);
     const [source] = file.datasources;
@@ -350,7 +350,7 @@ describe("every query on the 30 seeded days, as heyhi_grafana", () => {
 describe("what the panels show", () => {
   const panelNamed = (title: string) => panels.find((p) => p.title === title)!;
 
-  test("the latency trend agrees within 5 % whether it reads raw probes or the rollup", async () => {
+  test("the latency trend agrees within 5 % from the raw probes and from the rollup", async () => {
     const panel = panelNamed("Latency p50 and p95, last 7 days");
     const end = new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS);
     // Two days is the raw probes' limit; an hour more and the same panel reads the rollup.

@@ -44,7 +44,8 @@ const COMPARE_SQL = `
     select percentile_disc($5) within group (order by latency_ms)::float8 as exact,
       count(*)::int as samples
     from public.llm_checks
-    where ok and provider = $1 and ($2::text is null or model = $2) and ($3::text is null or region = $3)
+    where ok and provider = $1 and ($2::text is null or model = $2)
+      and ($3::text is null or region = $3)
       and scheduled_at >= $4::timestamptz and scheduled_at < $6::timestamptz
   ), rolled as (
     select public.latency_quantile(
@@ -116,7 +117,8 @@ describe("the rollup against the raw probes", () => {
       const { rows } = await client.query(`
         with raw as (
           select date_bin('1 hour', scheduled_at, timestamptz '2000-01-01') as hour, provider,
-            model, region, count(*)::int as probes, (count(*) filter (where not ok))::int as failures
+            model, region, count(*)::int as probes,
+            (count(*) filter (where not ok))::int as failures
           from public.llm_checks group by 1, 2, 3, 4
         )
         select count(*)::int as n from raw
@@ -290,7 +292,7 @@ describe("maintenance", () => {
     );
   });
 
-  test("refuses retention settings that would keep the rollup shorter than the raw probes", async () => {
+  test("refuses a rollup retention shorter than the raw probes' retention", async () => {
     await assert.rejects(
       asRole(pool, "service_role", (client) =>
         client.query(

@@ -88,7 +88,7 @@ describe("trend maintenance from the Worker", () => {
     assert.deepEqual(lines, []);
   });
 
-  test("a key without the service role is refused by the database, and that is logged", async () => {
+  test("a key without the service role is refused by the database; that is logged", async () => {
     const store = new PostgrestStore({ url, serviceKey: ANON_KEY });
     const { lines, log } = logged();
     await maintainTrendsHourly(store, minute7, log);
