@@ -164,7 +164,8 @@ function printRuns(runs: RunFigure[]): void {
   console.log(
     [
       "CPU is process.cpuUsage() (user + system, every thread of this process) around each",
-      "runScheduled; the emulator (latency 0) runs in a child process and is not counted.",
+      "runRegion (one region's minute, as its object runs it); the emulator (latency 0) runs",
+      "in a child process and is not counted.",
       "This is Node's fetch client (undici) over loopback HTTP without TLS: a proxy for",
       "workerd's client, whose CPU accounting is not exposed locally. The replayed row hands",
       "back the emulator's recorded answers as in-process Responses, which leaves the shim's",

@@ -1,5 +1,5 @@
-// CPU time of one whole scheduled minute (runScheduled) for 18 targets, 3 per provider, with
-// a store that keeps nothing. Two series: probes through Node's fetch to the provider
+// CPU time of one region's whole scheduled minute (runRegion, as its Durable Object runs it)
+// for 18 targets, 3 per provider, with a store that keeps nothing. Two series: probes through Node's fetch to the provider
 // emulator answering at once (a proxy for workerd's client, whose CPU accounting is not
 // exposed locally), then the emulator's recorded answers replayed in process, which leaves
 // the shim's and the core's own CPU. The emulator runs in a child process so its CPU is not
@@ -12,9 +12,10 @@ import { createInterface } from "node:readline";
 import type { Core } from "../../worker-shim/src/core.ts";
 import { createLogger } from "../../worker-shim/src/log.ts";
 import { defaultProbeDeps, type ProbeDeps } from "../../worker-shim/src/probe.ts";
-import { runScheduled, type RunContext } from "../../worker-shim/src/run.ts";
+import { runRegion, type RegionContext, type RegionResult } from "../../worker-shim/src/region.ts";
 import type { Settings } from "../../worker-shim/src/settings.ts";
 import type { Store } from "../../worker-shim/src/store/store.ts";
+import { memoryBacklog, recordingStore } from "../../tests/shim/support.ts";
 import { ROOT } from "./bench-core.ts";
 
 const PROVIDERS = ["openai", "anthropic", "gemini", "xai", "cohere", "mistral"];
@@ -74,26 +75,37 @@ function benchConfig(origin: string): string {
   return JSON.stringify({ ...shipped, regions: ["enam"], provider_origin: origin, targets });
 }
 
-const noStore: Store = {
-  kind: "d1",
-  insertChecks: async (rows) => ({ ok: true, stored: rows.length }),
-};
+const noStore: Store = recordingStore();
 
-function benchContext(core: Core, origin: string): RunContext {
+function benchContext(core: Core, origin: string): RegionContext {
   const configJson = benchConfig(origin);
   const answer = core.validateConfig(configJson);
-  if (!answer.ok) throw new Error(`bench config refused: ${JSON.stringify(answer.errors)}`);
+  const costed = core.budget(configJson);
+  if (!answer.ok || !costed.ok) throw new Error(`bench config refused: ${configJson}`);
   const secrets: Record<string, string> = {};
   for (const p of PROVIDERS) secrets[`${p.toUpperCase()}_API_KEY`] = `bench-fake-key-${p}`;
   const settings: Settings = {
     configJson,
     config: answer.config,
+    budget: costed.budget,
     store: noStore,
     secrets,
     secretValues: Object.values(secrets),
+    channels: [],
   };
   // The run's log line is built and scrubbed as in the Worker, then dropped.
-  return { core, settings, log: createLogger(settings.secretValues, () => {}) };
+  const log = createLogger(settings.secretValues, () => {});
+  return { core, settings, log, backlog: memoryBacklog() };
+}
+
+// One region's share of the minute, as the scheduled handler hands it to the object.
+function runMinute(ctx: RegionContext, scheduledMs: number): Promise<RegionResult> {
+  const plan = ctx.core.plan(ctx.settings.configJson, scheduledMs);
+  if (!plan.ok || !plan.regions[0]) throw new Error(`no plan: ${JSON.stringify(plan)}`);
+  const { region, colo_trace } = plan.regions[0];
+  const due = plan.due.filter((p) => p.region === region);
+  const input = { scheduled_ms: scheduledMs, region, colo_trace, due, concurrency: 6 };
+  return runRegion(ctx, input);
 }
 
 const percentile = (sorted: number[], p: number): number =>
@@ -105,16 +117,17 @@ interface Samples {
 }
 
 // Runs `runs` scheduled minutes after a warm-up; each one's CPU and wall ms, sorted.
-async function series(ctx: RunContext, runs: number): Promise<Samples> {
+async function series(ctx: RegionContext, runs: number): Promise<Samples> {
   const targets = ctx.settings.config.targets.length;
   const cpu: number[] = [];
   const wall: number[] = [];
   for (let run = -WARM_UP_RUNS; run < runs; ++run) {
     const before = process.cpuUsage();
-    const report = await runScheduled(ctx, FIRST_MINUTE_MS + (run + WARM_UP_RUNS) * 60_000);
+    const minute = FIRST_MINUTE_MS + (run + WARM_UP_RUNS) * 60_000;
+    const { report } = await runMinute(ctx, minute);
     const used = process.cpuUsage(before);
     // Every probe must succeed: anything else means the run measured an error path.
-    if (report.due !== targets || report.ok !== targets || !report.write.ok) {
+    if (report.due !== targets || report.ok !== targets || !report.write?.ok) {
       throw new Error(`scheduled run did not succeed: ${JSON.stringify(report)}`);
     }
     if (run < 0) continue;
@@ -178,7 +191,7 @@ export async function benchScheduledRun(core: Core): Promise<RunFigure[]> {
     const targets = ctx.settings.config.targets.length;
     const answers = new Map<string, Answer>();
     const overFetch = figure("node", targets, await series(ctx, MEASURED_RUNS));
-    await runScheduled({ ...ctx, probeDeps: recordingDeps(answers) }, FIRST_MINUTE_MS);
+    await runMinute({ ...ctx, probeDeps: recordingDeps(answers) }, FIRST_MINUTE_MS);
     const replayed = { ...ctx, probeDeps: replayingDeps(answers) };
     return [overFetch, figure("replay", targets, await series(replayed, MEASURED_RUNS))];
   } finally {

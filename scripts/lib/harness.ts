@@ -89,10 +89,17 @@ export async function startWrangler(options: WranglerOptions): Promise<Wrangler>
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];
-  const collect = (chunk: Buffer) =>
-    lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
+  // A chunk may end inside a line; the rest of it comes with the next chunk of that stream.
+  const collector = () => {
+    let partial = "";
+    return (chunk: Buffer) => {
+      const parts = (partial + chunk.toString("utf8")).split("\n");
+      partial = parts.pop() ?? "";
+      lines.push(...parts.filter(Boolean));
+    };
+  };
+  child.stdout?.on("data", collector());
+  child.stderr?.on("data", collector());
 
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(url, child, lines, options.readyTimeoutMs ?? 60_000);

@@ -4,7 +4,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
-import { loadCore, type CheckRow, type TargetSummary } from "../../worker-shim/src/core.ts";
+import {
+  loadCore,
+  type Aggregation,
+  type CheckRow,
+  type TargetSummary,
+} from "../../worker-shim/src/core.ts";
 import { applyD1Migrations, queryD1, ROOT, startWrangler } from "./harness.ts";
 
 const MINUTES = 10;
@@ -75,19 +80,13 @@ async function startProviders(): Promise<{
   };
 }
 
-function formatTable(summaries: TargetSummary[]): string {
-  const header = ["provider", "model", "probes", "failures", "by error_type", "p50 ms", "p95 ms"];
-  const rows = summaries.map((s) => [
-    s.provider,
-    s.model,
-    String(s.probes),
-    String(s.failures),
-    Object.entries(s.by_error_type)
-      .map(([t, n]) => `${t}=${n}`)
-      .join(" ") || "-",
-    s.p50_ms === null ? "-" : String(s.p50_ms),
-    s.p95_ms === null ? "-" : String(s.p95_ms),
-  ]);
+const errorList = (types: Record<string, number>) =>
+  Object.entries(types)
+    .map(([t, n]) => `${t}=${n}`)
+    .join(" ") || "-";
+const ms = (value: number | null) => (value === null ? "-" : String(value));
+
+function formatColumns(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells
@@ -95,6 +94,41 @@ function formatTable(summaries: TargetSummary[]): string {
       .join("  ")
       .trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+function formatTable(summaries: TargetSummary[]): string {
+  const header = ["provider", "model", "probes", "failures", "by error_type", "p50 ms", "p95 ms"];
+  const rows = summaries.map((s) => [
+    s.provider,
+    s.model,
+    String(s.probes),
+    String(s.failures),
+    errorList(s.by_error_type),
+    ms(s.p50_ms),
+    ms(s.p95_ms),
+  ]);
+  return formatColumns(header, rows);
+}
+
+// One line per region, with the colo its object learned (the same one for every region under
+// wrangler dev, which runs every object on this machine).
+function formatRegions(regions: Aggregation["regions"], rows: CheckRow[]): string {
+  const header = ["region", "colo", "probes", "failures", "by error_type", "p50 ms", "p95 ms"];
+  const colos = (region: string) =>
+    [...new Set(rows.filter((r) => r.region === region).map((r) => r.colo ?? "-"))].join(",");
+  const lines = regions.map((r) => {
+    const f = r.failures;
+    return [
+      r.region,
+      colos(r.region),
+      String(r.probes),
+      String(f.provider + f.network + f.ours + f.ambiguous),
+      errorList(r.error_types),
+      ms(r.p50_ms),
+      ms(r.p95_ms),
+    ];
+  });
+  return formatColumns(header, lines);
 }
 
 // The Worker refuses to probe with a bad configuration; say so here rather than print an
@@ -202,9 +236,14 @@ async function main(): Promise<void> {
   const core = await loadCore(
     new WebAssembly.Module(readFileSync(join(ROOT, "build/wasm/heyhi-core.wasm"))),
   );
-  const summary = core.summarize(rows.map((r) => ({ ...r, ok: Boolean(r.ok) })));
+  const checks = rows.map((r) => ({ ...r, ok: Boolean(r.ok) }));
+  const summary = core.summarize(checks);
   if (!summary.ok)
     throw new Error(`core refused the stored rows: ${JSON.stringify(summary.errors)}`);
+  const lastMinute = firstMinute + (MINUTES - 1) * 60000;
+  const aggregation = core.aggregate(checks, lastMinute, MINUTES);
+  if (!aggregation.ok)
+    throw new Error(`core refused to aggregate: ${JSON.stringify(aggregation.errors)}`);
 
   console.log(
     `\n${MINUTES} scheduled minutes from ${new Date(firstMinute).toISOString()}, ${rows.length} rows\n`,
@@ -212,6 +251,7 @@ async function main(): Promise<void> {
   const byName = (a: TargetSummary, b: TargetSummary) =>
     a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model);
   console.log(formatTable([...summary.targets].sort(byName)));
+  console.log(`\n${formatRegions(aggregation.regions, checks)}`);
   console.log("p50 and p95: latency of the successful probes only");
   printAlerts();
   console.log(`\nrows: D1 (local SQLite) in ${PERSIST_TO}`);

@@ -9,8 +9,8 @@ import { after, before, test } from "node:test";
 import pg from "pg";
 
 import { startEmulator } from "../emulator/emulator.mjs";
-import { startStandin } from "../postgrest/standin.mjs";
 import { freePort, ROOT, startWrangler, type Wrangler } from "../../scripts/lib/harness.ts";
+import { openStandin } from "./setup.ts";
 import {
   checkRows,
   configJson,
@@ -28,19 +28,13 @@ const MINUTES = [0, 1, 2].map((i) => FIRST_MINUTE + i * 60000);
 const MODELS = TARGETS.map((t) => t.model);
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
-let standin: Awaited<ReturnType<typeof startStandin>>;
+let standin: Awaited<ReturnType<typeof openStandin>>;
 let standinPort: number;
 let wrangler: Wrangler;
 let db: pg.Pool;
 
-async function openStandin(): Promise<void> {
-  standin = await startStandin({
-    databaseUrl: DATABASE_URL,
-    serviceKey: SERVICE_KEY,
-    anonKey: "anon-unused",
-    port: standinPort,
-    log: () => {},
-  });
+async function reopenStandin(): Promise<void> {
+  standin = await openStandin(standinPort, SERVICE_KEY);
 }
 
 async function storedRows(since: number, until: number): Promise<StoredRow[]> {
@@ -61,7 +55,7 @@ before(async () => {
   db = new pg.Pool({ connectionString: DATABASE_URL, max: 2, options: "-c role=service_role" });
   await db.query("delete from llm_checks where model = any($1)", [MODELS]);
   standinPort = await freePort();
-  await openStandin();
+  await reopenStandin();
   emulator = await startEmulator({ port: 0, faults: faultConfig(), log: null });
   const vars: Record<string, string> = {
     HEYHI_CONFIG: configJson(),
@@ -107,7 +101,7 @@ test("a store that is down is logged with its reason and the next run writes aga
   assert.equal(failed.write.retryable, true);
   assert.match(failed.write.reason, /postgrest unreachable/);
 
-  await openStandin();
+  await reopenStandin();
   const nextMinute = downMinute + 60000;
   await wrangler.fireMinute(nextMinute);
   assert.equal((await storedRows(nextMinute, nextMinute + 60000)).length, TARGETS.length);

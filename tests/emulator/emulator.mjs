@@ -7,6 +7,8 @@
 //   POST /xai/v1/chat/completions         POST /cohere/v2/chat
 //   POST /mistral/v1/chat/completions     (and each provider's model list, GET)
 // Admin: GET|PUT /__emulator/faults, GET|DELETE /__emulator/requests, GET /__emulator/health.
+// Also Cloudflare's trace page, GET /cdn-cgi/trace, answering the colo of the region named in
+// x-heyhi-region, for the Worker's region objects to learn where they run.
 //
 // Example:
 //   const emulator = await startEmulator({ port: 0, faults: { rules: [] } });
@@ -37,13 +39,15 @@ export function stderrLog(event) {
 
 /**
  * Starts the emulator. `faults` is a configuration object, a path to a JSON file, or absent.
- * Resolves to `{port, host, url, close(), setFaults(config), requests(), clearRequests()}`.
+ * Resolves to `{port, host, url, close(), setFaults(config), requests(), clearRequests(),
+ * traces()}`.
  */
 export async function startEmulator(options = {}) {
   const { port = 0, host = '127.0.0.1', faults, log = stderrLog } = options;
   const state = {
     plan: createFaultPlan(validateFaultConfig(loadFaults(faults), PROVIDER_NAMES)),
     recorder: createRecorder(),
+    traces: [],
     pending: new Set(),
     hanging: new Set(),
     log: typeof log === 'function' ? log : () => {},
@@ -66,6 +70,7 @@ export async function startEmulator(options = {}) {
     setFaults: (config) => setFaults(state, config),
     requests: () => state.recorder.list(),
     clearRequests: () => state.recorder.clear(),
+    traces: () => [...state.traces],
   };
 }
 
@@ -95,6 +100,7 @@ async function handle(state, req, res) {
   const raw = await readBody(req);
   if (raw === null) return send(res, json(413, { error: 'request body too large' }));
   if (url.pathname.startsWith('/__emulator/')) return admin(state, req, res, url, raw);
+  if (url.pathname === '/cdn-cgi/trace' && req.method === 'GET') return trace(state, req, res);
 
   const ctx = context(state, req, url, raw);
   const entry = record(state, ctx, req, url, receivedAt);
@@ -110,6 +116,28 @@ async function handle(state, req, res) {
     await new Promise((resolve) => later(state, res, plan.latency_ms, resolve));
   }
   deliver(state, ctx, plan, res, entry);
+}
+
+// A colo for each Durable Object location hint, as the trace page of a data centre in that
+// area would name it; anything else is this machine.
+const COLOS = {
+  wnam: 'LAX', enam: 'IAD', sam: 'GRU', weur: 'AMS', eeur: 'WAW', apac: 'SIN', oc: 'SYD',
+  afr: 'JNB', me: 'DXB',
+};
+
+/** Cloudflare's trace page: one key=value per line, `colo` among them. */
+function trace(state, req, res) {
+  const region = typeof req.headers['x-heyhi-region'] === 'string' ? req.headers['x-heyhi-region'] : '';
+  const colo = COLOS[region] ?? 'LOC';
+  state.traces.push({ region: region || null, colo, received_at: new Date().toISOString() });
+  const lines = [
+    'fl=1f1', `h=${req.headers.host ?? ''}`, 'ip=127.0.0.1',
+    `ts=${(Date.now() / 1000).toFixed(3)}`, 'visit_scheme=http',
+    `uag=${req.headers['user-agent'] ?? ''}`, `colo=${colo}`, 'sliver=none',
+    'http=http/1.1', 'loc=XX', 'tls=off', 'sni=off', 'warp=off', 'gateway=off', 'rbi=off',
+    'kex=none',
+  ];
+  send(res, { status: 200, headers: { 'content-type': 'text/plain' }, body: `${lines.join('\n')}\n` });
 }
 
 function readBody(req) {

@@ -135,6 +135,19 @@ describe('fault selection', () => {
     assert.deepEqual(await statuses('cohere', 1), [200]);
   });
 
+  test('the trace page names a colo per region and lists each lookup apart from probes', async () => {
+    const before = emulator.requests().length;
+    const colo = async (region) => {
+      const headers = region ? { 'x-heyhi-region': region } : {};
+      const response = await fetch(`${emulator.url}/cdn-cgi/trace`, { headers });
+      assert.equal(response.headers.get('content-type'), 'text/plain');
+      return /^colo=(.+)$/m.exec(await response.text())?.[1];
+    };
+    assert.deepEqual([await colo('weur'), await colo('apac'), await colo()], ['AMS', 'SIN', 'LOC']);
+    assert.deepEqual(emulator.traces().slice(-3).map((t) => t.region), ['weur', 'apac', null]);
+    assert.equal(emulator.requests().length, before);
+  });
+
   test('the first matching rule wins over later ones', async () => {
     await putFaults({
       rules: [

@@ -44,7 +44,8 @@ test("evaluate crosses the WebAssembly boundary and opens an alert for a full ou
     regions: ["enam", "weur"],
     targets: [{ provider: "anthropic", model: "claude-haiku-5-5", cadence_min: 1 }],
   });
-  const rows = [0, 1].flatMap((minute) =>
+  // Three minutes from two regions: the six failures the rule asks for, two per region.
+  const rows = [0, 1, 2].flatMap((minute) =>
     ["enam", "weur"].map((region) => ({
       scheduled_at: `2026-12-03T12:0${minute}:00Z`,
       ts: `2026-12-03T12:0${minute}:00.250Z`,
@@ -65,7 +66,7 @@ test("evaluate crosses the WebAssembly boundary and opens an alert for a full ou
     })),
   );
   const answer = core.evaluate(config, {
-    now_ms: Date.UTC(2026, 11, 3, 12, 1),
+    now_ms: Date.UTC(2026, 11, 3, 12, 2),
     rows,
     open_alerts: [],
     official: {},
@@ -76,8 +77,8 @@ test("evaluate crosses the WebAssembly boundary and opens an alert for a full ou
   assert.equal(action?.kind, "open");
   assert.equal(action?.alert.rule, "provider_errors");
   assert.equal(action?.alert.verdict, "provider");
-  assert.equal(action?.alert.measured.failures, 4);
-  assert.equal(action?.alert.measured.error_types.overloaded, 4);
+  assert.equal(action?.alert.measured.failures, 6);
+  assert.equal(action?.alert.measured.error_types.overloaded, 6);
 
   const figures = core.aggregate(rows, Date.UTC(2026, 11, 3, 12, 1), 5);
   assert.ok(figures.ok, JSON.stringify(figures));

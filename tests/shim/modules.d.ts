@@ -27,6 +27,7 @@ declare module "*/emulator/emulator.mjs" {
     setFaults(config: { seed?: number; rules: FaultRule[] }): unknown;
     requests(): RecordedRequest[];
     clearRequests(): number;
+    traces(): Array<{ region: string | null; colo: string; received_at: string }>;
     close(): Promise<void>;
   }
   export function startEmulator(options: {

@@ -50,6 +50,28 @@ describe("loadSettings refuses a bad HEYHI_CONFIG", () => {
     assert.equal(error.message, "HEYHI_CONFIG: must be a JSON object");
   });
 
+  test("a configuration whose minute exceeds the Free plan is refused with the excess", () => {
+    const targets = Array.from({ length: 50 }, (_, i) => ({
+      provider: "openai",
+      model: `m${i}`,
+      cadence_min: 1,
+    }));
+    const error = refusal({ DB, HEYHI_CONFIG: JSON.stringify({ regions: ["enam"], targets }) });
+    const region = error.errors.find((e) => e.field === "targets");
+    assert.match(
+      region?.message ?? "",
+      /^each region's object would make 52 subrequests in a minute, 2 over the Workers Free plan's 50 \(probes due at once in the busiest minute: 50;/,
+    );
+    assert.match(region?.message ?? "", /give some targets a longer cadence_min/);
+  });
+
+  test("the default configuration's budget is loaded with it", () => {
+    const settings = loadSettings(core, { DB });
+    assert.deepEqual(settings.config.regions, ["enam", "weur", "apac"]);
+    assert.ok(settings.budget.scheduled.subrequests <= settings.budget.limits.subrequests);
+    assert.equal(settings.budget.caps.backlog_max_items, 2000);
+  });
+
   test("a cadence the core does not allow names the target's cadence_min", () => {
     const config = { targets: [{ provider: "openai", model: "gpt-6-luna", cadence_min: 7 }] };
     const error = refusal({ DB, HEYHI_CONFIG: JSON.stringify(config) });

@@ -2,9 +2,11 @@
 // at the emulator, and fakes that record what the shim hands to a store or a log.
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
 
 import defaultConfig from "../../worker-shim/config/healthboard.json" with { type: "json" };
 import { loadCore, type CheckRow, type Core, type DueProbe } from "../../worker-shim/src/core.ts";
+import { Backlog, type Sql } from "../../worker-shim/src/backlog.ts";
 import { createLogger } from "../../worker-shim/src/log.ts";
 import { runProbe, type ProbeDeps } from "../../worker-shim/src/probe.ts";
 import type { Settings } from "../../worker-shim/src/settings.ts";
@@ -168,6 +170,24 @@ export function testSettings(
 ): Settings {
   const answer = core.validateConfig(configJson);
   if (!answer.ok) throw new Error(`core refused the test config: ${JSON.stringify(answer.errors)}`);
+  const costed = core.budget(configJson);
+  if (!costed.ok) throw new Error(`core refused the test budget: ${JSON.stringify(costed.errors)}`);
   const secretValues = Object.values(secrets).filter((v): v is string => !!v);
-  return { configJson, config: answer.config, store, secrets, secretValues, channels: [] };
+  const budget = costed.budget;
+  return { configJson, config: answer.config, budget, store, secrets, secretValues, channels: [] };
+}
+
+/** A Durable Object's SQL storage stand-in: SQLite in memory, through node:sqlite. */
+export function memorySql(): Sql {
+  const db = new DatabaseSync(":memory:");
+  return {
+    exec: (query, ...bindings) => {
+      const rows = db.prepare(query).all(...(bindings as Array<string | number | null>));
+      return { toArray: () => rows };
+    },
+  };
+}
+
+export function memoryBacklog(): Backlog {
+  return new Backlog(memorySql());
 }

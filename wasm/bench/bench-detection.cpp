@@ -169,6 +169,15 @@ std::string group_label(const Group& g) {
 
 // --- the setting ----------------------------------------------------------------------------
 
+size_t month_rows(const Trace& trace, const Simulation& sim) {
+  size_t rows = 0;
+  for (const TargetRows& t : trace.targets) {
+    auto [first, last] = t.range(sim.month_from, sim.month_to);
+    rows += last - first;
+  }
+  return rows;
+}
+
 void print_setting(const Arguments& args, const Simulation& sim, size_t probes) {
   const Config& config = sim.trace.config;
   std::map<int, int> cadences;
@@ -202,8 +211,15 @@ void print_setting(const Arguments& args, const Simulation& sim, size_t probes) 
   fmt::print("seed {}, {} days from {} (+{} days of history for the latency baseline)\n",
              args.sim.seed, args.sim.days, iso_utc_minute(sim.month_from * kMinuteMillis),
              args.sim.warmup_days);
-  fmt::print("{} targets ({}) x {} regions ({}), {} probes in the month\n", config.targets.size(),
-             cadence_text, config.regions.size(), regions, probes);
+  size_t confirmations = month_rows(sim.confirmed, sim) - probes;
+  fmt::print("{} targets ({}) x {} regions ({}), {} probes in the month on cadence\n",
+             config.targets.size(), cadence_text, config.regions.size(), regions, probes);
+  fmt::print(
+      "HeyHi also confirms: after a failure blamed on the provider or network, every minute from"
+      " every\n  region for confirm_min={} min: {} more probes (+{:.0f} %), seen by HeyHi's rules "
+      "only\n",
+      config.targets.front().rules.confirm_min, confirmations,
+      100.0 * static_cast<double>(confirmations) / static_cast<double>(probes));
   fmt::print(
       "noise: base error rate {:.1f}-{:.1f} % per target (outside incidents {:.2f} % of "
       "probes failed),\n  {:.0f} % of errors in bad patches per target x region ({:.0f} % "
@@ -333,7 +349,8 @@ void print_group_evidence(const Run& heyhi, const Simulation& sim, const Group& 
              minutes_or_dash(s.p95), s.missed, per_rule_detection(heyhi, sim, g.incidents));
   bool slow = s.missed > 0 || !s.p95 || *s.p95 > kGoalP95Minutes;
   if (!slow) return;
-  GuardReport r = explain_misses(sim.trace, sim.incidents, g.incidents, heyhi.score, heyhi.events);
+  GuardReport r =
+      explain_misses(sim.confirmed, sim.incidents, g.incidents, heyhi.score, heyhi.events);
   fmt::print(
       "    {} in the {} incident minutes before an open: unmet {}{}\n", r.rule, r.minutes,
       unmet_text(r),
@@ -359,7 +376,8 @@ double at_least(int k, int n, double p) {
 
 // Why a detection goal was missed, from the rule that should have fired.
 void print_detection_why(const Run& heyhi, const Simulation& sim, const Group& g) {
-  GuardReport r = explain_misses(sim.trace, sim.incidents, g.incidents, heyhi.score, heyhi.events);
+  GuardReport r =
+      explain_misses(sim.confirmed, sim.incidents, g.incidents, heyhi.score, heyhi.events);
   const Target& target = sim.trace.config.targets[sim.incidents[g.incidents.front()].target];
   const ErrorRule& rule = target.rules.provider_errors;
   std::string chances;
@@ -392,20 +410,22 @@ std::string source_label(const std::string& detail) {
 std::string mechanism(const std::string& rule, const RuleSettings& r) {
   if (rule == "latency") {
     return fmt::format(
-        "the nearest-rank p95 of a {}-min window's few samples is its slowest one,\n"
-        "      so one outlier over the line opens it (min_samples={}; the line is max({} ms, {}x "
-        "baseline p95), at most {} ms)",
-        r.latency.window_min, r.latency.min_samples, r.latency.floor_ms, r.latency.baseline_factor,
+        "a {}-min window's p95 over the line with min_samples={}, min_slow={} and at least {:g} %"
+        " of\n      the samples slow (the line is max({} ms, {}x baseline p95), at most {} ms)",
+        r.latency.window_min, r.latency.min_samples, r.latency.min_slow,
+        r.latency.min_slow_share * 100, r.latency.floor_ms, r.latency.baseline_factor,
         r.latency.p95_ms);
   }
   if (rule == "regional") {
-    return fmt::format("min_failures={} from one region in {} min at rate >= {:g} %",
-                       r.regional.min_failures, r.regional.window_min, r.regional.rate * 100);
+    return fmt::format(
+        "one region's latest min_failures={} probes all failed, within {} min and at rate >= {:g} "
+        "%",
+        r.regional.min_failures, r.regional.window_min, r.regional.rate * 100);
   }
   if (rule == "official_mismatch") {
-    return fmt::format("min_failures={} in {} min over {:g} %, with no region minimum",
+    return fmt::format("min_failures={} in {} min over {:g} % from min_regions={}",
                        r.official_mismatch.min_failures, r.official_mismatch.window_min,
-                       r.official_mismatch.rate * 100);
+                       r.official_mismatch.rate * 100, r.official_mismatch.min_regions);
   }
   if (rule == "provider_errors") {
     return fmt::format("min_failures={} in {} min over {:g} % from min_regions={}",
@@ -415,9 +435,47 @@ std::string mechanism(const std::string& rule, const RuleSettings& r) {
   return rule;
 }
 
+// Whether every region of the target was in a bad patch at some minute of the window that
+// ended at `minute`.
+bool all_patched_within(const Simulation& sim, size_t target, int64_t minute, int window_min) {
+  const std::vector<int64_t>& all = sim.all_patched[target];
+  auto first = std::lower_bound(all.begin(), all.end(), minute - window_min + 1);
+  return first != all.end() && *first <= minute;
+}
+
+// Stretches of minutes in the scored month when every region of a target was in a bad patch.
+std::vector<std::pair<int64_t, int64_t>> month_all_patched(const Simulation& sim) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (const std::vector<int64_t>& minutes : sim.all_patched) {
+    for (auto stretch : stretches(minutes)) {
+      if (stretch.first >= sim.month_from && stretch.first <= sim.month_to) out.push_back(stretch);
+    }
+  }
+  return out;
+}
+
+void print_all_patched(const Run& heyhi, const Simulation& sim, const std::string& rule,
+                       int window_min) {
+  auto all = month_all_patched(sim);
+  int64_t longest = 0;
+  for (auto [first, last] : all) longest = std::max(longest, last - first + 1);
+  int64_t during = 0, opens = 0;
+  for (size_t e : heyhi.score.false_opens) {
+    const AlertEvent& event = heyhi.events[e];
+    if (event.alert.rule != rule) continue;
+    ++opens;
+    during += all_patched_within(sim, event.target, event.minute, window_min);
+  }
+  fmt::print(
+      "      {} of these {} opened within {} min of a moment when every region of the target was"
+      " in a\n      bad patch at once; the noise model made {} such moments this month (the "
+      "longest {} min),\n      and while one lasts every probe looks like an incident's\n",
+      during, opens, window_min, all.size(), longest);
+}
+
 void print_false_causes(const Run& heyhi, const Simulation& sim) {
   const RuleSettings& rules = sim.trace.config.targets.front().rules;
-  for (const FalseReport& r : explain_false(sim.trace, heyhi.events, heyhi.score.false_opens)) {
+  for (const FalseReport& r : explain_false(sim.confirmed, heyhi.events, heyhi.score.false_opens)) {
     fmt::print("    {} {}: {}\n", r.rule, r.opens, mechanism(r.rule, rules));
     if (r.rule == "latency") {
       fmt::print("      samples over the line in the window (how many: opens): {}\n",
@@ -433,6 +491,11 @@ void print_false_causes(const Run& heyhi, const Simulation& sim) {
     }
     fmt::print("      failures in the window (how many: opens): {}; they came from {}\n",
                histogram(r.failures, r.opens, 3, true), sources);
+    if (r.rule == "provider_errors") {
+      print_all_patched(heyhi, sim, r.rule, rules.provider_errors.window_min);
+    } else if (r.rule == "official_mismatch") {
+      print_all_patched(heyhi, sim, r.rule, rules.official_mismatch.window_min);
+    }
   }
 }
 
@@ -601,7 +664,7 @@ std::vector<Run> run_deciders(const Simulation& sim, const Arguments& args) {
   std::vector<Entry> entries;
   auto official = args.official == "operational" ? official_everywhere("operational")
                                                  : std::map<std::string, std::string>{};
-  entries.push_back({"heyhi", "heyhi rules", heyhi_rules(sim.trace, official)});
+  entries.push_back({"heyhi", "heyhi rules", heyhi_rules(sim.confirmed, official)});
   entries.push_back({"first_failure", "first failure", first_failure(sim.trace)});
   entries.push_back({"streak_3_2", "3 in a row", streak(sim.trace, 3, 2)});
   entries.push_back(
@@ -639,11 +702,7 @@ int main(int argc, char** argv) {
   c.regions = {"enam", "weur", "apac"};
 
   Simulation sim = simulate(std::move(c), args.sim, args.noise);
-  size_t probes = 0;
-  for (const TargetRows& t : sim.trace.targets) {
-    auto [first, last] = t.range(sim.month_from, sim.month_to);
-    probes += last - first;
-  }
+  size_t probes = month_rows(sim.trace, sim);
   std::vector<Run> runs = run_deciders(sim, args);
   std::vector<Group> groups = group_incidents(sim);
   std::vector<Goal> goals = goals_for(runs, sim, groups);

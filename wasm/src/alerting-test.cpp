@@ -120,6 +120,17 @@ TEST_SUITE("alerting") {
     CHECK(replay.actions.front().notify);
   }
 
+  TEST_CASE("without confirmation an outage still alerts on the probes its cadence gives") {
+    auto parsed = parse_config(R"({"regions":["enam"],"alerting":{"confirm_min":0},
+      "targets":[{"provider":"openai","model":"m","cadence_min":5}]})");
+    REQUIRE(parsed.ok());
+    Replay replay{parsed.value()};
+    // Two slots fit a 10-minute window at a 5-minute cadence: two failures are the whole window.
+    sequence(replay, {"ok", "overloaded", "overloaded", "overloaded"}, 5);
+    REQUIRE(replay.count(ActionKind::open, "provider_errors") == 1);
+    CHECK(replay.action_minutes.front() == 10);
+  }
+
   TEST_CASE("an outage resolves once, after a clean stretch, and not before") {
     Replay replay{config_with(R"(["enam","weur"])")};
     for (int m = 0; m < 5; ++m) {
@@ -148,7 +159,7 @@ TEST_SUITE("alerting") {
 
   TEST_CASE("one region failing alone is regional, not a provider outage") {
     Replay replay{config_with(R"(["enam","weur","apac"])")};
-    for (int m = 0; m < 6; ++m) {
+    for (int m = 0; m < 10; ++m) {
       replay.minute(
           m, {probe(m, "connect_error", "apac"), probe(m, "ok", "enam"), probe(m, "ok", "weur")});
     }
@@ -158,9 +169,23 @@ TEST_SUITE("alerting") {
     CHECK(alert.scope == "openai/m@apac");
     CHECK(alert.region == "apac");
     CHECK(alert.verdict == "network");
+    // Eight in a row: the rule's default, at one probe a minute.
+    CHECK(replay.action_minutes.front() == 7);
+    CHECK(alert.title == "OpenAI m: failing from apac, fine from enam, weur");
     CHECK(alert.detail ==
-          "3 of 3 probes from apac failed in 10 min (connect_error 3) while the other regions saw "
-          "0%");
+          "8 of 8 probes from apac failed in 12 min (connect_error 8) while enam, weur saw 0%");
+  }
+
+  TEST_CASE("two regions down beside a healthy third alert as two regional outages") {
+    Replay replay{config_with(R"(["enam","weur","apac"])")};
+    for (int m = 0; m < 10; ++m) {
+      replay.minute(m, {probe(m, "connect_error", "enam"), probe(m, "server_error", "weur"),
+                        probe(m, "ok", "apac")});
+    }
+    REQUIRE(replay.count(ActionKind::open, "regional") == 2);
+    CHECK(replay.actions[0].alert.title == "OpenAI m: failing from enam, fine from apac");
+    CHECK(replay.actions[1].alert.title == "OpenAI m: failing from weur, fine from apac");
+    CHECK(replay.actions[1].alert.verdict == "provider");
   }
 
   TEST_CASE("configuration failures alert once with what to fix and never as an outage") {
@@ -226,25 +251,38 @@ TEST_SUITE("alerting") {
 
   TEST_CASE(
       "failures below the outage line while the status page says operational are a mismatch") {
+    // 6 failures in 30 probes over 10 minutes, two in each region: 20 %, not over the outage
+    // line, over 10 %.
+    auto failing = [](int m, int offset) { return m % 5 == offset ? "overloaded" : "ok"; };
+    auto run = [&](Replay& replay) {
+      for (int m = 0; m < 10; ++m) {
+        replay.minute(m, {probe(m, failing(m, 0), "enam"), probe(m, failing(m, 2), "weur"),
+                          probe(m, failing(m, 4), "apac")});
+      }
+    };
     Replay replay{config_with(R"(["enam","weur","apac"])")};
     replay.official["openai"] = "operational";
-    // 3 failures in 15 probes over 5 minutes: 20 %, not over the outage line, over 10 %.
-    for (int m = 0; m < 5; ++m) {
-      replay.minute(m, {probe(m, m == 1 ? "overloaded" : "ok", "enam"),
-                        probe(m, m == 3 ? "overloaded" : "ok", "weur"),
-                        probe(m, m == 4 ? "overloaded" : "ok", "apac")});
-    }
+    run(replay);
     CHECK(replay.count(ActionKind::open, "provider_errors") == 0);
     REQUIRE(replay.count(ActionKind::open, "official_mismatch") == 1);
     CHECK(replay.actions.front().alert.official_status == "operational");
+    CHECK(replay.action_minutes.front() == 9);
 
     Replay unknown{config_with(R"(["enam","weur","apac"])")};
-    for (int m = 0; m < 5; ++m) {
-      unknown.minute(m, {probe(m, m == 1 ? "overloaded" : "ok", "enam"),
-                         probe(m, m == 3 ? "overloaded" : "ok", "weur"),
-                         probe(m, m == 4 ? "overloaded" : "ok", "apac")});
-    }
+    run(unknown);
     CHECK(unknown.actions.empty());
+  }
+
+  TEST_CASE("bad patches in two regions and a stray timeout in the third are not an outage") {
+    Replay replay{config_with(R"(["enam","weur","apac"])")};
+    replay.official["openai"] = "operational";
+    // 7 of 30 probes fail, over both rate lines, but the third region saw one stray timeout.
+    for (int m = 0; m < 10; ++m) {
+      replay.minute(m, {probe(m, m % 3 == 0 ? "overloaded" : "ok", "enam"),
+                        probe(m, m % 3 == 1 ? "overloaded" : "ok", "weur"),
+                        probe(m, m == 5 ? "timeout" : "ok", "apac")});
+    }
+    CHECK(replay.actions.empty());
   }
 
   TEST_CASE("an outage under a green status page is one alert that carries the official status") {
@@ -260,7 +298,7 @@ TEST_SUITE("alerting") {
     Replay replay{config_with(R"(["enam"])",
                               R"(,"alerting":{"maintenance":[{"start":"2026-12-03T12:00:00Z",
                                   "end":"2026-12-03T13:00:00Z","providers":["openai"]}]})")};
-    for (int m = 0; m < 5; ++m) replay.minute(m, {probe(m, "overloaded")});
+    for (int m = 0; m < 6; ++m) replay.minute(m, {probe(m, "overloaded")});
     REQUIRE(replay.count(ActionKind::open, "provider_errors") == 1);
     CHECK_FALSE(replay.actions.front().notify);
   }

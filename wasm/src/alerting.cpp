@@ -6,6 +6,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "config.h"
 #include "summary.h"
@@ -18,29 +19,35 @@ namespace {
 
 // --- settings ---------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 8> kAlertingKeys = {
-    "provider_errors", "latency",      "official_mismatch", "regional",
-    "configuration",   "recovery_min", "reminder_min",      "maintenance"};
+constexpr std::array<std::string_view, 9> kAlertingKeys = {
+    "provider_errors", "latency",      "official_mismatch", "regional",   "configuration",
+    "recovery_min",    "reminder_min", "confirm_min",       "maintenance"};
 
-void parse_errors(element section, const std::string& path, Validator& v, ErrorRule& rule) {
-  constexpr std::array<std::string_view, 4> keys = {"window_min", "rate", "min_failures",
-                                                    "min_regions"};
+// provider_errors and official_mismatch take the same keys, with their own defaults.
+template <typename RateRule>
+void parse_rate_rule(element section, const std::string& path, Validator& v, RateRule& rule) {
+  constexpr std::array<std::string_view, 5> keys = {"window_min", "rate", "min_failures",
+                                                    "min_regions", "region_min_failures"};
   v.reject_unknown_keys(section, path, keys);
   rule.window_min = v.int_in(section, path, "window_min", 1, 60).value_or(rule.window_min);
   rule.rate = v.fraction(section, path, "rate").value_or(rule.rate);
   rule.min_failures = v.int_in(section, path, "min_failures", 1, 100).value_or(rule.min_failures);
   rule.min_regions = v.int_in(section, path, "min_regions", 1, 9).value_or(rule.min_regions);
+  rule.region_min_failures =
+      v.int_in(section, path, "region_min_failures", 1, 100).value_or(rule.region_min_failures);
 }
 
 void parse_latency(element section, const std::string& path, Validator& v, LatencyRule& rule) {
-  constexpr std::array<std::string_view, 6> keys = {"window_min", "p95_ms",      "baseline_factor",
-                                                    "floor_ms",   "min_samples", "min_slow"};
+  constexpr std::array<std::string_view, 7> keys = {
+      "window_min",  "p95_ms",   "baseline_factor", "floor_ms",
+      "min_samples", "min_slow", "min_slow_share"};
   v.reject_unknown_keys(section, path, keys);
   rule.window_min = v.int_in(section, path, "window_min", 1, 60).value_or(rule.window_min);
   rule.p95_ms = v.int_in(section, path, "p95_ms", 100, 600000).value_or(rule.p95_ms);
   rule.floor_ms = v.int_in(section, path, "floor_ms", 0, 600000).value_or(rule.floor_ms);
   rule.min_samples = v.int_in(section, path, "min_samples", 1, 1000).value_or(rule.min_samples);
   rule.min_slow = v.int_in(section, path, "min_slow", 1, 1000).value_or(rule.min_slow);
+  rule.min_slow_share = v.fraction(section, path, "min_slow_share").value_or(rule.min_slow_share);
   if (auto factor = member(section, "baseline_factor")) {
     double number;
     if (factor->get_double().get(number) != simdjson::SUCCESS || !(number >= 1 && number <= 100)) {
@@ -49,16 +56,6 @@ void parse_latency(element section, const std::string& path, Validator& v, Laten
       rule.baseline_factor = number;
     }
   }
-}
-
-void parse_mismatch(element section, const std::string& path, Validator& v, MismatchRule& rule) {
-  constexpr std::array<std::string_view, 4> keys = {"window_min", "rate", "min_failures",
-                                                    "min_regions"};
-  v.reject_unknown_keys(section, path, keys);
-  rule.window_min = v.int_in(section, path, "window_min", 1, 60).value_or(rule.window_min);
-  rule.rate = v.fraction(section, path, "rate").value_or(rule.rate);
-  rule.min_failures = v.int_in(section, path, "min_failures", 1, 100).value_or(rule.min_failures);
-  rule.min_regions = v.int_in(section, path, "min_regions", 1, 9).value_or(rule.min_regions);
 }
 
 void parse_regional(element section, const std::string& path, Validator& v, RegionalRule& rule) {
@@ -78,13 +75,13 @@ void parse_rule_settings(element object, const std::string& path, Validator& v,
                          RuleSettings& into) {
   v.reject_unknown_keys(object, path, kAlertingKeys);
   if (auto s = v.object_at(object, path, "provider_errors")) {
-    parse_errors(*s, path + ".provider_errors", v, into.provider_errors);
+    parse_rate_rule(*s, path + ".provider_errors", v, into.provider_errors);
   }
   if (auto s = v.object_at(object, path, "latency")) {
     parse_latency(*s, path + ".latency", v, into.latency);
   }
   if (auto s = v.object_at(object, path, "official_mismatch")) {
-    parse_mismatch(*s, path + ".official_mismatch", v, into.official_mismatch);
+    parse_rate_rule(*s, path + ".official_mismatch", v, into.official_mismatch);
   }
   if (auto s = v.object_at(object, path, "regional")) {
     parse_regional(*s, path + ".regional", v, into.regional);
@@ -98,6 +95,7 @@ void parse_rule_settings(element object, const std::string& path, Validator& v,
   }
   into.recovery_min = v.int_in(object, path, "recovery_min", 1, 1440).value_or(into.recovery_min);
   into.reminder_min = v.int_in(object, path, "reminder_min", 5, 10080).value_or(into.reminder_min);
+  into.confirm_min = v.int_in(object, path, "confirm_min", 0, 60).value_or(into.confirm_min);
 }
 
 std::vector<Maintenance> parse_maintenance(element alerting, const std::string& path,
@@ -228,13 +226,27 @@ Alert base_alert(const TargetView& view, std::string rule, std::string scope) {
   return a;
 }
 
+// Whether a window's failures clear a rate rule's count guards. The guards are capped at
+// what the window can hold, so that an outage always alerts: one probe a minute per region
+// while confirmation runs, otherwise one per cadence slot.
+template <typename RateRule>
+bool enough_failures(const TargetView& view, const RateRule& rule, const Tally& t) {
+  const Target& target = view.target;
+  int64_t per_region = target.rules.confirm_min > 0
+                           ? rule.window_min
+                           : std::max(1, rule.window_min / std::max(1, target.cadence_min));
+  auto regions = static_cast<int64_t>(view.regions_total);
+  int64_t min_failures = std::min<int64_t>(rule.min_failures, per_region * regions);
+  int64_t region_min = std::min<int64_t>(rule.region_min_failures, per_region);
+  return t.counted() >= min_failures &&
+         t.regions_failing(region_min) >= std::min<int64_t>(rule.min_regions, regions);
+}
+
 Finding check_errors(const TargetView& view) {
   const ErrorRule& rule = view.target.rules.provider_errors;
   Tally t = tally_all(view.rows, last_minutes(view.now_minute_ms, rule.window_min));
-  auto min_regions = std::min<int64_t>(rule.min_regions, static_cast<int64_t>(view.regions_total));
   Finding f;
-  f.firing = t.counted() >= rule.min_failures && t.rate() > rule.rate &&
-             static_cast<int64_t>(t.failing_regions.size()) >= min_regions;
+  f.firing = t.rate() > rule.rate && enough_failures(view, rule, t);
   Tally stretch =
       tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
   f.recovered = stretch.probes > stretch.ours && stretch.counted() == 0;
@@ -263,8 +275,10 @@ Finding check_latency(const TargetView& view) {
   auto slow = std::count_if(t.ok_latency.begin(), t.ok_latency.end(),
                             [&](int64_t ms) { return static_cast<double>(ms) > line; });
   Finding f;
-  f.firing = static_cast<int>(t.ok_latency.size()) >= rule.min_samples && p95 &&
-             static_cast<double>(*p95) > line && slow >= rule.min_slow;
+  f.firing =
+      static_cast<int>(t.ok_latency.size()) >= rule.min_samples && p95 &&
+      static_cast<double>(*p95) > line && slow >= rule.min_slow &&
+      static_cast<double>(slow) >= rule.min_slow_share * static_cast<double>(t.ok_latency.size());
   Tally stretch =
       tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
   f.recovered =
@@ -286,9 +300,7 @@ Finding check_mismatch(const TargetView& view) {
   Tally t = tally_all(view.rows, last_minutes(view.now_minute_ms, rule.window_min));
   Finding f;
   bool says_fine = view.official == "operational";
-  auto min_regions = std::min<int64_t>(rule.min_regions, static_cast<int64_t>(view.regions_total));
-  f.firing = says_fine && t.counted() >= rule.min_failures && t.rate() > rule.rate &&
-             static_cast<int64_t>(t.failing_regions.size()) >= min_regions;
+  f.firing = says_fine && t.rate() > rule.rate && enough_failures(view, rule, t);
   Tally stretch =
       tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
   // The provider acknowledging the trouble ends the mismatch as surely as recovery does.
@@ -323,15 +335,34 @@ bool latest_all_failed(const std::vector<TimedRow>& rows, Window window, const s
   });
 }
 
+// The other regions that are fine over the window: enough probes, failure rate within the
+// rule's line. Each region is judged on its own, so two regions down beside a healthy third
+// are each regional.
+std::vector<std::string> healthy_others(const TargetView& view, const std::string& region,
+                                        Window window, double max_rate) {
+  std::set<std::string> others;
+  for (const TimedRow& r : view.rows) {
+    if (r.row->region != region) others.insert(r.row->region);
+  }
+  std::vector<std::string> healthy;
+  for (const std::string& other : others) {
+    Tally t = tally(view.rows, window, [&](const Row& r) { return r.region == other; });
+    if (t.probes - t.ours >= 2 && t.rate() <= max_rate) healthy.push_back(other);
+  }
+  return healthy;
+}
+
 Finding check_region(const TargetView& view, const std::string& region) {
   const RegionalRule& rule = view.target.rules.regional;
   Window window = last_minutes(view.now_minute_ms, rule.window_min);
   Tally here = tally(view.rows, window, [&](const Row& r) { return r.region == region; });
-  Tally others = tally(view.rows, window, [&](const Row& r) { return r.region != region; });
+  std::vector<std::string> healthy = healthy_others(view, region, window, rule.others_max_rate);
+  Tally fine = tally(view.rows, window, [&](const Row& r) {
+    return std::find(healthy.begin(), healthy.end(), r.region) != healthy.end();
+  });
   Finding f;
   f.firing = here.counted() >= rule.min_failures && here.rate() >= rule.rate &&
-             latest_all_failed(view.rows, window, region, rule.min_failures) &&
-             others.probes - others.ours >= 2 && others.rate() <= rule.others_max_rate;
+             latest_all_failed(view.rows, window, region, rule.min_failures) && !healthy.empty();
   Window stretch_window = last_minutes(view.now_minute_ms, view.target.rules.recovery_min);
   Tally stretch =
       tally(view.rows, stretch_window, [&](const Row& r) { return r.region == region; });
@@ -340,12 +371,12 @@ Finding check_region(const TargetView& view, const std::string& region) {
   f.alert.region = region;
   f.alert.verdict = here.verdict();
   f.alert.measured = measure(here, rule.window_min, view.regions_total);
-  f.alert.title = fmt::format("{} {}: failing from {} only", display_name(f.alert.provider),
-                              view.target.model, region);
-  f.alert.detail =
-      fmt::format("{} of {} probes from {} failed in {} min ({}) while the other regions saw {}%",
-                  here.counted(), here.probes - here.ours, region, rule.window_min,
-                  error_list(here.error_types), percent(others.rate()));
+  std::string fine_from = fmt::format("{}", fmt::join(healthy, ", "));
+  f.alert.title = fmt::format("{} {}: failing from {}, fine from {}",
+                              display_name(f.alert.provider), view.target.model, region, fine_from);
+  f.alert.detail = fmt::format("{} of {} probes from {} failed in {} min ({}) while {} saw {}%",
+                               here.counted(), here.probes - here.ours, region, rule.window_min,
+                               error_list(here.error_types), fine_from, percent(fine.rate()));
   return f;
 }
 

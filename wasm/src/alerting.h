@@ -17,12 +17,19 @@ namespace heyhi {
 struct Config;
 class Validator;
 
-// Provider- and network-attributed failures over the probes that tested the provider.
+// Provider- and network-attributed failures over the probes that tested the provider. The
+// defaults are what the detection benchmark measured: with confirmation probing, 10 minutes
+// hold enough probes to tell an incident from bad patches that happen to overlap in two
+// regions, and asking every region for two failures keeps one or two unlucky regions, plus a
+// stray timeout in the third, from paging.
 struct ErrorRule {
-  int window_min = 5;
+  int window_min = 10;
   double rate = 0.20;
-  int min_failures = 3;
-  int min_regions = 2;  // capped at the number of configured regions
+  int min_failures = 6;
+  int min_regions = 3;  // capped at the number of configured regions
+  // A region counts toward min_regions with this many failures: one stray timeout in an
+  // otherwise healthy region is no sign that it shares the trouble.
+  int region_min_failures = 2;
 };
 
 // The p95 of successful probes over an absolute line, or over the target's own baseline
@@ -34,23 +41,27 @@ struct LatencyRule {
   int floor_ms = 2000;
   int min_samples = 5;
   // A window's p95 over a handful of samples is its slowest one: one outlier is not a trend.
+  // Slow samples must be at least min_slow, and at least min_slow_share of the window's.
   int min_slow = 3;
+  double min_slow_share = 0.2;
 };
 
+// Below the outage line, with the same guards as provider_errors.
 struct MismatchRule {
-  int window_min = 5;
+  int window_min = 10;
   double rate = 0.10;
-  int min_failures = 3;
-  int min_regions = 2;  // capped at the number of configured regions
+  int min_failures = 6;
+  int min_regions = 3;  // capped at the number of configured regions
+  int region_min_failures = 2;
 };
 
 // One region failing while the others are normal, on its latest probes in a row: a bad patch
 // of scattered errors in one region is noise, a region that stopped answering is not.
 struct RegionalRule {
-  int window_min = 10;
+  int window_min = 12;
   double rate = 0.5;
   double others_max_rate = 0.1;
-  int min_failures = 3;
+  int min_failures = 8;  // in a row; confirmation probing gives a region one probe a minute
 };
 
 // Auth, quota, a retired model or a rejected parameter on the latest probes.
@@ -66,6 +77,9 @@ struct RuleSettings {
   ConfigurationRule configuration;
   int recovery_min = 10;  // the clean stretch before an alert resolves
   int reminder_min = 60;  // how often an alert that stays open is sent again
+  // After a failure blamed on the provider or the network, the target is probed every minute
+  // from every region for this long; 0 keeps it on its cadence.
+  int confirm_min = 10;
 };
 
 // Notifications are silenced inside a window; probes and alert state go on.

@@ -77,6 +77,41 @@ TEST_SUITE("api") {
     CHECK(string_at(*member(*request, "auth"), "secret_name") == "ANTHROPIC_API_KEY");
     CHECK(string_at(*member(*request, "headers"), "anthropic-version") == "2023-06-01");
     CHECK(int_at(first, "timeout_ms") == 2500);
+    CHECK(string_at(*member(*request, "headers"), "x-heyhi-region") == "enam");
+    element region;
+    REQUIRE(member(a.root(), "regions")->at(0).get(region) == simdjson::SUCCESS);
+    CHECK(string_at(region, "region") == "enam");
+    CHECK(string_at(*member(region, "colo_trace"), "url") == "http://127.0.0.1:9100/cdn-cgi/trace");
+  }
+
+  TEST_CASE("plan confirms a recent provider failure with probes marked confirm") {
+    std::string config = R"({"regions":["enam","weur"],"targets":[
+      {"provider":"openai","model":"a","cadence_min":15}]})";
+    std::string recent = R"([{"scheduled_at":"2026-12-03T12:13:00Z","ts":"2026-12-03T12:13:00.200Z",
+      "region":"enam","provider":"openai","model":"a","ok":false,"http_status":503,
+      "error_type":"overloaded","latency_ms":300}])";
+    auto due_at = [&](int64_t ms, const std::string& with) {
+      Answer a;
+      parse_into(a, api_plan(R"({"scheduled_ms":)" + std::to_string(ms) + with + R"(,"config":)" +
+                             config + "}"));
+      REQUIRE(a.ok());
+      std::vector<std::string> reasons;
+      for (element probe : items(*member(a.root(), "due"))) {
+        reasons.emplace_back(*string_at(probe, "reason"));
+      }
+      return reasons;
+    };
+    // Within two minutes of each other, at most one is the target's slot on a 15-min cadence.
+    int64_t ms = 1796300040000;  // 12:14
+    if (!due_at(ms, "").empty()) ms += 60000;
+    REQUIRE(due_at(ms, "").empty());
+    CHECK(due_at(ms, R"(,"recent":)" + recent) == std::vector<std::string>{"confirm", "confirm"});
+
+    Answer bad;
+    parse_into(bad, api_plan(R"({"scheduled_ms":1796300040000,"recent":[{"ok":"yes"}],"config":)" +
+                             config + "}"));
+    CHECK_FALSE(bad.ok());
+    CHECK(bad.first_error_field().rfind("recent[0]", 0) == 0);
   }
 
   TEST_CASE("plan names the bad field inside the embedded configuration") {

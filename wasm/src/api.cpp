@@ -6,6 +6,7 @@
 
 #include "aggregate.h"
 #include "alerting.h"
+#include "budget.h"
 #include "classify.h"
 #include "config.h"
 #include "json-read.h"
@@ -43,11 +44,16 @@ std::string_view thinking_name(Thinking thinking) {
   return "auto";
 }
 
-void write_request(JsonWriter& w, const ProbeRequest& request) {
-  w.begin_object().field("method", request.method).field("url", request.url);
+void write_headers(JsonWriter& w, const ProbeRequest& request) {
   w.key("headers").begin_object();
   for (const auto& [name, value] : request.headers) w.field(name, value);
-  w.end_object().field("body", request.body);
+  w.end_object();
+}
+
+void write_request(JsonWriter& w, const ProbeRequest& request) {
+  w.begin_object().field("method", request.method).field("url", request.url);
+  write_headers(w, request);
+  w.field("body", request.body);
   w.key("auth").begin_object().field("header", request.auth.header);
   w.field("prefix", request.auth.prefix).field("secret_name", request.auth.secret_name);
   w.end_object().end_object();
@@ -64,7 +70,8 @@ void write_config(JsonWriter& w, const Config& config) {
     w.field("model", t.model).field("tier", t.tier).field("cadence_min", t.cadence_min);
     w.field("timeout_ms", t.timeout_ms).field("thinking", thinking_name(t.thinking));
     w.field("max_tokens", t.max_tokens).field("reasoning_effort", t.reasoning_effort);
-    w.field("phase", t.phase).field("enabled", t.enabled).end_object();
+    w.field("phase", t.phase).field("enabled", t.enabled);
+    w.field("confirm_min", t.rules.confirm_min).end_object();
   }
   w.end_array().end_object();
 }
@@ -250,6 +257,40 @@ void write_scopes(JsonWriter& w, std::string_view name, const std::vector<ScopeF
   w.end_array();
 }
 
+void write_invocation(JsonWriter& w, std::string_view name, const InvocationBudget& budget) {
+  w.key(name).begin_object().field("subrequests", budget.subrequest_total());
+  w.field("connections", budget.connections).key("terms").begin_array();
+  for (const BudgetTerm& term : budget.subrequests) {
+    w.begin_object().field("what", term.what).field("count", term.count).end_object();
+  }
+  w.end_array().end_object();
+}
+
+void write_budget(JsonWriter& w, const Config& config, const Budget& budget) {
+  w.begin_object().key("limits").begin_object().field("subrequests", kFreeSubrequests);
+  w.field("connections", kFreeConnections).end_object();
+  write_invocation(w, "region", budget.region);
+  write_invocation(w, "scheduled", budget.scheduled);
+  w.key("caps").begin_object().field("alert_actions", kAlertActionsPerRun);
+  w.field("deliveries", kDeliveriesPerRun).field("backlog_flush", kBacklogFlushItems);
+  w.field("backlog_max_items", config.backlog_max_items).end_object();
+  w.field("busiest_minute_probes", budget.busiest_minute_probes);
+  w.field("region_deadline_ms", budget.region_deadline_ms);
+  w.field("backlog_minutes", budget.backlog_minutes).end_object();
+}
+
+void write_region_list(JsonWriter& w, const Config& config) {
+  w.key("regions").begin_array();
+  for (const std::string& region : config.regions) {
+    ProbeRequest trace = colo_trace_request(config, region);
+    w.begin_object().field("region", region).key("colo_trace").begin_object();
+    w.field("url", trace.url).field("timeout_ms", kColoTraceTimeoutMs);
+    write_headers(w, trace);
+    w.end_object().end_object();
+  }
+  w.end_array();
+}
+
 }  // namespace
 
 std::string api_aggregate(std::string_view in) {
@@ -307,6 +348,19 @@ std::string api_validate_config(std::string_view in) {
   return w.end_object().take();
 }
 
+std::string api_budget(std::string_view in) {
+  auto parsed = parse_config(in);
+  if (!parsed.ok()) return errors_answer(parsed.error());
+  Budget budget = compute_budget(parsed.value());
+  auto problems = budget_problems(parsed.value(), budget);
+  if (!problems.empty()) return errors_answer(problems);
+
+  JsonWriter w;
+  w.begin_object().field("ok", true).key("budget");
+  write_budget(w, parsed.value(), budget);
+  return w.end_object().take();
+}
+
 std::string api_plan(std::string_view in) {
   Document doc;
   if (doc.parse(in) != simdjson::SUCCESS) return error_answer("", "not valid JSON");
@@ -314,13 +368,26 @@ std::string api_plan(std::string_view in) {
   if (!config.ok()) return errors_answer(config.error());
   auto scheduled = int_at(doc.root(), "scheduled_ms");
   if (!scheduled) return error_answer("scheduled_ms", "must be epoch milliseconds");
+  std::vector<Row> recent;
+  if (auto rows = member(doc.root(), "recent")) {
+    auto parsed = read_rows(*rows);
+    if (!parsed.ok()) {
+      Error e = parsed.error();
+      if (e.field.rfind("rows", 0) == 0) e.field.replace(0, 4, "recent");
+      return errors_answer({e});
+    }
+    recent = std::move(parsed).value();
+  }
 
   JsonWriter w;
   w.begin_object().field("ok", true).field("scheduled_at", iso_utc_minute(*scheduled));
   w.field("epoch_minute", epoch_minute(*scheduled));
-  w.field("max_concurrency", config.value().max_concurrency).key("due").begin_array();
-  for (const PlannedProbe& probe : plan(config.value(), *scheduled)) {
+  w.field("max_concurrency", config.value().max_concurrency);
+  write_region_list(w, config.value());
+  w.key("due").begin_array();
+  for (const PlannedProbe& probe : plan(config.value(), *scheduled, recent)) {
     w.begin_object().field("target_id", probe.target->id);
+    w.field("reason", due_reason_name(probe.reason));
     w.field("provider", provider_name(probe.target->provider)).field("model", probe.target->model);
     w.field("region", probe.region).field("timeout_ms", probe.target->timeout_ms);
     w.key("request");

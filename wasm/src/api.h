@@ -10,14 +10,28 @@ namespace heyhi {
 
 // in:  a configuration document.
 // out: {"ok":true,"config":{regions, max_concurrency, provider_origin,
-//       targets:[{id, provider, model, tier, cadence_min, timeout_ms, phase, enabled}]}}
+//       targets:[{id, provider, model, tier, cadence_min, timeout_ms, phase, enabled,
+//       confirm_min}]}}
 std::string api_validate_config(std::string_view in);
 
-// in:  {"config": {...}, "scheduled_ms": <epoch ms>}
+// in:  a configuration document.
+// out: {"ok":true, "budget": {limits:{subrequests, connections},
+//       region:{subrequests, connections, terms:[{what, count}]}, scheduled:{...the same...},
+//       caps:{alert_actions, deliveries, backlog_flush, backlog_max_items},
+//       busiest_minute_probes, region_deadline_ms, backlog_minutes}}
+//      or the configuration's errors, or the limits it exceeds (field "targets", "regions" or
+//      "backlog_max_items"), each saying by how much and what to change.
+std::string api_budget(std::string_view in);
+
+// in:  {"config": {...}, "scheduled_ms": <epoch ms>, "recent"?: [row, ...]}
+//      recent: rows of the last minutes (failures suffice); a target with a failure blamed on
+//      the provider or the network within its confirm_min is due every minute.
 // out: {"ok":true, "scheduled_at", "epoch_minute", "max_concurrency",
-//       "due":[{target_id, provider, model, region, timeout_ms, request}]}
-//       where request = {method, url, headers:{name:value}, body, auth:{header, prefix,
-//       secret_name}}; the shim adds the credential.
+//       "regions":[{region, colo_trace:{url, timeout_ms, headers:{name:value}}}],
+//       "due":[{target_id, reason, provider, model, region, timeout_ms, request}]}
+//       where reason is "cadence" or "confirm", and request = {method, url, headers:{name:value}, body, auth:{header, prefix,
+//       secret_name}}; the shim adds the credential. With a provider origin every request
+//       carries the x-heyhi-region header.
 std::string api_plan(std::string_view in);
 
 // in:  {"config": {...}, "target_id": "provider/model"}

@@ -43,7 +43,7 @@ TEST_SUITE("config") {
                                  [&](const Target& t) { return t.provider == provider; });
       CHECK(count == 2);
     }
-    CHECK(config.regions.size() == 1);
+    CHECK(config.regions == std::vector<std::string>{"enam", "weur", "apac"});
   }
 
   TEST_CASE("a minimal configuration gets the documented defaults") {
@@ -122,5 +122,15 @@ TEST_SUITE("config") {
     CHECK(stable_hash("") == 2166136261u);
     CHECK(stable_hash("a") == 0xe40c292cu);
     CHECK(stable_hash("openai/gpt-6-luna") == stable_hash("openai/gpt-6-luna"));
+  }
+  TEST_CASE("the backlog bound is a whole number within its range, 2000 by default") {
+    const std::string targets = R"("targets":[{"provider":"openai","model":"m"}])";
+    CHECK(parse_config("{" + targets + "}").value().backlog_max_items == 2000);
+    CHECK(parse_config(R"({"backlog_max_items":50,)" + targets + "}").value().backlog_max_items ==
+          50);
+    CHECK(mentions(R"({"backlog_max_items":5,)" + targets + "}", "backlog_max_items",
+                   "from 10 to 100000"));
+    CHECK(mentions(R"({"backlog_max_items":"lots",)" + targets + "}", "backlog_max_items",
+                   "whole number"));
   }
 }

@@ -19,9 +19,9 @@ constexpr std::array<std::string_view, 6> kProviderNames = {"openai", "anthropic
 constexpr std::array<std::string_view, 9> kLocationHints = {"wnam", "enam", "sam", "weur", "eeur",
                                                             "apac", "oc",   "afr", "me"};
 
-constexpr std::array<std::string_view, 10> kTopLevelKeys = {
-    "version", "regions",         "defaults",   "targets",     "provider_origin",
-    "prompt",  "max_concurrency", "checked_on", "description", "alerting"};
+constexpr std::array<std::string_view, 11> kTopLevelKeys = {
+    "version",         "regions",    "defaults",    "targets",  "provider_origin",  "prompt",
+    "max_concurrency", "checked_on", "description", "alerting", "backlog_max_items"};
 
 constexpr std::array<std::string_view, 13> kTargetKeys = {
     "provider", "model",      "tier",       "cadence_min",      "timeout_ms",
@@ -237,6 +237,9 @@ void parse_scalars(element root, Validator& v, Config& config) {
   }
   if (auto n = v.int_in(root, "", "max_concurrency", 1, kMaxConcurrency)) {
     config.max_concurrency = *n;
+  }
+  if (auto n = v.int_in(root, "", "backlog_max_items", kMinBacklogItems, kMaxBacklogItems)) {
+    config.backlog_max_items = *n;
   }
 }
 

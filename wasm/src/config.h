@@ -52,6 +52,8 @@ struct Config {
   int max_concurrency = 6;
   RuleSettings alerting;
   std::vector<Maintenance> maintenance;
+  // Rows and alert transitions a region's object keeps while the store cannot take them.
+  int backlog_max_items = 2000;
 };
 
 inline constexpr int kAllowedCadences[] = {1, 2, 5, 10, 15};
@@ -59,6 +61,8 @@ inline constexpr int kMinTimeoutMs = 100;
 inline constexpr int kMaxTimeoutMs = 30000;
 inline constexpr int kMaxConcurrency = 6;  // Workers' simultaneous open connections
 inline constexpr int kMaxProbeTokens = 64;
+inline constexpr int kMinBacklogItems = 10;
+inline constexpr int kMaxBacklogItems = 100000;
 
 Result<Config, std::vector<Error>> parse_config(std::string_view json);
 

@@ -31,6 +31,7 @@ const char* hh_validate_config(const char* in, size_t n) {
   return keep(heyhi::api_validate_config(view(in, n)));
 }
 const char* hh_plan(const char* in, size_t n) { return keep(heyhi::api_plan(view(in, n))); }
+const char* hh_budget(const char* in, size_t n) { return keep(heyhi::api_budget(view(in, n))); }
 const char* hh_build_request(const char* in, size_t n) {
   return keep(heyhi::api_build_request(view(in, n)));
 }

@@ -153,4 +153,20 @@ ProbeRequest build_request(const Config& config, const Target& target) {
   return request;
 }
 
+ProbeRequest regional_request(const Config& config, ProbeRequest request,
+                              const std::string& region) {
+  if (!config.provider_origin.empty()) request.headers.emplace_back(kRegionHeader, region);
+  return request;
+}
+
+ProbeRequest colo_trace_request(const Config& config, const std::string& region) {
+  ProbeRequest request;
+  request.method = "GET";
+  std::string origin =
+      config.provider_origin.empty() ? "https://cloudflare.com" : config.provider_origin;
+  request.url = fmt::format("{}/cdn-cgi/trace", origin);
+  request.headers.emplace_back("user-agent", "heyhi-healthboard/0.1");
+  return regional_request(config, std::move(request), region);
+}
+
 }  // namespace heyhi

@@ -1,5 +1,6 @@
 #include "schedule.h"
 
+#include <algorithm>
 #include <map>
 
 #include <doctest/doctest.h>
@@ -18,6 +19,30 @@ Config parse(std::string_view json) {
 
 constexpr int64_t kMinute = 60000;
 constexpr int64_t kStart = 1796300040000;  // 2026-12-03T12:14:00Z
+
+Row failure(std::string model, std::string region, int64_t minute_ms, ErrorType type) {
+  Row r;
+  r.scheduled_at = iso_utc_minute(minute_ms);
+  r.ts = iso_utc_millis(minute_ms + 300);
+  r.region = std::move(region);
+  r.provider = "openai";
+  r.model = std::move(model);
+  r.ok = false;
+  r.error_type = type;
+  return r;
+}
+
+// The minutes, counted from kStart, at which `model` is planned in [0, minutes).
+std::vector<int> planned_minutes(const Config& config, const std::vector<Row>& recent,
+                                 const std::string& model, int minutes) {
+  std::vector<int> out;
+  for (int m = 0; m < minutes; ++m) {
+    for (const PlannedProbe& p : plan(config, kStart + m * kMinute, recent)) {
+      if (p.target->model == model && p.region == config.regions.front()) out.push_back(m);
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -83,11 +108,93 @@ TEST_SUITE("schedule") {
     CHECK(due[1].region == "weur");
   }
 
+  TEST_CASE("a provider origin hears each probe's region; the real providers never do") {
+    std::string targets = R"("targets":[{"provider":"openai","model":"m","cadence_min":1}])";
+    auto has_region = [](const PlannedProbe& p) {
+      return std::any_of(p.request.headers.begin(), p.request.headers.end(),
+                         [](const auto& h) { return h.first == kRegionHeader; });
+    };
+    Config emulated =
+        parse(R"({"regions":["enam","apac"],"provider_origin":"http://e:1",)" + targets + "}");
+    auto due = plan(emulated, kStart);
+    REQUIRE(due.size() == 2);
+    CHECK(due[1].request.headers.back() ==
+          std::pair<std::string, std::string>{std::string(kRegionHeader), "apac"});
+    Config real = parse(R"({"regions":["enam","apac"],)" + targets + "}");
+    for (const PlannedProbe& p : plan(real, kStart)) CHECK_FALSE(has_region(p));
+  }
+
+  TEST_CASE("a region learns its colo from Cloudflare's trace page, or the origin's") {
+    Config real = parse(R"({"targets":[{"provider":"openai","model":"m"}]})");
+    ProbeRequest trace = colo_trace_request(real, "weur");
+    CHECK(trace.method == "GET");
+    CHECK(trace.url == "https://cloudflare.com/cdn-cgi/trace");
+    CHECK(trace.body.empty());
+    CHECK(trace.headers.size() == 1);
+    Config emulated =
+        parse(R"({"provider_origin":"http://e:1/","targets":[{"provider":"openai","model":"m"}]})");
+    ProbeRequest local = colo_trace_request(emulated, "weur");
+    CHECK(local.url == "http://e:1/cdn-cgi/trace");
+    CHECK(local.headers.back().second == "weur");
+  }
+
   TEST_CASE("instants before 1970 floor to their minute") {
     CHECK(epoch_minute(-1) == -1);
     Target target;
     target.cadence_min = 2;
     CHECK(is_due(target, -2));
     CHECK_FALSE(is_due(target, -1));
+  }
+
+  TEST_CASE("a provider failure puts its target on one probe a minute in every region") {
+    Config config = parse(R"({"regions":["enam","weur","apac"],"targets":[
+      {"provider":"openai","model":"a","cadence_min":5},
+      {"provider":"openai","model":"b","cadence_min":5}]})");
+    std::vector<Row> recent = {failure("a", "weur", kStart - 2 * kMinute, ErrorType::overloaded)};
+    auto due = plan(config, kStart + kMinute, recent);
+    std::vector<std::string> regions;
+    for (const PlannedProbe& p : due) {
+      if (p.target->model != "a") continue;
+      regions.push_back(p.region);
+      CHECK(p.reason == DueReason::confirm);
+    }
+    CHECK(regions == std::vector<std::string>{"enam", "weur", "apac"});
+  }
+
+  TEST_CASE("confirmation lasts confirm_min minutes after the failure, then the cadence resumes") {
+    Config config = parse(R"({"alerting":{"confirm_min":3},"targets":[
+      {"provider":"openai","model":"a","cadence_min":10}]})");
+    std::vector<int> alone = planned_minutes(config, {}, "a", 20);
+    REQUIRE(alone.size() == 2);
+    int slot = alone.front();
+    std::vector<Row> recent = {failure("a", "enam", kStart + slot * kMinute, ErrorType::timeout)};
+    std::vector<int> confirmed = planned_minutes(config, recent, "a", 20);
+    std::vector<int> expected = {slot, slot + 1, slot + 2, slot + 3, slot + 10};
+    CHECK(confirmed == expected);
+  }
+
+  TEST_CASE("failures that are ours or ambiguous, and successes, keep the cadence") {
+    Config config = parse(R"({"targets":[{"provider":"openai","model":"a","cadence_min":10}]})");
+    std::vector<int> alone = planned_minutes(config, {}, "a", 20);
+    int slot = alone.front();
+    Row ok = failure("a", "enam", kStart + slot * kMinute, ErrorType::overloaded);
+    ok.ok = true;
+    ok.error_type.reset();
+    for (const Row& row :
+         {failure("a", "enam", kStart + slot * kMinute, ErrorType::auth),
+          failure("a", "enam", kStart + slot * kMinute, ErrorType::rate_limited), ok}) {
+      CHECK(planned_minutes(config, {row}, "a", 20) == alone);
+    }
+    CHECK(starts_confirmation(failure("a", "enam", 0, ErrorType::connect_error)));
+  }
+
+  TEST_CASE("another target's failure, or confirm_min 0, confirms nothing") {
+    Config config = parse(R"({"targets":[
+      {"provider":"openai","model":"a","cadence_min":10},
+      {"provider":"openai","model":"b","cadence_min":10,"alerting":{"confirm_min":0}}]})");
+    std::vector<int> alone = planned_minutes(config, {}, "a", 20);
+    std::vector<Row> recent = {failure("b", "enam", kStart, ErrorType::server_error)};
+    CHECK(planned_minutes(config, recent, "a", 20) == alone);
+    CHECK(planned_minutes(config, recent, "b", 20) == planned_minutes(config, {}, "b", 20));
   }
 }

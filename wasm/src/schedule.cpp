@@ -11,14 +11,50 @@ bool is_due(const Target& target, int64_t epoch_minute) {
   return (slot < 0 ? slot + cadence : slot) == 0;
 }
 
-std::vector<PlannedProbe> plan(const Config& config, int64_t scheduled_ms) {
+bool starts_confirmation(const Row& row) {
+  if (row.ok || !row.error_type) return false;
+  Attribution who = attribution_of(*row.error_type);
+  return who == Attribution::provider || who == Attribution::network;
+}
+
+std::optional<int64_t> latest_confirmable(const Target& target, const std::vector<Row>& recent,
+                                          int64_t epoch_minute) {
+  std::string_view provider = provider_name(target.provider);
+  std::optional<int64_t> latest;
+  for (const Row& row : recent) {
+    if (row.provider != provider || row.model != target.model || !starts_confirmation(row)) {
+      continue;
+    }
+    auto ms = parse_iso_utc(row.scheduled_at);
+    if (!ms) continue;
+    int64_t minute = heyhi::epoch_minute(*ms);
+    if (minute < epoch_minute && (!latest || minute > *latest)) latest = minute;
+  }
+  return latest;
+}
+
+bool confirming(const Target& target, std::optional<int64_t> failure_minute, int64_t epoch_minute) {
+  return target.enabled && failure_minute && epoch_minute > *failure_minute &&
+         epoch_minute - *failure_minute <= target.rules.confirm_min;
+}
+
+std::string_view due_reason_name(DueReason reason) {
+  return reason == DueReason::confirm ? "confirm" : "cadence";
+}
+
+std::vector<PlannedProbe> plan(const Config& config, int64_t scheduled_ms,
+                               const std::vector<Row>& recent) {
   int64_t minute = epoch_minute(scheduled_ms);
   std::vector<PlannedProbe> due;
   for (const Target& target : config.targets) {
-    if (!is_due(target, minute)) continue;
+    DueReason reason = DueReason::cadence;
+    if (!is_due(target, minute)) {
+      if (!confirming(target, latest_confirmable(target, recent, minute), minute)) continue;
+      reason = DueReason::confirm;
+    }
     ProbeRequest request = build_request(config, target);
     for (const std::string& region : config.regions) {
-      due.push_back({&target, region, request});
+      due.push_back({&target, region, regional_request(config, request, region), reason});
     }
   }
   return due;

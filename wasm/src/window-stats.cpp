@@ -39,6 +39,12 @@ void Tally::add(const Row& row) {
     case Attribution::ambiguous: ++ambiguous; return;
   }
   failing_regions.insert(row.region);
+  ++region_failures[row.region];
+}
+
+int64_t Tally::regions_failing(int64_t min) const {
+  return std::count_if(region_failures.begin(), region_failures.end(),
+                       [&](const auto& entry) { return entry.second >= min; });
 }
 
 void Tally::finish() { std::sort(ok_latency.begin(), ok_latency.end()); }

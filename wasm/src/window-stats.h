@@ -35,7 +35,8 @@ struct Tally {
   std::vector<int64_t> ok_latency;  // sorted once finish() ran
   std::map<std::string, int64_t> error_types;
   std::set<std::string> regions;
-  std::set<std::string> failing_regions;  // regions with a provider or network failure
+  std::set<std::string> failing_regions;           // regions with a provider or network failure
+  std::map<std::string, int64_t> region_failures;  // those failures, per region
 
   void add(const Row& row);
   void finish();
@@ -44,6 +45,8 @@ struct Tally {
   // nothing about the provider, so they leave the denominator too.
   int64_t counted() const { return provider + network; }
   double rate() const;
+  // Regions with at least `min` provider or network failures.
+  int64_t regions_failing(int64_t min) const;
   std::string verdict() const { return network > provider ? "network" : "provider"; }
 };
 

@@ -2,6 +2,8 @@
 // and the open alerts back, let the core decide, record each transition in the store (which
 // decides which invocation wins it, so two at once notify once), queue the notifications of
 // the transitions this invocation won, and deliver what is due, retrying on later runs.
+// Transitions the store could not take are handed back to be kept (in the home region's
+// object) and are written first on a later run, in the order they were decided.
 import type { AlertAction, Core } from "./core.ts";
 import type { Logger } from "./log.ts";
 import type { Channel } from "./notify/channels.ts";
@@ -10,14 +12,12 @@ import { defaultSendDeps, type SendDeps, type SendResult } from "./notify/send.t
 import { sendSlack } from "./notify/slack.ts";
 import { sendWebhook } from "./notify/webhook.ts";
 import type { Settings } from "./settings.ts";
-import type { Delivery, NewDelivery, StoredOpenAlert, TimeRange } from "./store/alerts.ts";
+import type { Delivery, Failure, NewDelivery, StoredOpenAlert, TimeRange } from "./store/alerts.ts";
 
 const MINUTE_MS = 60_000;
 const LOOKBACK_MIN = 60; // longer than every rule's window and clean stretch
 const BASELINE_DAYS = 7;
 const BASELINE_HALF_WIDTH_MIN = 30;
-// Each delivery is a subrequest and a connection; the probes have had theirs.
-const MAX_DELIVERIES_PER_RUN = 6;
 const MAX_ATTEMPTS = 10;
 
 export interface AlertContext {
@@ -26,6 +26,21 @@ export interface AlertContext {
   log: Logger;
   send?: SendDeps;
   official?: Record<string, string>;
+  /** Transitions kept from earlier runs, oldest first. */
+  kept?: KeptTransition[];
+}
+
+/** A transition the store could not take, as kept until a later run writes it. */
+export interface KeptTransition {
+  /** kind|rule|scope|event time: one decision, kept once however often it is retried. */
+  key: string;
+  action: AlertAction;
+  /** Where it stopped: the transition itself, or the queueing of its notifications. */
+  stage: "record" | "enqueue";
+  /** For a reminder, the last notification time the store had when it was decided. */
+  previous_notified_at?: string | null;
+  alert_id?: number;
+  deliveries?: NewDelivery[];
 }
 
 export interface AlertReport {
@@ -37,7 +52,19 @@ export interface AlertReport {
   sent: number;
   retrying: number;
   dead: number;
+  /** Kept transitions written (or settled) in this run. */
+  replayed: number;
+  /** Transitions of this run the store could not take, handed back to be kept. */
+  kept: number;
+  /** Transitions past the per-run cap, left for the next minute's evaluation to decide again. */
+  deferred: number;
   error?: string;
+}
+
+export interface AlertOutcome {
+  report: AlertReport;
+  /** What the keeper of transitions should forget and keep after this run. */
+  change: { done: string[]; keep: KeptTransition[] };
 }
 
 /** The last hour, and the same hour on each of the previous days for latency baselines. */
@@ -95,52 +122,36 @@ function deliveriesFor(
   }));
 }
 
-type Won = { won: boolean; id?: number };
+type Won = { won: boolean; id?: number; retry?: boolean };
 
-async function record(
-  ctx: AlertContext,
-  action: AlertAction,
-  openIds: Map<string, OpenRow>,
-): Promise<Won> {
+async function record(ctx: AlertContext, t: KeptTransition): Promise<Won> {
   const { store } = ctx.settings;
+  const { action } = t;
   const { alert } = action;
   if (action.kind === "open") {
     const result = await store.openAlert(alert);
-    return result.ok
-      ? { won: result.opened, ...(result.id === undefined ? {} : { id: result.id }) }
-      : failed(ctx, action, result.reason);
+    return result.ok ? { won: result.opened, id: result.id } : failed(ctx, action, result);
   }
   if (action.kind === "remind") {
-    const open = openIds.get(`${alert.rule}|${alert.scope}`);
     const notifiedAt = alert.last_notified_at ?? alert.opened_at;
-    const result = await store.remindAlert(
-      alert.rule,
-      alert.scope,
-      open?.last_notified_at ?? null,
-      notifiedAt,
-    );
-    return result.ok
-      ? { won: result.updated, ...(open?.id === undefined ? {} : { id: open.id }) }
-      : failed(ctx, action, result.reason);
+    const previous = t.previous_notified_at ?? null;
+    const result = await store.remindAlert(alert.rule, alert.scope, previous, notifiedAt);
+    return result.ok ? { won: result.updated, id: t.alert_id } : failed(ctx, action, result);
   }
-  const result = await store.resolveAlert(
-    alert.rule,
-    alert.scope,
-    alert.resolved_at ?? alert.opened_at,
-  );
-  return result.ok
-    ? { won: result.resolved, ...(result.id === undefined ? {} : { id: result.id }) }
-    : failed(ctx, action, result.reason);
+  const at = alert.resolved_at ?? alert.opened_at;
+  const result = await store.resolveAlert(alert.rule, alert.scope, at);
+  return result.ok ? { won: result.resolved, id: result.id } : failed(ctx, action, result);
 }
 
-function failed(ctx: AlertContext, action: AlertAction, reason: string): Won {
+function failed(ctx: AlertContext, action: AlertAction, failure: Failure): Won {
   ctx.log.event("alert_store_failed", {
     kind: action.kind,
     rule: action.alert.rule,
     scope: action.alert.scope,
-    reason,
+    reason: failure.reason,
+    retryable: failure.retryable,
   });
-  return { won: false };
+  return { won: false, retry: failure.retryable };
 }
 
 type OpenRow = StoredOpenAlert;
@@ -211,7 +222,7 @@ async function deliver(ctx: AlertContext, delivery: Delivery, nowMs: number, rep
 async function deliverDue(ctx: AlertContext, nowMs: number, report: AlertReport): Promise<void> {
   const due = await ctx.settings.store.dueDeliveries(
     new Date(nowMs).toISOString(),
-    MAX_DELIVERIES_PER_RUN,
+    ctx.settings.budget.caps.deliveries,
   );
   if (!due.ok) {
     ctx.log.event("deliveries_unreadable", { reason: due.reason });
@@ -254,8 +265,69 @@ async function decide(ctx: AlertContext, nowMs: number, report: AlertReport): Pr
   return { actions: answer.actions, open: rows };
 }
 
-export async function runAlerts(ctx: AlertContext, scheduledTime: number): Promise<AlertReport> {
+/** The transition of an action decided now, in the form it is kept in if the store fails. */
+function transitionOf(action: AlertAction, open: OpenRow | undefined): KeptTransition {
+  const key = `${action.kind}|${action.alert.rule}|${action.alert.scope}|${eventTime(action)}`;
+  const t: KeptTransition = { key, action, stage: "record" };
+  if (action.kind === "remind") {
+    t.previous_notified_at = open?.last_notified_at ?? null;
+    if (open?.id !== undefined) t.alert_id = open.id;
+  }
+  return t;
+}
+
+interface Progress {
+  writes: number;
+  blocked: boolean; // the store failed a write in this run: nothing later may overtake it
+  pending: Array<{ t: KeptTransition; deliveries: NewDelivery[] }>;
+  done: string[];
+  keep: KeptTransition[];
+}
+
+// One transition: record it (unless only its notifications were left), and set its
+// notifications aside for the one enqueue of the run. False if the store should be retried.
+async function apply(
+  ctx: AlertContext,
+  t: KeptTransition,
+  nowIso: string,
+  report: AlertReport,
+  progress: Progress,
+): Promise<boolean> {
+  if (t.stage === "enqueue") {
+    progress.pending.push({ t, deliveries: t.deliveries ?? [] });
+    return true;
+  }
+  progress.writes++;
+  const result = await record(ctx, t);
+  if (result.retry) return false;
+  if (!result.won) return true;
+  if (t.action.kind === "open") report.opened++;
+  if (t.action.kind === "remind") report.reminded++;
+  if (t.action.kind === "resolve") report.resolved++;
+  if (result.id !== undefined) {
+    progress.pending.push({ t, deliveries: deliveriesFor(ctx, t.action, result.id, nowIso) });
+  }
+  return true;
+}
+
+async function enqueuePending(ctx: AlertContext, progress: Progress, report: AlertReport) {
+  const queue = progress.pending.flatMap((p) => p.deliveries);
+  if (queue.length === 0) return;
+  const enqueued = await ctx.settings.store.enqueueDeliveries(queue);
+  if (enqueued.ok) {
+    report.queued = enqueued.enqueued;
+    return;
+  }
+  ctx.log.event("deliveries_not_queued", { reason: enqueued.reason });
+  if (!enqueued.retryable) return;
+  for (const { t, deliveries } of progress.pending) {
+    progress.keep.push({ key: t.key, action: t.action, stage: "enqueue", deliveries });
+  }
+}
+
+export async function runAlerts(ctx: AlertContext, scheduledTime: number): Promise<AlertOutcome> {
   const nowMs = Math.floor(scheduledTime / MINUTE_MS) * MINUTE_MS;
+  const nowIso = new Date(nowMs).toISOString();
   const report: AlertReport = {
     actions: 0,
     opened: 0,
@@ -265,25 +337,39 @@ export async function runAlerts(ctx: AlertContext, scheduledTime: number): Promi
     sent: 0,
     retrying: 0,
     dead: 0,
+    replayed: 0,
+    kept: 0,
+    deferred: 0,
   };
-  const { actions, open } = await decide(ctx, nowMs, report);
-  const queue: NewDelivery[] = [];
+  const cap = ctx.settings.budget.caps.alert_actions;
+  const progress: Progress = { writes: 0, blocked: false, pending: [], done: [], keep: [] };
+  // What the store missed goes first, in order; a store that fails again stops the run's
+  // writes, and the minute is decided again on the next one.
+  for (const t of ctx.kept ?? []) {
+    if (progress.writes >= cap) break;
+    if (!(await apply(ctx, t, nowIso, report, progress))) {
+      progress.blocked = true;
+      break;
+    }
+    progress.done.push(t.key);
+    report.replayed++;
+  }
+  const { actions, open } = progress.blocked
+    ? { actions: [], open: new Map<string, OpenRow>() }
+    : await decide(ctx, nowMs, report);
   for (const action of actions) {
     report.actions++;
-    const won = await record(ctx, action, open);
-    if (!won.won) continue;
-    if (action.kind === "open") report.opened++;
-    if (action.kind === "remind") report.reminded++;
-    if (action.kind === "resolve") report.resolved++;
-    if (won.id !== undefined)
-      queue.push(...deliveriesFor(ctx, action, won.id, new Date(nowMs).toISOString()));
+    const t = transitionOf(action, open.get(`${action.alert.rule}|${action.alert.scope}`));
+    if (progress.blocked) progress.keep.push(t);
+    else if (progress.writes >= cap) report.deferred++;
+    else if (!(await apply(ctx, t, nowIso, report, progress))) {
+      progress.blocked = true;
+      progress.keep.push(t);
+    }
   }
-  if (queue.length > 0) {
-    const enqueued = await ctx.settings.store.enqueueDeliveries(queue);
-    if (enqueued.ok) report.queued = enqueued.enqueued;
-    else ctx.log.event("deliveries_not_queued", { reason: enqueued.reason });
-  }
+  await enqueuePending(ctx, progress, report);
   if (ctx.settings.channels.length > 0) await deliverDue(ctx, nowMs, report);
-  ctx.log.event("alerts", { scheduled_at: new Date(nowMs).toISOString(), ...report });
-  return report;
+  report.kept = progress.keep.length;
+  ctx.log.event("alerts", { scheduled_at: nowIso, ...report });
+  return { report, change: { done: progress.done, keep: progress.keep } };
 }

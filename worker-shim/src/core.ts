@@ -19,6 +19,8 @@ export interface ProbeRequest {
 }
 
 export interface DueProbe {
+  /** cadence: the target's slot; confirm: a recent failure is being confirmed. */
+  reason: "cadence" | "confirm";
   target_id: string;
   provider: string;
   model: string;
@@ -27,11 +29,45 @@ export interface DueProbe {
   request: ProbeRequest;
 }
 
+export interface ColoTrace {
+  url: string;
+  timeout_ms: number;
+  headers: Record<string, string>;
+}
+
+export interface RegionPlan {
+  region: string;
+  colo_trace: ColoTrace;
+}
+
 export interface Plan {
   scheduled_at: string;
   epoch_minute: number;
   max_concurrency: number;
+  regions: RegionPlan[];
   due: DueProbe[];
+}
+
+export interface InvocationBudget {
+  subrequests: number;
+  connections: number;
+  terms: Array<{ what: string; count: number }>;
+}
+
+/** What a minute costs on the Free plan, and the caps the shim applies to keep it so. */
+export interface Budget {
+  limits: { subrequests: number; connections: number };
+  region: InvocationBudget;
+  scheduled: InvocationBudget;
+  caps: {
+    alert_actions: number;
+    deliveries: number;
+    backlog_flush: number;
+    backlog_max_items: number;
+  };
+  busiest_minute_probes: number;
+  region_deadline_ms: number;
+  backlog_minutes: number;
 }
 
 export interface Outcome {
@@ -181,6 +217,8 @@ export interface NormalisedTarget {
   timeout_ms: number;
   phase: number;
   enabled: boolean;
+  /** Minutes of one probe a minute after a failure blamed on the provider or network. */
+  confirm_min: number;
 }
 
 export interface NormalisedConfig {
@@ -192,6 +230,7 @@ export interface NormalisedConfig {
 
 type Export =
   | "_hh_validate_config"
+  | "_hh_budget"
   | "_hh_plan"
   | "_hh_build_request"
   | "_hh_classify"
@@ -215,8 +254,17 @@ export class Core {
     return this.#call("_hh_validate_config", configJson);
   }
 
-  plan(configJson: string, scheduledMs: number): CoreAnswer<Plan> {
-    return this.#call("_hh_plan", `{"scheduled_ms":${scheduledMs},"config":${configJson}}`);
+  budget(configJson: string): CoreAnswer<{ budget: Budget }> {
+    return this.#call("_hh_budget", configJson);
+  }
+
+  /** `recent`: rows of the last minutes, from which the core decides what to confirm. */
+  plan(configJson: string, scheduledMs: number, recent: CheckRow[] = []): CoreAnswer<Plan> {
+    const rows = JSON.stringify(recent);
+    return this.#call(
+      "_hh_plan",
+      `{"scheduled_ms":${scheduledMs},"recent":${rows},"config":${configJson}}`,
+    );
   }
 
   classify(input: ClassifyInput): CoreAnswer<{ row: CheckRow }> {

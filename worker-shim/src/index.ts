@@ -1,11 +1,19 @@
-// The Worker: a Cron Trigger every minute runs one scheduled minute of probes; fetch serves
-// a health document. The core module is compiled by the bundler and instantiated once per
-// isolate; settings are validated on first use.
+// The Worker: a Cron Trigger every minute runs one scheduled minute, each region's probes in
+// that region's Durable Object, then the alert step; fetch serves a health document. The
+// core module is compiled by the bundler and instantiated once per isolate; settings are
+// validated (and the minute's budget checked) on first use.
 import coreModule from "../../build/wasm/heyhi-core.wasm";
 import { loadCore, type Core } from "./core.ts";
-import { consoleLogger } from "./log.ts";
-import { runAlerts } from "./alerts.ts";
-import { runScheduled } from "./run.ts";
+import { consoleLogger, type Logger } from "./log.ts";
+import { runAlerts, type AlertOutcome } from "./alerts.ts";
+import { regionObjectClass } from "./region-object.ts";
+import {
+  homeRegion,
+  regionObjectName,
+  runRegions,
+  type RegionLocator,
+  type RunReport,
+} from "./regions.ts";
 import { ConfigurationError, loadSettings, type Env, type Settings } from "./settings.ts";
 import { maintainTrendsHourly } from "./store/postgrest.ts";
 
@@ -26,6 +34,41 @@ function settingsFor(loaded: Core, env: Env): Settings {
   return cachedSettings.settings;
 }
 
+export const RegionProbes = regionObjectClass({ core, settings: settingsFor });
+
+// One object per region, found by name and placed by its location hint the first time.
+function regionLocator(env: Env): RegionLocator {
+  return (region) => {
+    if (!env.REGIONS) throw new Error("no Durable Object binding named REGIONS");
+    const hint = region as DurableObjectLocationHint;
+    return env.REGIONS.getByName(regionObjectName(region), { locationHint: hint });
+  };
+}
+
+// The home region's object keeps the transitions the store could not take. Its kept ones
+// are known only if it answered this minute; otherwise none are replayed or added.
+async function handBackTransitions(
+  locate: RegionLocator,
+  settings: Settings,
+  run: RunReport,
+  alerts: AlertOutcome,
+  log: Logger,
+): Promise<void> {
+  const { done, keep } = alerts.change;
+  if (done.length === 0 && keep.length === 0) return;
+  const home = homeRegion(settings);
+  if (run.home_transitions === null) {
+    log.event("alert_transitions_unkept", { region: home, count: keep.length });
+    return;
+  }
+  try {
+    await locate(home).settle(alerts.change);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    log.event("alert_transitions_unkept", { region: home, count: keep.length, reason });
+  }
+}
+
 async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
   const loaded = await core();
   let settings: Settings;
@@ -37,9 +80,13 @@ async function scheduled(controller: ScheduledController, env: Env): Promise<voi
     return;
   }
   const log = consoleLogger(settings.secretValues);
+  const ctx = { core: loaded, settings, log };
+  const locate = regionLocator(env);
   // The rows are stored first: whatever the alert step meets, the minute's data is kept.
-  await runScheduled({ core: loaded, settings, log }, controller.scheduledTime);
-  await runAlerts({ core: loaded, settings, log }, controller.scheduledTime);
+  const run = await runRegions(ctx, controller.scheduledTime, locate);
+  const kept = run.home_transitions ?? [];
+  const alerts = await runAlerts({ ...ctx, kept }, controller.scheduledTime);
+  await handBackTransitions(locate, settings, run, alerts, log);
   await maintainTrendsHourly(settings.store, controller.scheduledTime, log);
 }
 
@@ -51,6 +98,7 @@ async function health(env: Env): Promise<Response> {
       ok: true,
       store: settings.store.kind,
       regions: settings.config.regions,
+      budget: settings.budget,
       targets: settings.config.targets.map((t) => ({
         id: t.id,
         cadence_min: t.cadence_min,

@@ -1,5 +1,5 @@
-// One scheduled minute: plan the due probes, run them at most max_concurrency at a time,
-// classify each outcome in the core, write the batch once, and log one summary object.
+// The probing part of one region's minute: run its due probes at most `concurrency` at a
+// time, classify each outcome in the core, and hand the rows to the store as one batch.
 import type { CheckRow, Core, DueProbe } from "./core.ts";
 import type { Logger } from "./log.ts";
 import { secretRedactor, type Redactor } from "./redact.ts";
@@ -7,29 +7,18 @@ import { defaultProbeDeps, runProbe, withConcurrency, type ProbeDeps } from "./p
 import type { Settings } from "./settings.ts";
 import type { WriteResult } from "./store/store.ts";
 
-export interface RunReport {
-  scheduled_at: string;
-  due: number;
-  ok: number;
-  failed: number;
-  by_error_type: Record<string, number>;
-  stored: number | null;
-  write: WriteResult;
-  duration_ms: number;
-}
-
 export interface RunContext {
   core: Core;
   settings: Settings;
   log: Logger;
   probeDeps?: ProbeDeps;
-  colo?: string | null;
 }
 
 async function probeAndClassify(
   ctx: RunContext,
   due: DueProbe,
   scheduledMs: number,
+  colo: string | null,
 ): Promise<CheckRow> {
   const secret = ctx.settings.secrets[due.request.auth.secret_name];
   const { started_ms, outcome } = await runProbe(due, secret, ctx.probeDeps ?? defaultProbeDeps);
@@ -37,7 +26,7 @@ async function probeAndClassify(
     provider: due.provider,
     model: due.model,
     region: due.region,
-    colo: ctx.colo ?? null,
+    colo,
     scheduled_ms: scheduledMs,
     started_ms,
     timeout_ms: due.timeout_ms,
@@ -53,59 +42,43 @@ function redactRow(row: CheckRow, redact: Redactor): CheckRow {
   return { ...row, detail: scrub(row.detail), request_id: scrub(row.request_id) };
 }
 
-function countFailures(rows: CheckRow[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const row of rows) {
-    if (row.error_type) counts[row.error_type] = (counts[row.error_type] ?? 0) + 1;
-  }
-  return counts;
+/** Every due probe's row, in the order of `due`, with the colo the region runs in. */
+export function probeAll(
+  ctx: RunContext,
+  due: readonly DueProbe[],
+  scheduledMs: number,
+  options: { concurrency: number; colo: string | null },
+): Promise<CheckRow[]> {
+  return withConcurrency(due, options.concurrency, (probe) =>
+    probeAndClassify(ctx, probe, scheduledMs, options.colo),
+  );
 }
 
-async function write(ctx: RunContext, rows: CheckRow[]): Promise<WriteResult> {
+/** The rows as the core normalises them for every store: the same keys in the same order. */
+export function insertBody(ctx: RunContext, rows: CheckRow[]): CheckRow[] | WriteResult {
   const body = ctx.core.insertBody(rows);
-  if (!body.ok)
-    return {
-      ok: false,
-      reason: `insert body refused: ${JSON.stringify(body.errors)}`,
-      retryable: false,
-    };
+  if (body.ok) return body.body;
+  return {
+    ok: false,
+    reason: `insert body refused: ${JSON.stringify(body.errors)}`,
+    retryable: false,
+  };
+}
+
+/** One store write; whatever the store throws becomes a retryable failure. */
+export async function write(ctx: RunContext, body: CheckRow[]): Promise<WriteResult> {
   try {
-    return await ctx.settings.store.insertChecks(body.body);
+    return await ctx.settings.store.insertChecks(body);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return { ok: false, reason: `store threw: ${message}`, retryable: true };
   }
 }
 
-export async function runScheduled(ctx: RunContext, scheduledTime: number): Promise<RunReport> {
-  const started = Date.now();
-  const plan = ctx.core.plan(ctx.settings.configJson, scheduledTime);
-  if (!plan.ok) throw new Error(`core refused to plan: ${JSON.stringify(plan.errors)}`);
-
-  const rows = await withConcurrency(plan.due, plan.max_concurrency, (due) =>
-    probeAndClassify(ctx, due, scheduledTime),
-  );
-  const result = await write(ctx, rows);
-  const failed = rows.filter((row) => !row.ok);
-  const report: RunReport = {
-    scheduled_at: plan.scheduled_at,
-    due: plan.due.length,
-    ok: rows.length - failed.length,
-    failed: failed.length,
-    by_error_type: countFailures(rows),
-    stored: result.ok ? result.stored : 0,
-    write: result,
-    duration_ms: Date.now() - started,
-  };
-  ctx.log.event("run", {
-    ...report,
-    store: ctx.settings.store.kind,
-    failures: failed.map((r) => ({
-      provider: r.provider,
-      model: r.model,
-      error_type: r.error_type,
-      http_status: r.http_status,
-    })),
-  });
-  return report;
+export function countFailures(rows: readonly CheckRow[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const row of rows) {
+    if (row.error_type) counts[row.error_type] = (counts[row.error_type] ?? 0) + 1;
+  }
+  return counts;
 }

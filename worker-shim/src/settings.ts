@@ -1,9 +1,10 @@
 // What a deployment is configured with: the targets document (embedded default, or the
 // HEYHI_CONFIG variable), the provider origin override, the store, and the secrets. Read
-// once per isolate and validated by the core, so a bad configuration fails at start-up with
-// the core's field-by-field messages instead of at the first probe.
+// once per isolate and validated by the core, so a bad configuration (or one whose minute
+// would exceed the Free plan's budget) fails at start-up with the core's field-by-field
+// messages instead of at the first probe.
 import defaultConfig from "../config/healthboard.json" with { type: "json" };
-import type { Core, CoreError, NormalisedConfig } from "./core.ts";
+import type { Budget, Core, CoreError, NormalisedConfig } from "./core.ts";
 import {
   CHANNEL_SECRET_NAMES,
   loadChannels,
@@ -13,6 +14,10 @@ import {
 import { D1Store } from "./store/d1.ts";
 import { PostgrestStore } from "./store/postgrest.ts";
 import type { Store } from "./store/store.ts";
+import type { RegionObject } from "./regions.ts";
+
+// What the Worker calls on a region's object, as the binding's stub type needs it.
+type RegionObjectStub = RegionObject & Rpc.DurableObjectBranded;
 
 export const SECRET_NAMES = [
   "OPENAI_API_KEY",
@@ -27,6 +32,7 @@ export const SECRET_NAMES = [
 
 export interface Env extends ChannelEnv {
   DB?: D1Database;
+  REGIONS?: DurableObjectNamespace<RegionObjectStub>;
   HEYHI_CONFIG?: string;
   PROVIDER_ORIGIN?: string;
   HEYHI_STORE?: string;
@@ -54,6 +60,7 @@ export class ConfigurationError extends Error {
 export interface Settings {
   configJson: string;
   config: NormalisedConfig;
+  budget: Budget;
   store: Store;
   secrets: Record<string, string | undefined>;
   secretValues: string[];
@@ -113,6 +120,9 @@ export function loadSettings(core: Core, env: Env): Settings {
   const configJson = configDocument(env);
   const answer = core.validateConfig(configJson);
   if (!answer.ok) throw new ConfigurationError(answer.errors);
+  // A minute that would exceed the Free plan's subrequests is refused here, not at run time.
+  const costed = core.budget(configJson);
+  if (!costed.ok) throw new ConfigurationError(costed.errors);
   const secrets: Record<string, string | undefined> = {};
   for (const name of SECRET_NAMES) secrets[name] = env[name];
   const secretValues = Object.values(secrets).filter(
@@ -123,6 +133,7 @@ export function loadSettings(core: Core, env: Env): Settings {
   const settings: Settings = {
     configJson,
     config: answer.config,
+    budget: costed.budget,
     store: chooseStore(env),
     secrets,
     secretValues,

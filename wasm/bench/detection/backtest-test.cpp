@@ -16,12 +16,15 @@ namespace {
 const char* kConfig = R"({"regions":["enam"],"targets":[
   {"provider":"openai","model":"gpt-6-luna","cadence_min":2}]})";
 
-// Two regions every 2 minutes for 90 minutes, failing from minute 20 to minute 40.
+// Two regions every 2 minutes for 90 minutes, failing from minute 20 to minute 40, as HeyHi
+// stores them: every minute while a failure is being confirmed.
 std::string outage_csv() {
   std::string csv =
       "scheduled_at,ts,region,colo,provider,model,ok,http_status,error_type,attribution,"
       "latency_ms,ttfb_ms,tokens_in,tokens_out,request_id,detail\n";
-  for (int m = 0; m < 90; m += 2) {
+  for (int m = 0; m < 90; ++m) {
+    bool confirming = m > 20 && m <= 49;
+    if (m % 2 != 0 && !confirming) continue;
     for (const char* region : {"enam", "weur"}) {
       std::string at = iso_utc_minute((kStartMinute + m) * kMinuteMillis);
       bool down = m >= 20 && m < 40;
@@ -48,14 +51,14 @@ TEST_SUITE("detection backtest") {
       seen.push_back(std::to_string(e.minute - kStartMinute) + " " +
                      std::string(action_kind_name(e.kind)) + " " + e.alert.rule);
     }
-    // Three failures from two regions by minute 22; ten clean minutes after minute 38.
+    // Six failures, three from each region, by minute 22; ten clean minutes after minute 39.
     CHECK(seen ==
-          std::vector<std::string>{"22 open provider_errors", "48 resolve provider_errors"});
+          std::vector<std::string>{"22 open provider_errors", "49 resolve provider_errors"});
 
     std::string text = format_backtest(result, options);
     CHECK(text.find("2026-12-03T12:36Z  open    provider_errors   openai/gpt-6-luna") !=
           std::string::npos);
-    CHECK(text.find("2026-12-03T13:02Z  resolve provider_errors   openai/gpt-6-luna") !=
+    CHECK(text.find("2026-12-03T13:03Z  resolve provider_errors   openai/gpt-6-luna") !=
           std::string::npos);
     CHECK(text.find("skipped: openai/gpt-4o (1 rows)") != std::string::npos);
   }
@@ -78,7 +81,7 @@ TEST_SUITE("detection backtest") {
     CHECK(mismatches == 0);
     CHECK(statuses == std::vector<std::string>{"operational"});
     std::string text = format_backtest(result, options);
-    CHECK(text.find("skipped: region weur (45 rows): not in --regions") != std::string::npos);
+    CHECK(text.find("skipped: region weur (60 rows): not in --regions") != std::string::npos);
   }
 
   TEST_CASE("no usable rows is said plainly") {

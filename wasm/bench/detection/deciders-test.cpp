@@ -76,13 +76,13 @@ TEST_SUITE("detection deciders") {
     int64_t from = sim.incidents.front().start_minute - 30;
     int64_t to = from + 240;
 
-    auto decider = heyhi_rules(sim.trace, official_everywhere("operational"));
+    auto decider = heyhi_rules(sim.confirmed, official_everywhere("operational"));
     std::vector<std::string> per_target;
     for (const AlertEvent& e : replay(*decider, from, to)) {
       per_target.push_back(std::to_string(e.minute) + " " + std::string(action_kind_name(e.kind)) +
                            " " + e.alert.rule + " " + e.alert.scope + " " + e.alert.detail);
     }
-    std::vector<std::string> whole = evaluate_whole(sim.trace, from, to);
+    std::vector<std::string> whole = evaluate_whole(sim.confirmed, from, to);
     std::sort(per_target.begin(), per_target.end());
     std::sort(whole.begin(), whole.end());
     CHECK_FALSE(whole.empty());

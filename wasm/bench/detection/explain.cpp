@@ -17,7 +17,7 @@ struct Counts {
   int64_t probes = 0;
   int64_t ours = 0;
   int64_t counted = 0;
-  std::set<std::string> failing_regions;
+  std::map<std::string, int64_t> region_failures;
   std::vector<int64_t> ok_latency;
   std::map<std::string, int64_t> sources;
 
@@ -31,10 +31,14 @@ struct Counts {
     if (a == Attribution::ours) ++ours;
     if (a != Attribution::provider && a != Attribution::network) return;
     ++counted;
-    failing_regions.insert(row.region);
+    ++region_failures[row.region];
     ++sources[row.detail.value_or("unknown")];
   }
   int64_t tested() const { return probes - ours; }
+  int64_t regions_failing(int64_t min) const {
+    return std::count_if(region_failures.begin(), region_failures.end(),
+                         [&](const auto& entry) { return entry.second >= min; });
+  }
   double rate() const {
     return tested() > 0 ? static_cast<double>(counted) / static_cast<double>(tested()) : 0.0;
   }
@@ -94,7 +98,7 @@ std::vector<std::string> unmet_at(const Trace& trace, const Incident& incident, 
     int64_t regions = std::min<int64_t>(r.min_regions, trace.config.regions.size());
     if (c.counted < r.min_failures) unmet.push_back(fmt::format("min_failures={}", r.min_failures));
     if (!(c.rate() > r.rate)) unmet.push_back(fmt::format("rate>{}", pct(r.rate)));
-    if (static_cast<int64_t>(c.failing_regions.size()) < regions) {
+    if (c.regions_failing(r.region_min_failures) < regions) {
       unmet.push_back(fmt::format("min_regions={}", regions));
     }
   } else if (rule == "regional") {

@@ -155,6 +155,7 @@ struct Probe {
   std::optional<ErrorType> type;
   int64_t latency_ms = 0;
   const char* origin = nullptr;  // for a failure: which part of the model made it
+  int64_t offset_ms = 0;         // from the minute to the request
 };
 
 // Every draw is made whether or not it is used, so each stream stays aligned across runs that
@@ -195,11 +196,10 @@ Probe draw_probe(Random& noise, Random& hurt, bool bad, const Chain& chain,
   return p;
 }
 
-Row make_row(const Target& target, const std::string& region, int64_t minute, const Probe& p,
-             int64_t offset_ms) {
+Row make_row(const Target& target, const std::string& region, int64_t minute, const Probe& p) {
   Row r;
   r.scheduled_at = iso_utc_minute(minute * kMinuteMillis);
-  r.ts = iso_utc_millis(minute * kMinuteMillis + offset_ms);
+  r.ts = iso_utc_millis(minute * kMinuteMillis + p.offset_ms);
   r.region = region;
   r.colo = colo_of(region);
   r.provider = std::string(provider_name(target.provider));
@@ -279,6 +279,18 @@ std::vector<Incident> place_incidents(const Config& config, const SimOptions& op
 
 }  // namespace
 
+std::vector<std::pair<int64_t, int64_t>> stretches(const std::vector<int64_t>& minutes) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (int64_t m : minutes) {
+    if (!out.empty() && out.back().second + 1 == m) {
+      out.back().second = m;
+    } else {
+      out.emplace_back(m, m);
+    }
+  }
+  return out;
+}
+
 Simulation simulate(Config config, const SimOptions& options, const NoiseModel& model) {
   Simulation sim;
   int64_t month_start = options.month_start_minute
@@ -298,6 +310,8 @@ Simulation simulate(Config config, const SimOptions& options, const NoiseModel& 
   }
 
   sim.trace.targets.resize(config.targets.size());
+  sim.confirmed.targets.resize(config.targets.size());
+  int64_t minutes = sim.month_to - from + 1;
   for (size_t t = 0; t < config.targets.size(); ++t) {
     const Target& target = config.targets[t];
     Chain chain = chain_for(sim.noise[t].base_error_rate, model);
@@ -305,29 +319,53 @@ Simulation simulate(Config config, const SimOptions& options, const NoiseModel& 
     for (const Incident& incident : sim.incidents) {
       if (incident.target == t) mine.push_back(&incident);
     }
-    std::vector<Row>& rows = sim.trace.targets[t].rows;
+    // A probe is drawn for every minute and region, so that the world is the same whichever
+    // minutes a monitor chooses to look at.
+    std::vector<std::vector<Probe>> drawn(config.regions.size());
+    std::vector<uint8_t> patched(static_cast<size_t>(minutes), 0);
     for (size_t g = 0; g < config.regions.size(); ++g) {
       const std::string& region = config.regions[g];
       Random noise(stream_seed(options.seed, t + 1, g + 1));
       Random hurt(stream_seed(options.seed ^ 0xabcdef, t + 1, g + 1));
       bool bad = false;
       size_t next_incident = 0;
+      drawn[g].reserve(static_cast<size_t>(minutes));
       for (int64_t minute = from; minute <= sim.month_to; ++minute) {
         double u_chain = noise.uniform();
         bad = bad ? u_chain >= chain.leave : u_chain < chain.enter;
-        if (!is_due(target, minute)) continue;
+        patched[static_cast<size_t>(minute - from)] += bad;
         while (next_incident < mine.size() && mine[next_incident]->end_minute <= minute) {
           ++next_incident;
         }
         const Incident* active = next_incident < mine.size() ? mine[next_incident] : nullptr;
         Effect effect = effect_at(active, region, minute);
         Probe p = draw_probe(noise, hurt, bad, chain, sim.noise[t], target, model, effect);
-        int64_t offset = 40 + static_cast<int64_t>(g) * 150 + noise.between(0, 400);
-        rows.push_back(make_row(target, region, minute, p, offset));
+        p.offset_ms = 40 + static_cast<int64_t>(g) * 150 + noise.between(0, 400);
+        drawn[g].push_back(p);
+      }
+    }
+    sim.all_patched.emplace_back();
+    for (size_t m = 0; m < patched.size(); ++m) {
+      if (patched[m] == config.regions.size()) sim.all_patched.back().push_back(from + m);
+    }
+    // The same decision the shim's plan makes, from the rows it would have stored.
+    std::optional<int64_t> last_failure;
+    for (int64_t minute = from; minute <= sim.month_to; ++minute) {
+      bool scheduled = is_due(target, minute);
+      if (!scheduled && !confirming(target, last_failure, minute)) continue;
+      for (size_t g = 0; g < config.regions.size(); ++g) {
+        Row row = make_row(target, config.regions[g], minute,
+                           drawn[g][static_cast<size_t>(minute - from)]);
+        if (starts_confirmation(row)) last_failure = minute;
+        if (scheduled) sim.trace.targets[t].rows.push_back(row);
+        sim.confirmed.targets[t].rows.push_back(std::move(row));
       }
     }
     order_rows(sim.trace.targets[t]);
+    order_rows(sim.confirmed.targets[t]);
   }
+  sim.confirmed.config = config;
+  compute_span(sim.confirmed);
   sim.trace.config = std::move(config);
   compute_span(sim.trace);
   return sim;

@@ -34,12 +34,19 @@ struct TargetNoise {
 };
 
 struct Simulation {
-  Trace trace;
+  Trace trace;  // the probes on each target's cadence: what a monitor without confirmation stores
+  Trace confirmed;  // those plus the confirmation probes HeyHi's plan adds after a failure
   std::vector<Incident> incidents;
   std::vector<TargetNoise> noise;
   int64_t month_from = 0;  // first scored minute
   int64_t month_to = 0;    // last scored minute
+  // Per target, the minutes (from the first simulated one) when every region was in a bad
+  // patch at once: background that looks like an incident on every probe while it lasts.
+  std::vector<std::vector<int64_t>> all_patched;
 };
+
+// The stretches of consecutive minutes in `minutes` (sorted), as [first, last] pairs.
+std::vector<std::pair<int64_t, int64_t>> stretches(const std::vector<int64_t>& minutes);
 
 // The background's shape: how errors cluster into bad patches and how far latency tails out.
 struct NoiseModel {

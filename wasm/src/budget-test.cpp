@@ -1,0 +1,184 @@
+#include "budget.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "api.h"
+#include "json-read.h"
+#include "schedule.h"
+#include "test-support.h"
+
+using namespace heyhi;
+
+namespace {
+
+Config parse(const std::string& json) {
+  auto parsed = parse_config(json);
+  REQUIRE(parsed.ok());
+  return parsed.value();
+}
+
+// `count` targets of one cadence, in `regions`.
+std::string targets_config(int count, int cadence, const std::string& regions = R"(["enam"])",
+                           const std::string& extra = "") {
+  std::string targets;
+  for (int i = 0; i < count; ++i) {
+    targets += fmt::format(R"({}{{"provider":"openai","model":"m{}","cadence_min":{}}})",
+                           i ? "," : "", i, cadence);
+  }
+  return fmt::format(R"({{"regions":{},{}"targets":[{}]}})", regions, extra, targets);
+}
+
+int term(const InvocationBudget& budget, std::string_view starts) {
+  for (const BudgetTerm& t : budget.subrequests) {
+    if (t.what.rfind(starts, 0) == 0) return t.count;
+  }
+  return -1;
+}
+
+std::vector<Error> problems_of(const std::string& json) {
+  Config config = parse(json);
+  return budget_problems(config, compute_budget(config));
+}
+
+std::optional<Error> problem_at(const std::string& json, std::string_view field) {
+  for (Error& e : problems_of(json)) {
+    if (e.field == field) return e;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+TEST_SUITE("budget") {
+  TEST_CASE("the shipped configuration fits the Free plan in every invocation, with room") {
+    Config config = parse(testing::read_fixture("../../worker-shim/config/healthboard.json"));
+    Budget budget = compute_budget(config);
+    CHECK(budget_problems(config, budget).empty());
+    CHECK(config.regions.size() == 3);
+    CHECK(budget.region.subrequest_total() <= kFreeSubrequests / 2);
+    CHECK(budget.region.connections == kFreeConnections);
+    // Official status pages will add a few fetches to the scheduled handler's minute.
+    CHECK(budget.scheduled.subrequest_total() <= kFreeSubrequests - 8);
+    CHECK(budget.scheduled.connections == 3);
+    // 6 small targets every 2 minutes and 6 flagships every 5: 4.2 rows a minute.
+    CHECK(budget.backlog_minutes == 476);
+  }
+
+  TEST_CASE("a region's minute is its busiest minute's probes, a colo lookup and one write") {
+    Budget budget = compute_budget(parse(targets_config(7, 1)));
+    CHECK(budget.busiest_minute_probes == 7);
+    CHECK(term(budget.region, "probes") == 7);
+    CHECK(budget.region.subrequest_total() == 9);
+    CHECK(budget.region.connections == 6);
+
+    Budget few = compute_budget(parse(targets_config(2, 1)));
+    CHECK(few.region.connections == 2);
+  }
+
+  TEST_CASE("every target that confirms failures may be due in the same minute") {
+    Budget budget = compute_budget(parse(targets_config(10, 5)));
+    CHECK(budget.busiest_minute_probes == 10);
+    // The recent hour may be one probe a minute, the 7 earlier ranges are at the cadence:
+    // 36 target-regions × (61 + 7 × 13) rows, against 36 × 8 × 13 without confirmation.
+    std::string three = R"(["enam","weur","apac"])";
+    auto confirming = compute_budget(parse(targets_config(12, 5, three)));
+    auto cadence_only =
+        compute_budget(parse(targets_config(12, 5, three, R"("alerting":{"confirm_min":0},)")));
+    CHECK(term(confirming.scheduled, "reads of the rows") == 6);
+    CHECK(term(cadence_only.scheduled, "reads of the rows") == 4);
+  }
+
+  TEST_CASE("the busiest minute is found over the whole schedule period, disabled ones aside") {
+    // Phases spread these over their cadences; whatever they are, no minute holds more than
+    // all of them and the busiest holds at least an even share.
+    Config config = parse(targets_config(10, 5, R"(["enam"])", R"("alerting":{"confirm_min":0},)"));
+    Budget budget = compute_budget(config);
+    CHECK(budget.busiest_minute_probes >= 2);
+    CHECK(budget.busiest_minute_probes <= 10);
+    int seen = 0;
+    for (int minute = 0; minute < 5; ++minute) {
+      int due = static_cast<int>(std::count_if(config.targets.begin(), config.targets.end(),
+                                               [&](const Target& t) { return is_due(t, minute); }));
+      seen = std::max(seen, due);
+    }
+    CHECK(budget.busiest_minute_probes == seen);
+
+    Config off = parse(R"({"targets":[{"provider":"openai","model":"a","cadence_min":1},
+                                      {"provider":"openai","model":"b","cadence_min":1,
+                                       "enabled":false}]})");
+    CHECK(compute_budget(off).busiest_minute_probes == 1);
+  }
+
+  TEST_CASE("the alert step's reads grow with regions and targets, a page per 1000 rows") {
+    // One target every minute in one region: 61 minutes in each of 8 ranges.
+    CHECK(term(compute_budget(parse(targets_config(1, 1))).scheduled, "reads of the rows") == 1);
+    // 3 targets in 3 regions: 9 × 488 rows.
+    auto busy = compute_budget(parse(targets_config(3, 1, R"(["enam","weur","apac"])")));
+    CHECK(term(busy.scheduled, "reads of the rows") == 5);
+    CHECK(term(busy.scheduled, "calls to the region objects") == 3);
+  }
+
+  TEST_CASE("a configuration that overloads a region's object is refused with the excess") {
+    // So many targets every minute also overload the alert step's reads; this is the
+    // region's own count.
+    auto problem = problem_at(targets_config(49, 1), "targets");
+    REQUIRE(problem);
+    const std::string& message = problem->message;
+    CHECK(message.find("each region's object would make 51 subrequests in a minute, 1 over") !=
+          std::string::npos);
+    CHECK(message.find("(probes due at once in the busiest minute: 49; colo lookup") !=
+          std::string::npos);
+    CHECK(message.find("longer cadence_min") != std::string::npos);
+    CHECK_FALSE(problem_at(targets_config(48, 1), "targets"));
+  }
+
+  TEST_CASE("a configuration that overloads the scheduled handler is refused with the excess") {
+    auto problems =
+        problems_of(targets_config(12, 1, R"(["enam","weur","apac","wnam","eeur","sam"])"));
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].field == "regions");
+    // 72 × 488 rows are 36 pages: 1 + 6 + 1 + 36 + 1 + 8 + 1 + 1 + 18 = 73 subrequests.
+    CHECK(problems[0].message.find("73 subrequests in a minute, 23 over the Workers Free "
+                                   "plan's 50") != std::string::npos);
+    CHECK(problems[0].message.find("fewer regions") != std::string::npos);
+  }
+
+  TEST_CASE("a backlog too small for one minute's rows is refused") {
+    auto problems = problems_of(targets_config(12, 1, R"(["enam"])", R"("backlog_max_items":10,)"));
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].field == "backlog_max_items");
+    CHECK(problems[0].message.find("one minute's 12 rows") != std::string::npos);
+  }
+
+  TEST_CASE("a region is given time for its colo lookup, each wave of probes and its write") {
+    std::string json = targets_config(7, 1);
+    json.replace(json.find(R"("cadence_min":1})"), 16, R"("cadence_min":1,"timeout_ms":9000})");
+    Budget budget = compute_budget(parse(json));
+    // 7 probes at 6 at once are two waves of the slowest timeout.
+    CHECK(budget.region_deadline_ms ==
+          kColoTraceTimeoutMs + 2 * 9000 + kStoreTimeoutMs + kRegionMarginMs);
+  }
+
+  TEST_CASE("the budget answer carries the figures and caps, or the refusal") {
+    Document doc;
+    REQUIRE(doc.parse(api_budget(targets_config(3, 1))) == simdjson::SUCCESS);
+    CHECK(bool_at(doc.root(), "ok") == true);
+    element budget = *member(doc.root(), "budget");
+    CHECK(int_at(*member(budget, "limits"), "subrequests") == 50);
+    CHECK(int_at(*member(budget, "region"), "subrequests") == 5);
+    CHECK(int_at(*member(budget, "caps"), "deliveries") == kDeliveriesPerRun);
+    CHECK(int_at(*member(budget, "caps"), "backlog_max_items") == 2000);
+
+    Document refused;
+    REQUIRE(refused.parse(api_budget(targets_config(60, 1))) == simdjson::SUCCESS);
+    CHECK(bool_at(refused.root(), "ok") == false);
+    Document bad;
+    REQUIRE(bad.parse(api_budget(R"({"targets":[]})")) == simdjson::SUCCESS);
+    CHECK(bool_at(bad.root(), "ok") == false);
+  }
+}

@@ -1,0 +1,162 @@
+#include "budget.h"
+
+#include <algorithm>
+#include <numeric>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "schedule.h"
+
+namespace heyhi {
+namespace {
+
+int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+void add(InvocationBudget& budget, std::string what, int count) {
+  budget.subrequests.push_back({std::move(what), count});
+}
+
+// A target that confirms failures may be due in any minute.
+bool may_confirm(const Target& t) { return t.enabled && t.rules.confirm_min > 0; }
+
+// The schedule repeats every lcm(cadences) minutes, so scanning one period finds the worst.
+int busiest_minute(const Config& config) {
+  int period = 1;
+  for (const Target& t : config.targets) {
+    if (t.enabled) period = std::lcm(period, t.cadence_min);
+  }
+  int busiest = 0;
+  for (int minute = 0; minute < period; ++minute) {
+    int due = static_cast<int>(
+        std::count_if(config.targets.begin(), config.targets.end(),
+                      [&](const Target& t) { return is_due(t, minute) || may_confirm(t); }));
+    busiest = std::max(busiest, due);
+  }
+  return busiest;
+}
+
+// Rows the alert step reads each minute: every region's probes in each evaluated range. The
+// recent range may be all confirmation probes, one a minute; the same hour on earlier days is
+// counted at the cadence.
+int evaluated_rows(const Config& config) {
+  int per_region = 0;
+  for (const Target& t : config.targets) {
+    if (!t.enabled) continue;
+    int at_cadence = ceil_div(kEvaluationRangeMin, t.cadence_min);
+    int recent = may_confirm(t) ? kEvaluationRangeMin : at_cadence;
+    per_region += recent + at_cadence * (kEvaluationRanges - 1);
+  }
+  return per_region * static_cast<int>(config.regions.size());
+}
+
+InvocationBudget region_budget(const Config& config, int probes) {
+  InvocationBudget budget;
+  add(budget, "probes due at once in the busiest minute", probes);
+  add(budget, "colo lookup while it is unknown", 1);
+  add(budget, "store write of the minute's rows and any kept ones", 1);
+  budget.connections = std::max(1, std::min(config.max_concurrency, probes));
+  return budget;
+}
+
+// One term per kind of request the scheduled handler makes in a minute.
+InvocationBudget scheduled_budget(const Config& config) {
+  InvocationBudget budget;
+  int regions = static_cast<int>(config.regions.size());
+  if (std::any_of(config.targets.begin(), config.targets.end(), may_confirm)) {
+    add(budget, "read of the recent failures to confirm", 1);
+  }
+  add(budget, "calls to the region objects", regions);
+  add(budget, "update of the kept alert transitions", 1);
+  add(budget, "reads of the rows the alert rules evaluate",
+      std::max(1, ceil_div(evaluated_rows(config), kStorePageRows)));
+  add(budget, "read of the open alerts", 1);
+  add(budget, "alert transitions written, at most", kAlertActionsPerRun);
+  add(budget, "queueing of their notifications", 1);
+  add(budget, "read of the notifications due", 1);
+  add(budget,
+      fmt::format("claims, sends and marks of {} notification deliveries", kDeliveriesPerRun),
+      3 * kDeliveriesPerRun);
+  // The region calls run side by side, at most the connection limit at once; the alert
+  // step's requests run one after the other.
+  budget.connections = std::max(1, std::min(regions, kFreeConnections));
+  return budget;
+}
+
+std::optional<int> backlog_minutes(const Config& config) {
+  double rows_per_minute = 0;
+  for (const Target& t : config.targets) {
+    if (t.enabled) rows_per_minute += 1.0 / t.cadence_min;
+  }
+  if (rows_per_minute == 0) return std::nullopt;
+  return static_cast<int>(config.backlog_max_items / rows_per_minute);
+}
+
+int region_deadline_ms(const Config& config, int probes) {
+  int slowest = 0;
+  for (const Target& t : config.targets) {
+    if (t.enabled) slowest = std::max(slowest, t.timeout_ms);
+  }
+  int waves = ceil_div(std::max(probes, 1), config.max_concurrency);
+  return kColoTraceTimeoutMs + waves * slowest + kStoreTimeoutMs + kRegionMarginMs;
+}
+
+std::string terms_text(const InvocationBudget& budget) {
+  std::string text;
+  for (const BudgetTerm& term : budget.subrequests) {
+    if (!text.empty()) text += "; ";
+    text += fmt::format("{}: {}", term.what, term.count);
+  }
+  return text;
+}
+
+std::optional<Error> over_limit(const std::string& field, std::string_view who,
+                                const InvocationBudget& budget, std::string_view fix) {
+  int total = budget.subrequest_total();
+  if (total <= kFreeSubrequests) return std::nullopt;
+  return Error{
+      field,
+      fmt::format("{} would make {} subrequests in a minute, {} over the Workers Free "
+                  "plan's {} ({}); {}",
+                  who, total, total - kFreeSubrequests, kFreeSubrequests, terms_text(budget), fix)};
+}
+
+}  // namespace
+
+int InvocationBudget::subrequest_total() const {
+  int total = 0;
+  for (const BudgetTerm& term : subrequests) total += term.count;
+  return total;
+}
+
+Budget compute_budget(const Config& config) {
+  Budget budget;
+  budget.busiest_minute_probes = busiest_minute(config);
+  budget.region = region_budget(config, budget.busiest_minute_probes);
+  budget.scheduled = scheduled_budget(config);
+  budget.region_deadline_ms = region_deadline_ms(config, budget.busiest_minute_probes);
+  budget.backlog_minutes = backlog_minutes(config).value_or(0);
+  return budget;
+}
+
+std::vector<Error> budget_problems(const Config& config, const Budget& budget) {
+  std::vector<Error> problems;
+  if (auto e = over_limit("targets", "each region's object", budget.region,
+                          "give some targets a longer cadence_min, so fewer are due in the "
+                          "same minute, or disable some")) {
+    problems.push_back(std::move(*e));
+  }
+  if (auto e = over_limit("regions", "the scheduled handler", budget.scheduled,
+                          "configure fewer regions, or give targets a longer cadence_min so "
+                          "the alert step reads fewer rows")) {
+    problems.push_back(std::move(*e));
+  }
+  if (config.backlog_max_items < budget.busiest_minute_probes) {
+    problems.push_back(
+        {"backlog_max_items", fmt::format("{} cannot keep even one minute's {} rows; raise it",
+                                          config.backlog_max_items, budget.busiest_minute_probes)});
+  }
+  return problems;
+}
+
+}  // namespace heyhi
