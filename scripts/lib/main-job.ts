@@ -36,12 +36,20 @@ function devVarNames(): Set<string> {
   return names;
 }
 
+function embeddedConfig() {
+  return JSON.parse(readFileSync(join(ROOT, "worker-shim/config/healthboard.json"), "utf8"));
+}
+
 // Only providers with a key are probed for real; the others would only record auth errors.
 function realConfig(keyed: string[]): string {
-  const config = JSON.parse(
-    readFileSync(join(ROOT, "worker-shim/config/healthboard.json"), "utf8"),
-  );
+  const config = embeddedConfig();
   config.targets = config.targets.filter((t: { provider: string }) => keyed.includes(t.provider));
+  return JSON.stringify(config);
+}
+
+function offlineConfig(): string {
+  const config = embeddedConfig();
+  config.status = { ...config.status, sources: [] };
   return JSON.stringify(config);
 }
 
@@ -73,6 +81,9 @@ async function startProviders(): Promise<{
   });
   const vars: Record<string, string> = { PROVIDER_ORIGIN: emulator.url };
   for (const name of Object.values(PROVIDER_KEYS)) vars[name] = "emulator-key";
+  // The providers' status pages are out of reach without the network: fetching them would
+  // only raise a configuration alert per page. Their official status stays unknown here.
+  if (!names.has("HEYHI_CONFIG")) vars.HEYHI_CONFIG = offlineConfig();
   return {
     vars,
     stop: () => emulator.close(),

@@ -3,8 +3,6 @@
 // checks, two invocations of the same minute notify once, and recovery is sent once.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
@@ -17,6 +15,7 @@ import {
   startWrangler,
   type Wrangler,
 } from "../../scripts/lib/harness.ts";
+import { startSlackReceiver, type SlackMessage } from "./slack-receiver.ts";
 
 const PERSIST_TO = join(ROOT, ".wrangler/e2e-alerts");
 const FIRST_MINUTE = Date.UTC(2026, 11, 3, 11, 0);
@@ -29,38 +28,19 @@ const CONFIG = JSON.stringify({
   ],
 });
 
-interface Message {
-  text: string;
-  blocks: unknown[];
-}
-
-const received: Message[] = [];
-let closeReceiver: () => Promise<void>;
-let receiverUrl: string;
+let receiver: Awaited<ReturnType<typeof startSlackReceiver>>;
+let received: SlackMessage[] = [];
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let wrangler: Wrangler;
 let core: Core;
 
 const minute = (i: number) => FIRST_MINUTE + i * 60000;
 
-async function startReceiver(): Promise<void> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      received.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Message);
-      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
-    });
-  });
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  receiverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T0/B0/x`;
-  closeReceiver = () => new Promise((done) => server.close(() => done()));
-}
-
 before(async () => {
   const wasm = readFileSync(join(ROOT, "build/wasm/heyhi-core.wasm"));
   core = await loadCore(new WebAssembly.Module(wasm));
-  await startReceiver();
+  receiver = await startSlackReceiver();
+  received = receiver.received;
   emulator = await startEmulator({
     port: 0,
     log: null,
@@ -75,7 +55,7 @@ before(async () => {
       HEYHI_STORE: "d1",
       ANTHROPIC_API_KEY: KEY,
       MISTRAL_API_KEY: KEY,
-      SLACK_WEBHOOK_URL: receiverUrl,
+      SLACK_WEBHOOK_URL: receiver.url,
     },
   });
 });
@@ -83,27 +63,28 @@ before(async () => {
 after(async () => {
   await wrangler?.stop();
   await emulator?.close();
-  await closeReceiver?.();
+  await receiver?.close();
 });
 
 test("an outage opens one alert, even when two invocations run the same minute", async () => {
   await wrangler.fireMinute(minute(0));
-  assert.equal(received.length, 0, "two failures are not yet an alert");
-  await Promise.all([wrangler.fireMinute(minute(1)), wrangler.fireMinute(minute(1))]);
+  await wrangler.fireMinute(minute(1));
+  assert.equal(received.length, 0, "four failures, two per region, are not yet an alert");
+  await Promise.all([wrangler.fireMinute(minute(2)), wrangler.fireMinute(minute(2))]);
   assert.equal(received.length, 1, "one Slack message for the episode");
   const reports = parseEvents(wrangler.logs(), "alerts");
-  assert.equal(reports.length, 3, "every invocation ran its alert step");
+  assert.equal(reports.length, 4, "every invocation ran its alert step");
   const opened = reports.map((r) => r.opened);
-  assert.deepEqual([...opened].sort(), [0, 0, 1], "of the two at minute 1, one opened");
+  assert.deepEqual([...opened].sort(), [0, 0, 0, 1], "of the two at minute 2, one opened");
   assert.match(received[0]?.text ?? "", /Anthropic/);
   assert.match(JSON.stringify(received[0]), /claude-haiku-5-5/);
-  await wrangler.fireMinute(minute(2));
+  await wrangler.fireMinute(minute(3));
   assert.equal(received.length, 1, "no repeat while it stays open");
 });
 
 test("recovery after the clean stretch is sent exactly once", async () => {
   emulator.setFaults({ rules: [] });
-  for (let i = 3; i <= 16; i++) await wrangler.fireMinute(minute(i));
+  for (let i = 4; i <= 17; i++) await wrangler.fireMinute(minute(i));
   assert.equal(received.length, 2, "the opening and one resolution");
   assert.match(JSON.stringify(received[1]), /resolved|Resolved|RESOLVED/);
 });
@@ -113,5 +94,5 @@ test("every message Slack received passes the Block Kit checks", () => {
     assert.deepEqual(core.validateSlackMessage(JSON.stringify(message)), { ok: true });
     assert.ok(message.text.length > 0);
   }
-  assert.ok(wrangler.logs().every((line) => !line.includes(KEY) && !line.includes(receiverUrl)));
+  assert.ok(wrangler.logs().every((line) => !line.includes(KEY) && !line.includes(receiver.url)));
 });

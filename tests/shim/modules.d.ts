@@ -63,3 +63,26 @@ declare module "pg" {
   const pg: { Pool: typeof Pool };
   export default pg;
 }
+
+declare module "*/status/status-server.mjs" {
+  export interface StatusPage {
+    status?: number;
+    type?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    etag?: false;
+  }
+  export interface SeenRequest {
+    method: string;
+    path: string;
+    headers: Record<string, string | undefined>;
+    body: string;
+  }
+  export function startStatusServer(): Promise<{
+    url: string;
+    set(path: string, page: StatusPage): void;
+    requests(): SeenRequest[];
+    clear(): void;
+    close(): Promise<void>;
+  }>;
+}

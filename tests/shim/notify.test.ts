@@ -140,6 +140,7 @@ describe("email api", () => {
   test("the message goes as JSON with the bearer key, and a refused key is final", async () => {
     const apiUrl = answer("/email/ok", { status: 200, body: '{"id":"e1"}' });
     const channel = {
+      transport: "http" as const,
       apiUrl,
       apiKey: "re_test_key_123456",
       from: "heyhi@example.com",
@@ -157,6 +158,36 @@ describe("email api", () => {
 
     const refused = { ...channel, apiUrl: answer("/email/401", { status: 401, body: "bad key" }) };
     assert.equal((await sendEmail(defaultSendDeps, refused, email, NOW)).outcome, "dead_channel");
+  });
+});
+
+describe("email binding", () => {
+  const email = { subject: "[HeyHi] OPEN: OpenAI", text: "t", html: "<p>t</p>" };
+
+  test("the message goes to Cloudflare's send_email binding with no key", async () => {
+    const sent: unknown[] = [];
+    const binding = { send: async (message: unknown) => void sent.push(message) };
+    const channel = {
+      transport: "cloudflare" as const,
+      binding,
+      from: "heyhi@example.com",
+      to: ["ops@example.com"],
+    };
+    assert.deepEqual(await sendEmail(defaultSendDeps, channel, email, NOW), { outcome: "sent" });
+    assert.deepEqual(sent, [{ from: "heyhi@example.com", to: ["ops@example.com"], ...email }]);
+  });
+
+  test("a binding that throws is retried later with its reason", async () => {
+    const binding = {
+      send: async () => {
+        throw new Error("destination address not verified");
+      },
+    };
+    const channel = { transport: "cloudflare" as const, binding, from: "a@b.co", to: ["c@d.co"] };
+    assert.deepEqual(await sendEmail(defaultSendDeps, channel, email, NOW), {
+      outcome: "retry",
+      reason: "email binding refused: Error: destination address not verified",
+    });
   });
 });
 

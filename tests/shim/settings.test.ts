@@ -213,4 +213,28 @@ describe("alert channels", () => {
     );
     assert.deepEqual(loadSettings(core, base).channels, []);
   });
+
+  test("email goes through the Cloudflare binding when the configuration says so", async () => {
+    const core = await loadTestCore();
+    const addresses = { EMAIL_FROM: "heyhi@example.com", EMAIL_TO: "ops@example.com" };
+    const binding = { send: async () => undefined };
+    const settings = loadSettings(core, {
+      ...base,
+      ...addresses,
+      EMAIL_TRANSPORT: "cloudflare",
+      EMAIL: binding,
+    });
+    const [channel] = settings.channels;
+    assert.equal(channel?.kind, "email");
+    assert.ok(channel?.kind === "email" && channel.transport === "cloudflare");
+    assert.equal(channel.binding, binding);
+    assert.throws(
+      () => loadSettings(core, { ...base, ...addresses, EMAIL_TRANSPORT: "cloudflare" }),
+      /EMAIL: EMAIL_TRANSPORT "cloudflare" needs a send_email binding named EMAIL/,
+    );
+    assert.throws(
+      () => loadSettings(core, { ...base, ...addresses, EMAIL_TRANSPORT: "smtp" }),
+      /EMAIL_TRANSPORT: must be "http" or "cloudflare"/,
+    );
+  });
 });

@@ -150,6 +150,13 @@ export function recordingStore(
     dueDeliveries: async () => ({ ok: true, deliveries: [] }),
     claimDelivery: async () => ({ ok: true, claimed: true }),
     markDelivery: async () => ({ ok: true, updated: true }),
+    // Nor official status: no sources, every write accepted.
+    statusSources: async () => ({ ok: true, sources: [] }),
+    insertStatusEvents: async (rows) => ({ ok: true, written: rows.length }),
+    saveStatusSources: async (rows) => ({ ok: true, written: rows.length }),
+    saveStatusCurrent: async (rows) => ({ ok: true, written: rows.length }),
+    insertStatusLags: async (rows) => ({ ok: true, written: rows.length }),
+    alertsOpenedSince: async () => ({ ok: true, alerts: [] }),
   };
 }
 

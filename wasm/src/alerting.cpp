@@ -449,6 +449,18 @@ const OpenAlert* find_open(const EvaluationInput& input, const Alert& alert) {
   return nullptr;
 }
 
+// An acknowledgement from long before the alert belongs to an older incident.
+constexpr int64_t kAcknowledgementLeadMs = 60 * kMinuteMs;
+
+void annotate_acknowledgement(const EvaluationInput& input, Alert& alert, int64_t opened_ms) {
+  auto ack = input.acknowledged.find(alert.provider);
+  if (ack == input.acknowledged.end() || ack->second < opened_ms - kAcknowledgementLeadMs) return;
+  int64_t lag_ms = ack->second - opened_ms;
+  alert.official_acknowledged_at = iso_utc_minute(ack->second);
+  alert.official_lag_min =
+      lag_ms >= 0 ? (lag_ms + kMinuteMs / 2) / kMinuteMs : -((-lag_ms + kMinuteMs / 2) / kMinuteMs);
+}
+
 // One notification per episode: open once, remind at the configured interval while it stays
 // open, resolve once after the clean stretch. Inside maintenance the state still moves.
 void decide(const Config& config, const EvaluationInput& input, const RuleSettings& rules,
@@ -457,6 +469,9 @@ void decide(const Config& config, const EvaluationInput& input, const RuleSettin
   const OpenAlert* open = find_open(input, finding.alert);
   bool notify = !in_maintenance(config, finding.alert.provider, input.now_ms);
   std::string now = iso_utc_minute(input.now_ms);
+  if (finding.alert.verdict != "ours") {
+    annotate_acknowledgement(input, finding.alert, open ? open->opened_ms : input.now_ms);
+  }
   if (!open) {
     if (!finding.firing) return;
     finding.alert.opened_at = now;
@@ -517,11 +532,59 @@ void evaluate_target(const Config& config, const EvaluationInput& input, const T
   }
 }
 
+Finding check_feed(const Config& config, const StatusSource& source, const FeedState& feed) {
+  Finding f;
+  f.alert.rule = "configuration";
+  f.alert.scope = "status:" + source.id;
+  f.alert.provider = source.provider;
+  f.alert.verdict = "ours";
+  f.alert.official_status = feed.status.empty() ? "unknown" : feed.status;
+  int needed = config.alerting.configuration.min_consecutive;
+  f.firing = feed.parse_state == "failed" && feed.failures >= needed;
+  f.recovered = feed.parse_state != "failed";
+  if (!f.firing) return f;
+  f.alert.title =
+      fmt::format("{} status page unreadable ({})", display_name(source.provider), source.id);
+  f.alert.detail = fmt::format(
+      "the last {} fetches of {} failed{}: {}; the official status stays at its last reading, "
+      "{}, and nothing is marked recovered",
+      feed.failures, source.url,
+      feed.failed_since_ms ? fmt::format(" since {}", iso_utc_minute(*feed.failed_since_ms)) : "",
+      feed.reason, f.alert.official_status);
+  f.alert.fix = fmt::format(
+      "Check status source \"{}\" ({} format): its url and component ids; the page may have "
+      "moved, changed its structure or put bot protection in front",
+      source.id, status_format_name(source.format));
+  f.alert.measured.error_types["status_" + feed.parse_state] = feed.failures;
+  return f;
+}
+
+void evaluate_feeds(const Config& config, const EvaluationInput& input,
+                    std::vector<AlertAction>& out, std::set<std::string>& seen) {
+  for (const FeedState& feed : input.feeds) {
+    const StatusSource* source = nullptr;
+    for (const StatusSource& s : config.status.sources) {
+      if (s.id == feed.source_id && s.enabled) source = &s;
+    }
+    if (source)
+      decide(config, input, config.alerting, check_feed(config, *source, feed), out, seen);
+  }
+}
+
+// A feed alert whose source is still configured resolves only when the feed reads again, even
+// in a minute whose status state could not be read.
+bool still_configured_feed(const Config& config, const OpenAlert& open) {
+  if (open.rule != "configuration" || open.scope.rfind("status:", 0) != 0) return false;
+  std::string id = open.scope.substr(7);
+  return std::any_of(config.status.sources.begin(), config.status.sources.end(),
+                     [&](const StatusSource& s) { return s.id == id && s.enabled; });
+}
+
 // An open alert whose target or region left the configuration resolves without a message.
-void resolve_orphans(const EvaluationInput& input, const std::set<std::string>& seen,
-                     std::vector<AlertAction>& out) {
+void resolve_orphans(const Config& config, const EvaluationInput& input,
+                     const std::set<std::string>& seen, std::vector<AlertAction>& out) {
   for (const OpenAlert& open : input.open_alerts) {
-    if (seen.count(open.rule + "|" + open.scope)) continue;
+    if (seen.count(open.rule + "|" + open.scope) || still_configured_feed(config, open)) continue;
     Alert alert;
     alert.rule = open.rule;
     alert.scope = open.scope;
@@ -551,7 +614,8 @@ std::vector<AlertAction> evaluate(const Config& config, const EvaluationInput& i
   for (const Target& target : config.targets) {
     if (target.enabled) evaluate_target(config, input, target, out, seen);
   }
-  resolve_orphans(input, seen, out);
+  evaluate_feeds(config, input, out, seen);
+  resolve_orphans(config, input, seen, out);
   return out;
 }
 

@@ -118,6 +118,10 @@ struct Alert {
   std::optional<std::string> fix;
   Measured measured;
   std::string official_status = "unknown";
+  // The provider's first acknowledgement of an active incident, and its distance in minutes
+  // from this alert's opening (negative when the provider said it first).
+  std::optional<std::string> official_acknowledged_at;
+  std::optional<int64_t> official_lag_min;
   std::string opened_at;
   std::optional<std::string> last_notified_at;
   std::optional<std::string> resolved_at;
@@ -138,12 +142,26 @@ struct AlertAction {
   Alert alert;
 };
 
+// A status source as the alert rules see it: whether its page could be read lately.
+struct FeedState {
+  std::string source_id;
+  std::string provider;
+  std::string url;
+  std::string parse_state;  // events, empty, failed; empty before the first fetch
+  std::string reason;
+  std::string status;  // the official status it last read
+  int failures = 0;
+  std::optional<int64_t> failed_since_ms;
+};
+
 struct EvaluationInput {
   int64_t now_ms = 0;
   std::vector<Row> rows;  // at least the longest window and recovery stretch; older rows
                           // at the same hour on previous days make the latency baseline
   std::vector<OpenAlert> open_alerts;
   std::map<std::string, std::string> official;  // provider → operational, degraded, ...
+  std::map<std::string, int64_t> acknowledged;  // provider → first acknowledgement, epoch ms
+  std::vector<FeedState> feeds;                 // configured status sources
 };
 
 std::string_view action_kind_name(ActionKind kind);

@@ -6,6 +6,7 @@
 
 #include "aggregate.h"
 #include "alerting.h"
+#include "api-support.h"
 #include "budget.h"
 #include "classify.h"
 #include "config.h"
@@ -14,24 +15,12 @@
 #include "request.h"
 #include "rows.h"
 #include "schedule.h"
+#include "status-rows.h"
 #include "summary.h"
 #include "time-format.h"
 
 namespace heyhi {
 namespace {
-
-std::string errors_answer(const std::vector<Error>& errors) {
-  JsonWriter w;
-  w.begin_object().field("ok", false).key("errors").begin_array();
-  for (const Error& e : errors) {
-    w.begin_object().field("field", e.field).field("message", e.message).end_object();
-  }
-  return w.end_array().end_object().take();
-}
-
-std::string error_answer(std::string field, std::string message) {
-  return errors_answer({{std::move(field), std::move(message)}});
-}
 
 std::string_view thinking_name(Thinking thinking) {
   switch (thinking) {
@@ -74,19 +63,6 @@ void write_config(JsonWriter& w, const Config& config) {
     w.field("confirm_min", t.rules.confirm_min).end_object();
   }
   w.end_array().end_object();
-}
-
-// The configuration travels inside the request document; re-serialising it lets
-// parse_config own every rule about it.
-Result<Config, std::vector<Error>> embedded_config(element root) {
-  auto config = member(root, "config");
-  if (!config) return std::vector<Error>{{"config", "is required"}};
-  std::string text = simdjson::minify(*config);
-  auto parsed = parse_config(text);
-  if (parsed.ok()) return parsed;
-  std::vector<Error> errors = parsed.error();
-  for (Error& e : errors) e.field = e.field.empty() ? "config" : "config." + e.field;
-  return errors;
 }
 
 void read_headers(element outcome, Outcome& out) {
@@ -172,7 +148,9 @@ void write_alert(JsonWriter& w, const Alert& a) {
   w.begin_object().field("rule", a.rule).field("scope", a.scope).field("provider", a.provider);
   w.field("model", a.model).field("region", a.region).field("verdict", a.verdict);
   w.field("title", a.title).field("detail", a.detail).field("fix", a.fix);
-  w.field("official_status", a.official_status).field("opened_at", a.opened_at);
+  w.field("official_status", a.official_status);
+  w.field("official_acknowledged_at", a.official_acknowledged_at);
+  w.field("official_lag_min", a.official_lag_min).field("opened_at", a.opened_at);
   w.field("last_notified_at", a.last_notified_at).field("resolved_at", a.resolved_at);
   w.key("measured");
   write_measured(w, a.measured);
@@ -327,6 +305,7 @@ std::string api_evaluate(std::string_view in) {
   if (!config.ok()) return errors_answer(config.error());
   auto input = read_evaluation(doc.root());
   if (!input.ok()) return errors_answer({input.error()});
+  add_status_sources(config.value(), member(doc.root(), "status_sources"), input.value());
 
   JsonWriter w;
   w.begin_object().field("ok", true).key("actions").begin_array();

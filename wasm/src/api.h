@@ -68,9 +68,16 @@ std::string api_aggregate(std::string_view in);
 // in:  {"config": {...}, "now_ms": <epoch ms of the evaluating minute>,
 //       "rows": [row, ...]            recent rows, and older ones at this hour for baselines,
 //       "open_alerts": [{rule, scope, opened_at, last_notified_at?}],
-//       "official": {"openai": "operational", ...}}   absent providers are "unknown"
+//       "official": {"openai": "operational", ...},   absent providers are "unknown",
+//       "status_sources": [status_sources row, ...]}  as api_parse_status answers them
+//      With status_sources, each provider not in "official" gets its official status from
+//      its configured sources, and a source whose last fetches failed opens a configuration
+//      alert with scope "status:<source id>". Alerts then also carry
+//      official_acknowledged_at and official_lag_min (minutes from the alert's opening to the
+//      provider's first acknowledgement of an active incident; negative when it came first).
 // out: {"ok":true, "actions":[{kind: open|remind|resolve, notify, alert:{rule, scope,
-//       provider, model, region, verdict, title, detail, fix, official_status, opened_at,
+//       provider, model, region, verdict, title, detail, fix, official_status,
+//       official_acknowledged_at, official_lag_min, opened_at,
 //       last_notified_at, resolved_at, measured:{window_min, probes, failures, failure_rate,
 //       p50_ms, p95_ms, baseline_p95_ms, regions_failing, regions_total, error_types}}}]}
 std::string api_evaluate(std::string_view in);
@@ -86,5 +93,36 @@ std::string api_render_notification(std::string_view in);
 // in:  a Slack incoming-webhook payload
 // out: {"ok":true} or {"ok":false,"errors":[{field: JSON path, message}]}
 std::string api_validate_slack_message(std::string_view in);
+
+// Official status. A status_sources row is {source, provider, format, url, etag,
+// last_modified, fetched_at, http_status, parse_state: events|empty|failed|null, reason,
+// failures, failed_since, last_ok_at, status, state: {components, incidents, known}}; the
+// store keeps it as the core wrote it and gives it back (state as an object or JSON text).
+
+// in:  {"config": {...}, "scheduled_ms": <epoch ms>, "sources": [status_sources row, ...]}
+// out: {"ok":true, "max_subrequests", "timeout_ms", "max_body_bytes",
+//       "due":[{source_id, provider, format, request:{method, url, headers:{name:value}, body,
+//               auth?:{header, secret_name}}}]}
+//      Least recently fetched first. headers carry If-None-Match and If-Modified-Since from
+//      the last good reading; the shim adds the auth secret, as for probes.
+std::string api_status_plan(std::string_view in);
+
+// in:  {"config": {...}, "source_id", "now_ms", "previous"?: status_sources row,
+//       "outcome": {status?, headers?:{name:value}, body?, body_capped?, error?:{name, message}}}
+// out: {"ok":true, "state": "events"|"empty"|"failed"|"not_modified", "reason": text|null,
+//       "events": [provider_status_events row, ...]     only those new since "previous",
+//       "current": [provider_status_current row, ...]   only statuses that changed,
+//       "source": status_sources row}                    to store in place of "previous"
+//      A failed fetch (an error, a redirect, a non-2xx answer, HTML, a body that is not the
+//      format's shape, a configured component missing from the page) keeps every part of the
+//      previous reading and counts the failure; a 304 keeps the reading and ends a failure.
+std::string api_parse_status(std::string_view in);
+
+// in:  {"now_ms", "alerts": [{rule, scope, provider, verdict, opened_at, resolved_at?}],
+//       "sources": [status_sources row, ...]}
+// out: {"ok":true, "lags": [{provider, first_alert_at, alert_rule, alert_scope,
+//       acknowledged_at, lag_min, source, source_id, incident_title, incident_url}]}
+//      One per episode of provider-attributed alerts that the provider acknowledged.
+std::string api_status_lag(std::string_view in);
 
 }  // namespace heyhi

@@ -19,9 +19,9 @@ constexpr std::array<std::string_view, 6> kProviderNames = {"openai", "anthropic
 constexpr std::array<std::string_view, 9> kLocationHints = {"wnam", "enam", "sam", "weur", "eeur",
                                                             "apac", "oc",   "afr", "me"};
 
-constexpr std::array<std::string_view, 11> kTopLevelKeys = {
+constexpr std::array<std::string_view, 12> kTopLevelKeys = {
     "version",         "regions",    "defaults",    "targets",  "provider_origin",  "prompt",
-    "max_concurrency", "checked_on", "description", "alerting", "backlog_max_items"};
+    "max_concurrency", "checked_on", "description", "alerting", "backlog_max_items", "status"};
 
 constexpr std::array<std::string_view, 13> kTargetKeys = {
     "provider", "model",      "tier",       "cadence_min",      "timeout_ms",
@@ -285,6 +285,9 @@ Result<Config, std::vector<Error>> parse_config(std::string_view json) {
     config.maintenance = parse_maintenance(*alerting, "alerting", v);
   }
   parse_targets(root, v, parse_defaults(root, v), config);
+  if (auto status = v.object_at(root, "", "status")) {
+    parse_status_settings(*status, v, config.status);
+  }
   if (!v.clean()) return v.take();
   return config;
 }

@@ -11,6 +11,7 @@
 
 #include "alerting.h"
 #include "result.h"
+#include "status-config.h"
 
 namespace heyhi {
 
@@ -54,6 +55,7 @@ struct Config {
   std::vector<Maintenance> maintenance;
   // Rows and alert transitions a region's object keeps while the store cannot take them.
   int backlog_max_items = 2000;
+  StatusSettings status;
 };
 
 inline constexpr int kAllowedCadences[] = {1, 2, 5, 10, 15};

@@ -55,4 +55,14 @@ const char* hh_validate_slack_message(const char* in, size_t n) {
   return keep(heyhi::api_validate_slack_message(view(in, n)));
 }
 
+const char* hh_status_plan(const char* in, size_t n) {
+  return keep(heyhi::api_status_plan(view(in, n)));
+}
+const char* hh_parse_status(const char* in, size_t n) {
+  return keep(heyhi::api_parse_status(view(in, n)));
+}
+const char* hh_status_lag(const char* in, size_t n) {
+  return keep(heyhi::api_status_lag(view(in, n)));
+}
+
 }  // extern "C"

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "api-support.h"
 #include "json-read.h"
 #include "json-writer.h"
 #include "scrub.h"
@@ -33,7 +34,9 @@ struct AlertFacts {
   std::optional<std::string> rule, scope, provider, model, region, verdict, detail, fix;
   std::optional<std::string> opened_at, last_notified_at, resolved_at;
   std::string title;
-  std::string official_status = "unknown";
+  std::string official_status = "unknown";  // the status vocabulary, or "outage"
+  std::optional<std::string> official_acknowledged_at;
+  std::optional<int64_t> official_lag_min;
   Measurements measured;
 };
 
@@ -326,8 +329,11 @@ AlertFacts read_alert(element alert) {
   a.last_notified_at = text_at(alert, "last_notified_at");
   a.resolved_at = text_at(alert, "resolved_at");
   a.official_status = one_of(text_at(alert, "official_status"),
-                             {"operational", "degraded", "outage", "maintenance", "unknown"})
+                             {"operational", "degraded", "partial_outage", "major_outage", "outage",
+                              "maintenance", "unknown"})
                           .value_or("unknown");
+  a.official_acknowledged_at = text_at(alert, "official_acknowledged_at");
+  if (a.official_acknowledged_at) a.official_lag_min = int_at(alert, "official_lag_min");
   a.measured = read_measured(member(alert, "measured"));
   auto title = free_text_at(alert, "title");
   a.title = title ? *title : made_up_title(a);
@@ -437,6 +443,24 @@ void add_fact(std::vector<Fact>& facts, std::string_view label, std::optional<st
   }
 }
 
+// heyhi.alert.v1 names both outage levels "outage"; messages for people say which.
+std::string_view webhook_official(std::string_view status) {
+  return status == "partial_outage" || status == "major_outage" ? "outage" : status;
+}
+
+std::string official_text(const AlertFacts& a) {
+  std::string out = a.official_status;
+  std::replace(out.begin(), out.end(), '_', ' ');
+  if (!a.official_acknowledged_at) return out;
+  out += fmt::format(", acknowledged {}", readable_time(*a.official_acknowledged_at));
+  if (a.official_lag_min) {
+    int64_t lag = *a.official_lag_min;
+    out += lag >= 0 ? fmt::format(" ({} min after this alert)", lag)
+                    : fmt::format(" ({} min before this alert)", -lag);
+  }
+  return out;
+}
+
 // At most kSlackMaxFields facts, in the order a reader needs them.
 std::vector<Fact> facts_of(const AlertFacts& a) {
   const Measurements& m = a.measured;
@@ -449,7 +473,7 @@ std::vector<Fact> facts_of(const AlertFacts& a) {
   if (a.verdict) {
     facts.push_back({"Verdict", std::string(verdict_words(*a.verdict))});
   }
-  facts.push_back({"Official status", a.official_status});
+  facts.push_back({"Official status", official_text(a)});
   add_fact(facts, "Failure rate", failure_text(m));
   add_fact(facts, "Latency", latency_text(m));
   if (m.baseline_p95_ms) {
@@ -627,7 +651,9 @@ void write_webhook(JsonWriter& w, const Notification& n) {
   w.field("rule", a.rule).field("scope", a.scope).field("provider", a.provider);
   w.field("model", a.model).field("region", a.region).field("verdict", a.verdict);
   w.field("title", a.title).field("detail", a.detail).field("fix", a.fix);
-  w.field("official_status", a.official_status).field("opened_at", a.opened_at);
+  w.field("official_status", webhook_official(a.official_status));
+  w.field("official_acknowledged_at", a.official_acknowledged_at);
+  w.field("official_lag_min", a.official_lag_min).field("opened_at", a.opened_at);
   w.field("last_notified_at", a.last_notified_at).field("resolved_at", a.resolved_at);
   w.key("measured");
   write_measured(w, a.measured);
@@ -711,15 +737,6 @@ std::string email_html(const Notification& n) {
 void write_email(JsonWriter& w, const Notification& n) {
   w.begin_object().field("subject", email_subject(n)).field("text", email_text(n));
   w.field("html", email_html(n)).end_object();
-}
-
-std::string errors_answer(const std::vector<Error>& errors) {
-  JsonWriter w;
-  w.begin_object().field("ok", false).key("errors").begin_array();
-  for (const Error& e : errors) {
-    w.begin_object().field("field", e.field).field("message", e.message).end_object();
-  }
-  return w.end_array().end_object().take();
 }
 
 using Errors = std::vector<Error>;

@@ -6,7 +6,8 @@
 // Input:
 //   {"kind": "open" | "remind" | "resolve",
 //    "alert": {rule, scope, provider, model, region, verdict, title, detail, fix, measured: {...},
-//              official_status, opened_at, last_notified_at, resolved_at},
+//              official_status, official_acknowledged_at, official_lag_min, opened_at,
+//              last_notified_at, resolved_at},
 //    "links": {board, status_page}}
 //
 // Generic webhook body, schema "heyhi.alert.v1". Every key is always present, null when the
@@ -28,6 +29,11 @@
 //      "detail": string | null,
 //      "fix": string | null,
 //      "official_status": "operational" | "degraded" | "outage" | "maintenance" | "unknown",
+//                                    a partial or major outage is "outage"
+//      "official_acknowledged_at": string | null,  the provider's first acknowledgement of an
+//                                    active incident, ISO 8601 UTC
+//      "official_lag_min": integer | null,  minutes from the alert's opening to it; negative
+//                                    when the provider said it first
 //      "opened_at": string | null, "last_notified_at": string | null,
 //      "resolved_at": string | null,           ISO 8601 UTC as the evaluator wrote them
 //      "measured": {"window_min", "probes", "failures", "p50_ms", "p95_ms", "baseline_p95_ms",

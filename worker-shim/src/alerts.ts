@@ -4,7 +4,7 @@
 // the transitions this invocation won, and deliver what is due, retrying on later runs.
 // Transitions the store could not take are handed back to be kept (in the home region's
 // object) and are written first on a later run, in the order they were decided.
-import type { AlertAction, Core } from "./core.ts";
+import type { AlertAction, Core, StatusSourceRow } from "./core.ts";
 import type { Logger } from "./log.ts";
 import type { Channel } from "./notify/channels.ts";
 import { sendEmail, type EmailBody } from "./notify/email.ts";
@@ -28,6 +28,8 @@ export interface AlertContext {
   official?: Record<string, string>;
   /** Transitions kept from earlier runs, oldest first. */
   kept?: KeptTransition[];
+  /** The status sources' state from the status step: official status and feed alerts. */
+  statusSources?: StatusSourceRow[] | null;
 }
 
 /** A transition the store could not take, as kept until a later run writes it. */
@@ -255,6 +257,7 @@ async function decide(ctx: AlertContext, nowMs: number, report: AlertReport): Pr
     rows: checks.rows,
     open_alerts: open.alerts,
     official: ctx.official ?? {},
+    ...(ctx.statusSources ? { status_sources: ctx.statusSources } : {}),
   });
   if (!answer.ok) {
     report.error = `core refused to evaluate: ${JSON.stringify(answer.errors)}`;

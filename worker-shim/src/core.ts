@@ -144,6 +144,8 @@ export interface Alert {
   detail: string;
   fix: string | null;
   official_status: string;
+  official_acknowledged_at?: string | null;
+  official_lag_min?: number | null;
   opened_at: string;
   last_notified_at: string | null;
   resolved_at: string | null;
@@ -168,6 +170,108 @@ export interface EvaluationInput {
   rows: CheckRow[];
   open_alerts: OpenAlert[];
   official: Record<string, string>;
+  status_sources?: StatusSourceRow[];
+}
+
+/** One row of status_sources, as the core writes it and a store gives it back. */
+export interface StatusSourceRow {
+  source: string;
+  provider: string;
+  format: string;
+  url: string;
+  etag: string | null;
+  last_modified: string | null;
+  fetched_at: string | null;
+  http_status: number | null;
+  parse_state: "events" | "empty" | "failed" | null;
+  reason: string | null;
+  failures: number;
+  failed_since: string | null;
+  last_ok_at: string | null;
+  status: string;
+  state: Record<string, unknown> | string;
+}
+
+export interface StatusEventRow {
+  ts: string;
+  provider: string;
+  source: string;
+  source_id: string;
+  component: string;
+  status: string;
+  impact: string | null;
+  title: string;
+  url: string | null;
+}
+
+export interface StatusCurrentRow {
+  provider: string;
+  source: string;
+  component: string;
+  status: string;
+  title: string;
+  since: string;
+  updated_at: string;
+}
+
+export interface StatusLagRow {
+  provider: string;
+  first_alert_at: string;
+  alert_rule: string;
+  alert_scope: string;
+  acknowledged_at: string;
+  lag_min: number;
+  source: string;
+  source_id: string;
+  incident_title: string;
+  incident_url: string | null;
+}
+
+export interface AlertOpening {
+  rule: string;
+  scope: string;
+  provider: string;
+  verdict: string;
+  opened_at: string;
+  resolved_at: string | null;
+}
+
+export interface StatusRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  auth?: { header: string; secret_name: string };
+}
+
+export interface DueSource {
+  source_id: string;
+  provider: string;
+  format: string;
+  request: StatusRequest;
+}
+
+export interface StatusPlan {
+  max_subrequests: number;
+  timeout_ms: number;
+  max_body_bytes: number;
+  due: DueSource[];
+}
+
+export interface StatusFetch {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string;
+  body_capped?: boolean;
+  error?: { name: string; message: string };
+}
+
+export interface ParsedStatus {
+  state: "events" | "empty" | "failed" | "not_modified";
+  reason: string | null;
+  events: StatusEventRow[];
+  current: StatusCurrentRow[];
+  source: StatusSourceRow;
 }
 
 export interface ScopeFigures {
@@ -239,7 +343,10 @@ type Export =
   | "_hh_evaluate"
   | "_hh_aggregate"
   | "_hh_render_notification"
-  | "_hh_validate_slack_message";
+  | "_hh_validate_slack_message"
+  | "_hh_status_plan"
+  | "_hh_parse_status"
+  | "_hh_status_lag";
 
 export class Core {
   readonly #module: HeyhiCoreModule;
@@ -298,6 +405,36 @@ export class Core {
 
   validateSlackMessage(payload: string): CoreAnswer<object> {
     return this.#call("_hh_validate_slack_message", payload);
+  }
+
+  statusPlan(
+    configJson: string,
+    scheduledMs: number,
+    sources: StatusSourceRow[],
+  ): CoreAnswer<StatusPlan> {
+    const rest = `"scheduled_ms":${scheduledMs},"sources":${JSON.stringify(sources)}`;
+    return this.#call("_hh_status_plan", `{"config":${configJson},${rest}}`);
+  }
+
+  parseStatus(
+    configJson: string,
+    input: {
+      source_id: string;
+      now_ms: number;
+      outcome: StatusFetch;
+      previous: StatusSourceRow | null;
+    },
+  ): CoreAnswer<ParsedStatus> {
+    const rest = JSON.stringify(input).slice(1);
+    return this.#call("_hh_parse_status", `{"config":${configJson},${rest}`);
+  }
+
+  statusLag(input: {
+    now_ms: number;
+    alerts: AlertOpening[];
+    sources: StatusSourceRow[];
+  }): CoreAnswer<{ lags: StatusLagRow[] }> {
+    return this.#call("_hh_status_lag", JSON.stringify(input));
   }
 
   #call<T>(name: Export, input: string): T {

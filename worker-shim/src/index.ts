@@ -14,6 +14,7 @@ import {
   type RegionLocator,
   type RunReport,
 } from "./regions.ts";
+import { runStatus } from "./status.ts";
 import { ConfigurationError, loadSettings, type Env, type Settings } from "./settings.ts";
 import { maintainTrendsHourly } from "./store/postgrest.ts";
 
@@ -84,8 +85,13 @@ async function scheduled(controller: ScheduledController, env: Env): Promise<voi
   const locate = regionLocator(env);
   // The rows are stored first: whatever the alert step meets, the minute's data is kept.
   const run = await runRegions(ctx, controller.scheduledTime, locate);
+  // The providers' own status pages, every few minutes each; the alert rules compare them.
+  const status = await runStatus(ctx, controller.scheduledTime);
   const kept = run.home_transitions ?? [];
-  const alerts = await runAlerts({ ...ctx, kept }, controller.scheduledTime);
+  const alerts = await runAlerts(
+    { ...ctx, kept, statusSources: status.sources },
+    controller.scheduledTime,
+  );
   await handBackTransitions(locate, settings, run, alerts, log);
   await maintainTrendsHourly(settings.store, controller.scheduledTime, log);
 }

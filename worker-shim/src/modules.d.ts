@@ -16,6 +16,9 @@ declare module "*/heyhi-core.mjs" {
     _hh_aggregate(pointer: number, size: number): number;
     _hh_render_notification(pointer: number, size: number): number;
     _hh_validate_slack_message(pointer: number, size: number): number;
+    _hh_status_plan(pointer: number, size: number): number;
+    _hh_parse_status(pointer: number, size: number): number;
+    _hh_status_lag(pointer: number, size: number): number;
   }
   export interface HeyhiCoreOptions {
     instantiateWasm(

@@ -27,7 +27,7 @@ class ProbeTimeout extends Error {
   override name = "TimeoutError";
 }
 
-function pickHeaders(headers: Headers): Record<string, string> {
+export function pickHeaders(headers: Headers): Record<string, string> {
   const picked: Record<string, string> = {};
   let count = 0;
   headers.forEach((value, name) => {
@@ -36,7 +36,11 @@ function pickHeaders(headers: Headers): Record<string, string> {
   return picked;
 }
 
-async function readCapped(response: Response): Promise<{ text: string; capped: boolean }> {
+/** The body as text, cut at `maxBytes`; `capped` says whether it was. */
+export async function readCapped(
+  response: Response,
+  maxBytes = MAX_BODY_BYTES,
+): Promise<{ text: string; capped: boolean }> {
   if (!response.body) return { text: "", capped: false };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -45,7 +49,7 @@ async function readCapped(response: Response): Promise<{ text: string; capped: b
     const { done, value } = await reader.read();
     if (done) break;
     // Keep only what fits: a chunk can be far larger than the room left under the cap.
-    const room = MAX_BODY_BYTES - size;
+    const room = maxBytes - size;
     if (value.byteLength > room) {
       chunks.push(value.subarray(0, room));
       await reader.cancel();
@@ -62,7 +66,7 @@ function decode(chunks: Uint8Array[]): string {
   return chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join("") + decoder.decode();
 }
 
-function describe(error: unknown): { name: string; message: string } {
+export function describe(error: unknown): { name: string; message: string } {
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: "Error", message: String(error) };
 }

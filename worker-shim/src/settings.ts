@@ -27,6 +27,7 @@ export const SECRET_NAMES = [
   "COHERE_API_KEY",
   "MISTRAL_API_KEY",
   "SUPABASE_SERVICE_ROLE_KEY",
+  "AISTUDIO_STATUS_KEY",
   ...CHANNEL_SECRET_NAMES,
 ] as const;
 
@@ -44,6 +45,7 @@ export interface Env extends ChannelEnv {
   COHERE_API_KEY?: string;
   MISTRAL_API_KEY?: string;
   SUPABASE_SERVICE_ROLE_KEY?: string;
+  AISTUDIO_STATUS_KEY?: string;
   BOARD_URL?: string;
 }
 

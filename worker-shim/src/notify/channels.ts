@@ -1,7 +1,7 @@
 // Where alerts go, from the deployment's variables and secrets. Webhook URLs carry their own
 // credentials (a Slack incoming-webhook URL is one), so they are secrets, never config text.
 import type { CoreError } from "../core.ts";
-import type { EmailChannel } from "./email.ts";
+import type { EmailBinding, EmailChannel } from "./email.ts";
 
 export type Channel =
   | { name: "slack"; kind: "slack"; url: string }
@@ -16,6 +16,9 @@ export interface ChannelEnv {
   EMAIL_API_KEY?: string;
   EMAIL_FROM?: string;
   EMAIL_TO?: string;
+  /** "http" (the default) or "cloudflare", which sends through the EMAIL binding. */
+  EMAIL_TRANSPORT?: string;
+  EMAIL?: EmailBinding;
 }
 
 export const CHANNEL_SECRET_NAMES = [
@@ -39,28 +42,49 @@ function validUrl(text: string): boolean {
   }
 }
 
-function emailChannel(env: ChannelEnv, problems: CoreError[]): Channel | undefined {
-  if (!env.EMAIL_API_KEY && !env.EMAIL_TO) return undefined;
+function addresses(env: ChannelEnv, problems: CoreError[]): { from: string; to: string[] } {
   const to = (env.EMAIL_TO ?? "")
     .split(",")
     .map((a) => a.trim())
     .filter(Boolean);
-  const apiUrl = env.EMAIL_API_URL || DEFAULT_EMAIL_API;
-  if (!env.EMAIL_API_KEY)
-    problems.push({ field: "EMAIL_API_KEY", message: "secret is required for email alerts" });
   if (!env.EMAIL_FROM || !ADDRESS.test(env.EMAIL_FROM)) {
     problems.push({ field: "EMAIL_FROM", message: "must be the sender's address" });
   }
   if (to.length === 0 || !to.every((a) => ADDRESS.test(a))) {
     problems.push({ field: "EMAIL_TO", message: "must be one or more addresses, comma-separated" });
   }
+  return { from: env.EMAIL_FROM ?? "", to };
+}
+
+function emailChannel(env: ChannelEnv, problems: CoreError[]): Channel | undefined {
+  const transport = env.EMAIL_TRANSPORT || "http";
+  if (!env.EMAIL_API_KEY && !env.EMAIL_TO && !env.EMAIL_TRANSPORT) return undefined;
+  if (transport !== "http" && transport !== "cloudflare") {
+    problems.push({ field: "EMAIL_TRANSPORT", message: 'must be "http" or "cloudflare"' });
+    return undefined;
+  }
+  const { from, to } = addresses(env, problems);
+  if (transport === "cloudflare") {
+    if (typeof env.EMAIL?.send !== "function") {
+      problems.push({
+        field: "EMAIL",
+        message: 'EMAIL_TRANSPORT "cloudflare" needs a send_email binding named EMAIL',
+      });
+      return undefined;
+    }
+    return { name: "email", kind: "email", transport, binding: env.EMAIL, from, to };
+  }
+  const apiUrl = env.EMAIL_API_URL || DEFAULT_EMAIL_API;
+  if (!env.EMAIL_API_KEY)
+    problems.push({ field: "EMAIL_API_KEY", message: "secret is required for email alerts" });
   if (!validUrl(apiUrl)) problems.push({ field: "EMAIL_API_URL", message: "must be an https URL" });
   return {
     name: "email",
     kind: "email",
+    transport,
     apiUrl,
     apiKey: env.EMAIL_API_KEY ?? "",
-    from: env.EMAIL_FROM ?? "",
+    from,
     to,
   };
 }

@@ -1,18 +1,42 @@
-// Email through an HTTP email API that takes {from, to, subject, text, html} as JSON with a
-// bearer key (Resend's POST /emails shape; other providers accept the same with their URL).
+// Email, by one of two transports the deployment chooses: an HTTP email API that takes
+// {from, to, subject, text, html} as JSON with a bearer key (Resend's POST /emails shape;
+// other providers accept the same with their URL), or Cloudflare's send_email binding, which
+// takes the same fields and needs no key.
 import { post, retryAfterMs, type SendDeps, type SendResult } from "./send.ts";
 
-export interface EmailChannel {
-  apiUrl: string;
-  apiKey: string;
-  from: string;
-  to: string[];
+/** The part of Cloudflare's send_email binding HeyHi uses: the structured message form. */
+export interface EmailBinding {
+  send(message: {
+    from: string;
+    to: string | string[];
+    subject: string;
+    text?: string;
+    html?: string;
+  }): Promise<unknown>;
 }
+
+export type EmailChannel =
+  | { transport: "http"; apiUrl: string; apiKey: string; from: string; to: string[] }
+  | { transport: "cloudflare"; binding: EmailBinding; from: string; to: string[] };
 
 export interface EmailBody {
   subject: string;
   text: string;
   html: string;
+}
+
+// The binding throws on refusal; its message is kept short, as for the HTTP API's bodies.
+async function sendThroughBinding(
+  channel: Extract<EmailChannel, { transport: "cloudflare" }>,
+  email: EmailBody,
+): Promise<SendResult> {
+  try {
+    await channel.binding.send({ from: channel.from, to: channel.to, ...email });
+    return { outcome: "sent" };
+  } catch (error) {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return { outcome: "retry", reason: `email binding refused: ${text.slice(0, 200)}` };
+  }
 }
 
 export async function sendEmail(
@@ -21,6 +45,7 @@ export async function sendEmail(
   email: EmailBody,
   nowMs: number,
 ): Promise<SendResult> {
+  if (channel.transport === "cloudflare") return sendThroughBinding(channel, email);
   const body = JSON.stringify({ from: channel.from, to: channel.to, ...email });
   const answer = await post(deps, channel.apiUrl, body, {
     authorization: `Bearer ${channel.apiKey}`,

@@ -33,6 +33,26 @@ import {
   type ResolveResult,
   type TimeRange,
 } from "./alerts.ts";
+import {
+  ALERT_OPENING_COLUMNS,
+  alertOpeningFrom,
+  STATUS_CURRENT_COLUMNS,
+  STATUS_CURRENT_KEY,
+  STATUS_EVENT_COLUMNS,
+  STATUS_EVENT_KEY,
+  STATUS_LAG_COLUMNS,
+  STATUS_LAG_KEY,
+  STATUS_SOURCE_COLUMNS,
+  STATUS_SOURCE_KEY,
+  statusSourceFrom,
+  type AlertOpeningsResult,
+  type StatusCurrentRow,
+  type StatusEventRow,
+  type StatusLagRow,
+  type StatusSourceRow,
+  type StatusSourcesResult,
+  type StatusWriteResult,
+} from "./status.ts";
 import { CHECK_COLUMNS, CONFLICT_COLUMNS, type Store, type WriteResult } from "./store.ts";
 
 const fromJson = (columns: readonly string[]) =>
@@ -87,6 +107,53 @@ export const CLAIM_DELIVERY_SQL =
 export const MARK_DELIVERY_SQL =
   "update alert_deliveries set status = ?2, attempts = ?3, next_attempt_at = ?4, " +
   "last_error = ?5, sent_at = ?6 where id = ?1";
+
+/** Inserts rows from json_each of ?1, skipping or replacing those whose key exists. */
+function insertFromJson(
+  table: string,
+  columns: readonly string[],
+  key: readonly string[],
+  replace: boolean,
+): string {
+  const update = columns
+    .filter((c) => !key.includes(c))
+    .map((c) => `${c} = excluded.${c}`)
+    .join(", ");
+  const conflict = replace ? `do update set ${update}` : "do nothing";
+  return (
+    `insert into ${table} (${columns.join(", ")}) select ${fromJson(columns)} ` +
+    `from json_each(?1) where true on conflict (${key.join(", ")}) ${conflict}`
+  );
+}
+
+export const STATUS_EVENTS_SQL = insertFromJson(
+  "provider_status_events",
+  STATUS_EVENT_COLUMNS,
+  STATUS_EVENT_KEY,
+  false,
+);
+export const STATUS_SOURCES_SAVE_SQL = insertFromJson(
+  "status_sources",
+  STATUS_SOURCE_COLUMNS,
+  STATUS_SOURCE_KEY,
+  true,
+);
+export const STATUS_CURRENT_SAVE_SQL = insertFromJson(
+  "provider_status_current",
+  STATUS_CURRENT_COLUMNS,
+  STATUS_CURRENT_KEY,
+  true,
+);
+export const STATUS_LAGS_SQL = insertFromJson(
+  "provider_status_lag",
+  STATUS_LAG_COLUMNS,
+  STATUS_LAG_KEY,
+  false,
+);
+export const STATUS_SOURCES_SQL = `select ${STATUS_SOURCE_COLUMNS.join(", ")} from status_sources order by source`;
+export const ALERTS_OPENED_SINCE_SQL =
+  `select ${ALERT_OPENING_COLUMNS.join(", ")} from alerts where opened_at >= ?1 ` +
+  "order by opened_at, id";
 
 // A missing table or column will not fix itself by retrying; anything else may.
 const SCHEMA_ERROR = /no such (table|column)|has no column/i;
@@ -217,6 +284,48 @@ export class D1Store implements Store {
         .bind(id, status, attempts, next_attempt_at, last_error, sent_at);
       const result = await statement.run();
       return { ok: true, updated: (result.meta.changes ?? 0) > 0 };
+    });
+  }
+
+  async statusSources(): Promise<StatusSourcesResult> {
+    return this.#attempt(async () => {
+      const result = await this.#db.prepare(STATUS_SOURCES_SQL).all();
+      return { ok: true, sources: result.results.map(statusSourceFrom) };
+    });
+  }
+
+  insertStatusEvents(rows: StatusEventRow[]): Promise<StatusWriteResult> {
+    return this.#writeJson(STATUS_EVENTS_SQL, rows);
+  }
+
+  saveStatusSources(rows: StatusSourceRow[]): Promise<StatusWriteResult> {
+    // state is a JSON text column in D1, and json_extract of an object gives its text.
+    return this.#writeJson(STATUS_SOURCES_SAVE_SQL, rows);
+  }
+
+  saveStatusCurrent(rows: StatusCurrentRow[]): Promise<StatusWriteResult> {
+    return this.#writeJson(STATUS_CURRENT_SAVE_SQL, rows);
+  }
+
+  insertStatusLags(rows: StatusLagRow[]): Promise<StatusWriteResult> {
+    return this.#writeJson(STATUS_LAGS_SQL, rows);
+  }
+
+  async alertsOpenedSince(sinceIso: string): Promise<AlertOpeningsResult> {
+    const since = isoMillis(sinceIso);
+    if (since === null) return refused(`alerts since: invalid time ${sinceIso}`);
+    return this.#attempt(async () => {
+      const result = await this.#db.prepare(ALERTS_OPENED_SINCE_SQL).bind(since).all();
+      return { ok: true, alerts: result.results.map(alertOpeningFrom) };
+    });
+  }
+
+  /** One statement over json_each of the rows; an empty batch costs no call. */
+  async #writeJson(sql: string, rows: readonly object[]): Promise<StatusWriteResult> {
+    if (rows.length === 0) return { ok: true, written: 0 };
+    return this.#attempt(async () => {
+      const result = await this.#db.prepare(sql).bind(JSON.stringify(rows)).run();
+      return { ok: true, written: result.meta.changes ?? null };
     });
   }
 

@@ -42,6 +42,23 @@ import {
   type ResolveResult,
   type TimeRange,
 } from "./alerts.ts";
+import {
+  ALERT_OPENING_COLUMNS,
+  alertOpeningFrom,
+  STATUS_CURRENT_KEY,
+  STATUS_EVENT_KEY,
+  STATUS_LAG_KEY,
+  STATUS_SOURCE_COLUMNS,
+  STATUS_SOURCE_KEY,
+  statusSourceFrom,
+  type AlertOpeningsResult,
+  type StatusCurrentRow,
+  type StatusEventRow,
+  type StatusLagRow,
+  type StatusSourceRow,
+  type StatusSourcesResult,
+  type StatusWriteResult,
+} from "./status.ts";
 import { CHECK_COLUMNS, CONFLICT_COLUMNS, type Store, type WriteResult } from "./store.ts";
 
 export interface PostgrestOptions {
@@ -223,6 +240,64 @@ export class PostgrestStore implements Store {
     if (typeof values === "string") return refused(values);
     const updated = await this.#patch("alert_deliveries", { id: `eq.${id}` }, values);
     return updated.ok ? { ok: true, updated: updated.ids.length > 0 } : updated;
+  }
+
+  async statusSources(): Promise<StatusSourcesResult> {
+    const read = await this.#readAll("status_sources", {
+      select: STATUS_SOURCE_COLUMNS.join(","),
+      order: "source",
+    });
+    return read.ok ? { ok: true, sources: read.rows.map(statusSourceFrom) } : read;
+  }
+
+  insertStatusEvents(rows: StatusEventRow[]): Promise<StatusWriteResult> {
+    return this.#upsert("provider_status_events", STATUS_EVENT_KEY, rows, "ignore-duplicates");
+  }
+
+  saveStatusSources(rows: StatusSourceRow[]): Promise<StatusWriteResult> {
+    return this.#upsert("status_sources", STATUS_SOURCE_KEY, rows, "merge-duplicates");
+  }
+
+  saveStatusCurrent(rows: StatusCurrentRow[]): Promise<StatusWriteResult> {
+    return this.#upsert("provider_status_current", STATUS_CURRENT_KEY, rows, "merge-duplicates");
+  }
+
+  insertStatusLags(rows: StatusLagRow[]): Promise<StatusWriteResult> {
+    return this.#upsert("provider_status_lag", STATUS_LAG_KEY, rows, "ignore-duplicates");
+  }
+
+  async alertsOpenedSince(sinceIso: string): Promise<AlertOpeningsResult> {
+    const since = isoMillis(sinceIso);
+    if (since === null) return refused(`alerts since: invalid time ${sinceIso}`);
+    const read = await this.#readAll("alerts", {
+      select: ALERT_OPENING_COLUMNS.join(","),
+      opened_at: `gte.${since}`,
+      order: "opened_at,id",
+    });
+    return read.ok ? { ok: true, alerts: read.rows.map(alertOpeningFrom) } : read;
+  }
+
+  /** One POST of rows that all have the same keys, resolving conflicts on `key`. */
+  async #upsert(
+    table: string,
+    key: readonly string[],
+    rows: readonly object[],
+    resolution: "ignore-duplicates" | "merge-duplicates",
+  ): Promise<StatusWriteResult> {
+    if (rows.length === 0) return { ok: true, written: 0 };
+    const response = await this.#send({
+      method: "POST",
+      path: table,
+      query: { on_conflict: key.join(",") },
+      body: rows,
+      prefer: `return=minimal,resolution=${resolution}`,
+    });
+    if (!(response instanceof Response)) return response;
+    if (response.status >= 200 && response.status <= 299) {
+      await response.body?.cancel();
+      return { ok: true, written: null };
+    }
+    return failure(response);
   }
 
   /** Rolls up the hours since the last run and applies retention, as of `asOfIso`. */

@@ -2,8 +2,16 @@
 // the same keys) and writes it idempotently on (scheduled_at, region, provider, model), so
 // a cron run repeated by the platform stores nothing twice. It also keeps the alert state
 // (alerts.ts): the database decides which invocation opens, reminds or resolves an alert, so
-// two regions' invocations in the same minute never both do. No method throws.
-import type { Alert, CheckRow } from "../core.ts";
+// two regions' invocations in the same minute never both do; and the official status state
+// (status.ts). No method throws.
+import type {
+  Alert,
+  CheckRow,
+  StatusCurrentRow,
+  StatusEventRow,
+  StatusLagRow,
+  StatusSourceRow,
+} from "../core.ts";
 import type {
   ChecksResult,
   ClaimResult,
@@ -18,6 +26,7 @@ import type {
   ResolveResult,
   TimeRange,
 } from "./alerts.ts";
+import type { AlertOpeningsResult, StatusSourcesResult, StatusWriteResult } from "./status.ts";
 
 export type WriteResult =
   | { ok: true; stored: number | null }
@@ -54,6 +63,19 @@ export interface Store {
   claimDelivery(id: number, attempts: number, leaseUntil: string): Promise<ClaimResult>;
   /** Records an attempt's outcome on one delivery. */
   markDelivery(id: number, update: DeliveryUpdate): Promise<MarkResult>;
+
+  /** Every status_sources row, in one read. */
+  statusSources(): Promise<StatusSourcesResult>;
+  /** Stores provider_status_events rows; one already stored is skipped. */
+  insertStatusEvents(rows: StatusEventRow[]): Promise<StatusWriteResult>;
+  /** Inserts or replaces status_sources rows by source. */
+  saveStatusSources(rows: StatusSourceRow[]): Promise<StatusWriteResult>;
+  /** Inserts or replaces provider_status_current rows by (source, component). */
+  saveStatusCurrent(rows: StatusCurrentRow[]): Promise<StatusWriteResult>;
+  /** Stores provider_status_lag rows; a lag already recorded for its episode stays. */
+  insertStatusLags(rows: StatusLagRow[]): Promise<StatusWriteResult>;
+  /** The alerts opened at or after `sinceIso`, resolved or not, for the lag. */
+  alertsOpenedSince(sinceIso: string): Promise<AlertOpeningsResult>;
 }
 
 export const CHECK_COLUMNS = [
