@@ -1,7 +1,8 @@
 // The benchmark report: the module's size, the core's CPU per call natively and under
 // WebAssembly, and the CPU of one whole scheduled run, each beside the Workers Free limit it
-// must fit. Prints tables for people, then one JSON line per figure. Run it through
-// scripts/bench, which installs and builds first.
+// must fit; then, on the database scripts/bench seeds, the Supabase board's query times and
+// size. Prints tables for people, then one JSON line per figure. Run it through scripts/bench,
+// which installs, builds and seeds first.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { gzipSync } from "node:zlib";
 
 import { benchNative, benchWasm, loadBuiltCore, ROOT, type CoreFigure } from "./bench-core.ts";
 import { benchScheduledRun, type RunFigure } from "./bench-run.ts";
+import { benchTrends, type TrendFigures } from "./bench-trends.ts";
 
 const KIB = 1024;
 const FREE_SIZE_LIMIT_BYTES = 3 * KIB * KIB; // Workers Free, after compression
@@ -172,6 +174,54 @@ function printRuns(runs: RunFigure[]): void {
   );
 }
 
+const mb = (bytes: number) => `${(bytes / KIB / KIB).toFixed(1)} MB`;
+
+function printTrends({ size, queries, maintenance }: TrendFigures): void {
+  console.log(`\nSupabase database after ${size.days} seeded days (vacuumed and analyzed)`);
+  console.log(
+    table(
+      ["what", "size", "of 250 MB aim", "of 500 MB Free limit"],
+      [
+        ["whole database", size.database_bytes],
+        ["llm_checks (raw probes, with indexes)", size.llm_checks_bytes],
+        ["llm_checks_hourly (rollup, with index)", size.llm_checks_hourly_bytes],
+        ["projected: 35 days raw + 400 days rollup", size.projected_bytes],
+      ].map(([what, bytes]) => [
+        String(what),
+        mb(Number(bytes)),
+        percent(Number(bytes), size.aim_bytes),
+        percent(Number(bytes), size.free_limit_bytes),
+      ]),
+    ),
+  );
+  console.log(
+    `\nBoard queries as heyhi_grafana, ms (median and worst of 5 after a warm-up; aim 200)`,
+  );
+  console.log(
+    table(
+      ["query", "range", "interval", "rows", "median", "worst", ""],
+      queries.map((q) => [
+        q.query,
+        q.range,
+        q.interval,
+        String(q.rows),
+        fixed(q.median_ms, 1),
+        fixed(q.max_ms, 1),
+        q.median_ms > q.aim_ms ? "over aim" : "",
+      ]),
+    ),
+  );
+  console.log(
+    [
+      "Each panel on its own range (the dashboard's default is 24 h); the panels that follow the",
+      "dashboard's range again over 30 days, where they read the hourly rollup. Macros and",
+      "variables (All) expanded by tests/grafana/expand.ts, a stand-in for Grafana.",
+      `One hourly maintenance run (rollup of the last hours, retention): ` +
+        `${fixed(maintenance.ms, 0)} ms, ${maintenance.rollup_rows} rollup rows rewritten.`,
+    ].join("\n"),
+  );
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const host = machine();
@@ -188,6 +238,16 @@ async function main(): Promise<void> {
   const runs = await benchScheduledRun(core);
   printRuns(runs);
 
+  const trendsUrl = process.env.HEYHI_BENCH_PG_URL;
+  const trends = trendsUrl
+    ? await benchTrends(trendsUrl, Number(process.env.HEYHI_BENCH_DAYS ?? 30))
+    : undefined;
+  if (trends) printTrends(trends);
+  else
+    console.log(
+      "\nNo HEYHI_BENCH_PG_URL: the Supabase figures need scripts/bench's seeded database.",
+    );
+
   console.log("\nOne JSON line per figure:");
   const runLines = runs.map((r) => ({
     ...r,
@@ -195,7 +255,10 @@ async function main(): Promise<void> {
     aim_ms: CPU_AIM_MS,
     client: r.fetch === "node" ? "node fetch (undici), a proxy for workerd's" : "none (replayed)",
   }));
-  for (const line of [host, ...sizes, ...figures, ...runLines]) console.log(JSON.stringify(line));
+  const trendLines = trends ? [trends.size, ...trends.queries, trends.maintenance] : [];
+  for (const line of [host, ...sizes, ...figures, ...runLines, ...trendLines]) {
+    console.log(JSON.stringify(line));
+  }
   console.log(`\nbenchmark took ${fixed((performance.now() - started) / 1000, 1)} s`);
 }
 

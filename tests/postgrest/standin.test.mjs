@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -22,7 +22,10 @@ import { startStandin, statusForSqlState } from './standin.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PG_MIGRATION = path.join(ROOT, 'sql/postgres/20261203000000_create_llm_checks.sql');
-const D1_MIGRATION = path.join(ROOT, 'sql/d1/0001_create_llm_checks.sql');
+// Every D1 migration, in the order wrangler applies them: later ones add indexes to llm_checks.
+const D1_DIR = path.join(ROOT, 'sql/d1');
+const D1_MIGRATIONS = readdirSync(D1_DIR).filter((name) => name.endsWith('.sql')).sort()
+  .map((name) => path.join(D1_DIR, name));
 const DATABASE_URL = process.env.HEYHI_PG_URL
   ?? 'postgres://authenticator:heyhi-local-only@127.0.0.1:5432/heyhi_test';
 const SERVICE_KEY = `service-${randomUUID()}`;
@@ -204,8 +207,10 @@ async function withD1(work) {
   try {
     const file = path.join(dir, 'd1.sqlite');
     for (let i = 0; i < 2; i += 1) {
-      const applied = sqlite(file, readFileSync(D1_MIGRATION, 'utf8'));
-      assert.ok(applied.ok, `D1 migration, run ${i + 1}: ${applied.err}`);
+      for (const migration of D1_MIGRATIONS) {
+        const applied = sqlite(file, readFileSync(migration, 'utf8'));
+        assert.ok(applied.ok, `${path.basename(migration)}, run ${i + 1}: ${applied.err}`);
+      }
     }
     return await work(file);
   } finally {

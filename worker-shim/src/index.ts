@@ -16,6 +16,7 @@ import {
 } from "./regions.ts";
 import { runStatus } from "./status.ts";
 import { ConfigurationError, loadSettings, type Env, type Settings } from "./settings.ts";
+import { maintainTrendsHourly } from "./store/postgrest.ts";
 
 let corePromise: Promise<Core> | undefined;
 let cachedSettings: { env: Env; settings: Settings } | undefined;
@@ -92,6 +93,7 @@ async function scheduled(controller: ScheduledController, env: Env): Promise<voi
     controller.scheduledTime,
   );
   await handBackTransitions(locate, settings, run, alerts, log);
+  await maintainTrendsHourly(settings.store, controller.scheduledTime, log);
 }
 
 async function health(env: Env): Promise<Response> {

@@ -7,7 +7,12 @@
 // carry the condition (`resolved_at=is.null`, `last_notified_at=eq.<as read>`), so of two
 // invocations one updates the row and the other finds nothing left to update. Reads are one
 // GET, and more only when db-max-rows (Supabase: 1000) cut the answer short.
+//
+// Trends: once an hour the Worker asks the database to roll recent probes up and apply
+// retention (rpc/maintain_trends, sql/postgres/..._create_llm_checks_hourly.sql), for databases
+// without pg_cron; where pg_cron runs it too, the second caller of the hour is told so.
 import type { Alert, CheckRow } from "../core.ts";
+import type { Logger } from "../log.ts";
 import {
   alertValues,
   CHECK_ORDER,
@@ -82,6 +87,11 @@ interface Send {
 }
 
 const REPRESENT = "return=representation";
+
+/** The minute of every hour at which the Worker runs trend maintenance, as pg_cron does. */
+export const TRENDS_MINUTE = 7;
+
+export type MaintenanceResult = { ok: true; report: Record<string, unknown> } | Failure;
 
 export class PostgrestStore implements Store {
   readonly kind = "postgrest";
@@ -290,6 +300,18 @@ export class PostgrestStore implements Store {
     return failure(response);
   }
 
+  /** Rolls up the hours since the last run and applies retention, as of `asOfIso`. */
+  async maintainTrends(asOfIso: string): Promise<MaintenanceResult> {
+    const asOf = isoMillis(asOfIso);
+    if (asOf === null) return refused(`maintain trends: invalid time ${asOfIso}`);
+    const answer = await this.#json<Record<string, unknown>>({
+      method: "POST",
+      path: "rpc/maintain_trends",
+      body: { as_of: asOf },
+    });
+    return answer.ok ? { ok: true, report: answer.value } : answer;
+  }
+
   /** PATCH with filters; answers the ids of the rows it updated. */
   async #patch(
     table: string,
@@ -368,6 +390,27 @@ export class PostgrestStore implements Store {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       return { ok: false, reason: `postgrest unreachable: ${message}`, retryable: true };
     }
+  }
+}
+
+/**
+ * Runs trend maintenance when the scheduled minute is minute TRENDS_MINUTE of its hour and the
+ * store is Supabase's; logs what it did or why it failed as one event. Never throws.
+ */
+export async function maintainTrendsHourly(
+  store: Store,
+  scheduledTime: number,
+  log: Logger,
+): Promise<void> {
+  if (!(store instanceof PostgrestStore)) return;
+  const minute = new Date(scheduledTime);
+  if (Number.isNaN(minute.getTime()) || minute.getUTCMinutes() !== TRENDS_MINUTE) return;
+  const result = await store.maintainTrends(minute.toISOString());
+  if (result.ok) {
+    log.event("trends_maintained", result.report);
+  } else {
+    const { reason, retryable } = result;
+    log.event("trends_maintenance_failed", { reason, retryable });
   }
 }
 
