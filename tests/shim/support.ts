@@ -157,6 +157,12 @@ export function recordingStore(
     saveStatusCurrent: async (rows) => ({ ok: true, written: rows.length }),
     insertStatusLags: async (rows) => ({ ok: true, written: rows.length }),
     alertsOpenedSince: async () => ({ ok: true, alerts: [] }),
+    // And no board: nothing to read.
+    recentChecks: async () => ({ ok: true, rows: [] }),
+    boardAlerts: async () => ({ ok: true, alerts: [] }),
+    statusCurrent: async () => ({ ok: true, current: [] }),
+    statusEventsSince: async () => ({ ok: true, events: [] }),
+    finishedDeliveries: async () => ({ ok: true, deliveries: [] }),
   };
 }
 
