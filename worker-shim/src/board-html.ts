@@ -153,7 +153,8 @@ export const BOARD_SCRIPT = `addEventListener("DOMContentLoaded", function () {
     el.textContent = "";
     new uPlot({ width: 160, height: 36, legend: { show: false }, cursor: { show: false },
       scales: { x: { time: false }, y: { range: [0, 100] } }, axes: [{ show: false }, { show: false }],
-      series: [{}, { stroke: "#d33", fill: "rgba(221,51,51,.15)", spanGaps: false }] },
+      series: [{}, { stroke: "#d33", fill: "rgba(221,51,51,.15)", spanGaps: false,
+        points: { show: true, size: 5, fill: "#d33" } }] },
       [xs, ys], el);
     el.setAttribute("data-drawn", "uplot");
   });

@@ -291,6 +291,12 @@ export function deadChannels(deliveries: FinishedDelivery[]): DeadChannel[] {
       settled.add(d.channel);
       continue;
     }
+    // Newest first: the latest refusal gives the reason, the earliest one the time.
+    const known = out.get(d.channel);
+    if (known) {
+      known.since = d.event_at;
+      continue;
+    }
     const reason = DEAD_CODE.exec(error)?.[1] ?? "refused for good";
     const fix = CHANNEL_FIX[d.channel] ?? "replace its settings";
     out.set(d.channel, { channel: d.channel, since: d.event_at, reason, fix });
