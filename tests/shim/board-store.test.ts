@@ -11,15 +11,17 @@ import { after, before, describe, test } from "node:test";
 
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 
-import type { Alert, CheckRow } from "../../worker-shim/src/core.ts";
+import type { CheckRow } from "../../worker-shim/src/core.ts";
 import { D1Store } from "../../worker-shim/src/store/d1.ts";
 import { PostgrestStore } from "../../worker-shim/src/store/postgrest.ts";
 import type { Store } from "../../worker-shim/src/store/store.ts";
 import { startStandin } from "../postgrest/standin.mjs";
 import { applyD1Migrations } from "../../scripts/lib/harness.ts";
+import { sampleAlert } from "./support.ts";
 
 const DATABASE_URL = process.env.HEYHI_PG_URL;
 const SERVICE_KEY = `service-${randomUUID()}`;
+const DUE_AT = "2030-01-01T00:00:00.000Z";
 
 function ok<T extends { ok: boolean }>(result: T): T & { ok: true } {
   assert.ok(result.ok, JSON.stringify(result));
@@ -50,36 +52,6 @@ function row(provider: string, model: string, minuteMs: number, failed: boolean)
     tokens_out: failed ? null : 1,
     request_id: failed ? "req_1" : null,
     detail: failed ? "overloaded_error: Overloaded" : null,
-  };
-}
-
-function alert(scope: string, openedAt: string): Alert {
-  return {
-    rule: "provider_errors",
-    scope,
-    provider: "anthropic",
-    model: "claude-haiku-5-5",
-    region: null,
-    verdict: "provider",
-    title: "Anthropic claude-haiku-5-5: 100% of probes failing",
-    detail: "10 of 10 probes failed",
-    fix: null,
-    official_status: "operational",
-    opened_at: openedAt,
-    last_notified_at: openedAt,
-    resolved_at: null,
-    measured: {
-      window_min: 5,
-      probes: 10,
-      failures: 10,
-      failure_rate: 1,
-      p50_ms: null,
-      p95_ms: null,
-      baseline_p95_ms: null,
-      regions_failing: 2,
-      regions_total: 2,
-      error_types: { overloaded: 10 },
-    },
   };
 }
 
@@ -121,9 +93,9 @@ function sharedBehaviour(store: () => Store) {
     const old = `board-old/${randomUUID()}`;
     const recent = `board-recent/${randomUUID()}`;
     const resolved = `board-resolved/${randomUUID()}`;
-    ok(await store().openAlert(alert(old, at(-600))));
-    ok(await store().openAlert(alert(recent, at(5))));
-    ok(await store().openAlert(alert(resolved, at(-700))));
+    ok(await store().openAlert(sampleAlert(old, at(-600))));
+    ok(await store().openAlert(sampleAlert(recent, at(5))));
+    ok(await store().openAlert(sampleAlert(resolved, at(-700))));
     ok(await store().resolveAlert("provider_errors", resolved, at(-690)));
     const read = ok(await store().boardAlerts(at(0), 1000)).alerts;
     const mine = read.filter((a) => [old, recent, resolved].includes(a.scope));
@@ -175,7 +147,7 @@ function sharedBehaviour(store: () => Store) {
   test("finished deliveries come without their payload, newest first", async () => {
     const scope = `board-delivery/${randomUUID()}`;
     const openedAt = new Date(baseMinute()).toISOString();
-    const opened = ok(await store().openAlert(alert(scope, openedAt)));
+    const opened = ok(await store().openAlert(sampleAlert(scope, openedAt)));
     const id = opened.id ?? -1;
     const channel = `slack:${randomUUID().slice(0, 8)}`;
     ok(
@@ -186,11 +158,13 @@ function sharedBehaviour(store: () => Store) {
           event_at: openedAt,
           channel,
           payload: '{"text":"x"}',
-          next_attempt_at: openedAt,
+          // Due at a fixed time, whatever minutes this run chose; marked dead below, it does
+          // not stay pending for the next run to read.
+          next_attempt_at: DUE_AT,
         },
       ]),
     );
-    const due = ok(await store().dueDeliveries("2100-01-01T00:00:00Z", 10000)).deliveries;
+    const due = ok(await store().dueDeliveries(DUE_AT, 10000)).deliveries;
     const mine = due.find((d) => d.channel === channel);
     assert.ok(mine);
     ok(

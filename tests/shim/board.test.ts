@@ -7,6 +7,7 @@ import { deadChannels, verdict, type Summary } from "../../worker-shim/src/board
 import { renderBadge, renderBoard, renderFeed } from "../../worker-shim/src/board-html.ts";
 import { checksParams } from "../../worker-shim/src/board-http.ts";
 import type { BoardAlert, FinishedDelivery } from "../../worker-shim/src/store/board.ts";
+import { sampleAlert } from "./support.ts";
 
 const NOW = Date.UTC(2026, 11, 3, 12, 0);
 
@@ -16,22 +17,12 @@ function delivery(id: number, status: "sent" | "dead", lastError: string | null)
 }
 
 function alert(overrides: Partial<BoardAlert>): BoardAlert {
-  return {
-    id: 1,
-    rule: "provider_errors",
-    scope: "anthropic/claude-haiku-5-5",
-    provider: "anthropic",
-    model: "claude-haiku-5-5",
-    region: null,
-    verdict: "provider",
-    title: "Anthropic claude-haiku-5-5: 100% of probes failing",
-    detail: "10 of 10 probes failed",
-    fix: null,
-    official_status: "operational",
-    opened_at: "2026-12-03T11:50:00.000Z",
-    resolved_at: null,
-    ...overrides,
-  };
+  const {
+    measured: _,
+    last_notified_at: __,
+    ...shown
+  } = sampleAlert("anthropic/claude-haiku-5-5", "2026-12-03T11:50:00.000Z");
+  return { ...shown, id: 1, resolved_at: null, ...overrides };
 }
 
 test("a channel is dead from its first refusal after its last success", () => {

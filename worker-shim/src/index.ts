@@ -73,16 +73,27 @@ async function handBackTransitions(
   }
 }
 
-async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
-  const loaded = await core();
-  let settings: Settings;
+/** The settings, or null once `refused` has been given the configuration's errors. */
+function settingsOr(
+  loaded: Core,
+  env: Env,
+  refused: (errors: ConfigurationError["errors"]) => void,
+): Settings | null {
   try {
-    settings = settingsFor(loaded, env);
+    return settingsFor(loaded, env);
   } catch (error) {
     if (!(error instanceof ConfigurationError)) throw error;
-    consoleLogger([]).event("config_invalid", { errors: error.errors });
-    return;
+    refused(error.errors);
+    return null;
   }
+}
+
+async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
+  const loaded = await core();
+  const settings = settingsOr(loaded, env, (errors) =>
+    consoleLogger([]).event("config_invalid", { errors }),
+  );
+  if (!settings) return;
   const log = consoleLogger(settings.secretValues);
   const ctx = { core: loaded, settings, log };
   const locate = regionLocator(env);
@@ -124,11 +135,8 @@ async function fetchHandler(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname === "/health") return health(env);
   const loaded = await core();
-  let settings: Settings;
-  try {
-    settings = settingsFor(loaded, env);
-  } catch (error) {
-    if (!(error instanceof ConfigurationError)) throw error;
+  const settings = settingsOr(loaded, env, () => {});
+  if (!settings) {
     return Response.json({ error: "the configuration is invalid: see /health" }, { status: 500 });
   }
   const ctx = {

@@ -2,7 +2,7 @@
 // alerts opened in a window or still open, the official status and its events, and the
 // finished deliveries that tell which channel is dead. Only columns the board shows are read:
 // never a delivery's payload or an alert's measured document.
-import type { CheckRow, StatusCurrentRow, StatusEventRow } from "../core.ts";
+import type { Alert, CheckRow, StatusCurrentRow, StatusEventRow } from "../core.ts";
 import { checkRowFrom, isoMillis, type Result } from "./alerts.ts";
 
 export interface ChecksQuery {
@@ -12,21 +12,21 @@ export interface ChecksQuery {
   limit: number;
 }
 
-export interface BoardAlert {
-  id: number;
-  rule: string;
-  scope: string;
-  provider: string;
-  model: string;
-  region: string | null;
-  verdict: "provider" | "ours" | "network";
-  title: string;
-  detail: string;
-  fix: string | null;
-  official_status: string;
-  opened_at: string;
-  resolved_at: string | null;
-}
+/** An alert as the board shows it: without its measured figures and notification times. */
+export type BoardAlert = Pick<
+  Alert,
+  | "rule"
+  | "scope"
+  | "provider"
+  | "model"
+  | "region"
+  | "verdict"
+  | "title"
+  | "detail"
+  | "fix"
+  | "official_status"
+  | "opened_at"
+> & { id: number; resolved_at: string | null };
 
 export interface FinishedDelivery {
   id: number;
@@ -92,7 +92,7 @@ export function recentCheckFrom(raw: Raw): CheckRow {
 export function boardAlertFrom(raw: Raw): BoardAlert {
   return {
     id: Number(raw.id),
-    rule: String(raw.rule),
+    rule: String(raw.rule) as BoardAlert["rule"],
     scope: String(raw.scope),
     provider: String(raw.provider),
     model: String(raw.model),
