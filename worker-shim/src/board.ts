@@ -142,8 +142,10 @@ async function readBoard(store: Store, nowMs: number): Promise<BoardInput> {
       url: e.url,
     })),
   ].sort((a, b) => b.at.localeCompare(a.at));
+  // A row stamped after now (a clock ahead, a test's future minute) is no part of any window.
+  const nowIso = new Date(nowMs).toISOString();
   return {
-    rows: checks.rows,
+    rows: checks.rows.filter((r) => r.scheduled_at <= nowIso),
     alerts: alerts.alerts,
     current: current.current,
     timeline: timeline.slice(0, TIMELINE_LIMIT),
