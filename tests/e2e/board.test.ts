@@ -110,7 +110,7 @@ test("the removed Slack webhook is marked dead and logged once as channel_dead",
   assert.equal(logged[0]?.channel, "slack");
 });
 
-test("/api/summary names Anthropic as failing on the provider's side, target by target", async () => {
+test("/api/summary names Anthropic failing on the provider's side, target by target", async () => {
   const response = await get("/api/summary");
   assert.equal(response.status, 200);
   assert.match(response.headers.get("content-type") ?? "", /application\/json/);
@@ -159,7 +159,7 @@ test("/api/summary names Anthropic as failing on the provider's side, target by 
   assert.equal(summary.failed_probes[0].attribution, "provider");
 });
 
-test("/api/checks answers one provider's and model's rows since a time, field by field", async () => {
+test("/api/checks answers a provider's and model's rows since a time, field by field", async () => {
   const since = iso(minute(2));
   const response = await get(
     `/api/checks?provider=anthropic&model=claude-haiku-5-5&since=${since}`,

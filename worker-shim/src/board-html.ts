@@ -133,7 +133,8 @@ export function renderBoard(summary: Summary): string {
 <a href="/api/summary">JSON</a> · <a href="/alerts.rss">alerts feed</a></p>
 ${deadBanners(summary)}
 <p id="verdict" class="verdict ${summary.verdict.state}">${escapeXml(summary.verdict.text)}</p>
-<h2>Providers and models</h2><table id="targets">${head}${summary.targets.map(targetRow).join("")}</table>
+<h2>Providers and models</h2>
+<table id="targets">${head}${summary.targets.map(targetRow).join("")}</table>
 <h2>Error rate, last 24 hours</h2>${heatmap(summary.targets, "24h")}
 <h2>Error rate, last 7 days</h2>${heatmap(summary.targets, "7d")}
 <h2>Timeline: our alerts and official events</h2>${timeline(summary)}
@@ -152,7 +153,8 @@ export const BOARD_SCRIPT = `addEventListener("DOMContentLoaded", function () {
     var xs = ys.map(function (_, i) { return i; });
     el.textContent = "";
     new uPlot({ width: 160, height: 36, legend: { show: false }, cursor: { show: false },
-      scales: { x: { time: false }, y: { range: [0, 100] } }, axes: [{ show: false }, { show: false }],
+      scales: { x: { time: false }, y: { range: [0, 100] } },
+      axes: [{ show: false }, { show: false }],
       series: [{}, { stroke: "#d33", fill: "rgba(221,51,51,.15)", spanGaps: false,
         points: { show: true, size: 5, fill: "#d33" } }] },
       [xs, ys], el);
@@ -174,17 +176,21 @@ export function renderBadge(label: string, status: Colour, rate: number | null):
   const lw = 10 + label.length * 7;
   const mw = 10 + message.length * 7;
   const w = lw + mw;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="20" role="img" aria-label="${escapeXml(`${label}: ${message}`)}">
-<title>${escapeXml(`${label}: ${message}`)}</title>
-<rect width="${lw}" height="20" fill="#555"/><rect x="${lw}" width="${mw}" height="20" fill="${BADGE_COLOUR[status]}"/>
+  const name = escapeXml(`${label}: ${message}`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="20" role="img" \
+aria-label="${name}"><title>${name}</title>
+<rect width="${lw}" height="20" fill="#555"/>
+<rect x="${lw}" width="${mw}" height="20" fill="${BADGE_COLOUR[status]}"/>
 <g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">
-<text x="5" y="14">${escapeXml(label)}</text><text x="${lw + 5}" y="14">${escapeXml(message)}</text></g></svg>`;
+<text x="5" y="14">${escapeXml(label)}</text>
+<text x="${lw + 5}" y="14">${escapeXml(message)}</text></g></svg>`;
 }
 
 export function renderFeed(alerts: BoardAlert[], boardUrl: string): string {
   const items = alerts.map((a) => {
     const state = a.resolved_at === null ? "open" : `resolved ${a.resolved_at}`;
-    const description = `${a.detail} (blamed on: ${a.verdict}; official: ${a.official_status}; ${state})`;
+    const official = `official: ${a.official_status}`;
+    const description = `${a.detail} (blamed on: ${a.verdict}; ${official}; ${state})`;
     return (
       `<item><title>${escapeXml(a.title)}</title><link>${escapeXml(boardUrl)}</link>` +
       `<guid isPermaLink="false">heyhi-alert-${a.id}-${escapeXml(a.opened_at)}</guid>` +
