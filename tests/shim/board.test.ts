@@ -116,6 +116,9 @@ test("every stored text on the page, the badge and the feed is escaped", () => {
   assert.ok(!page.includes('"><script>'), "no attribute broken out of");
   assert.ok(page.includes("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;"));
   assert.match(page, /<td>50%<\/td><td>300 ms<\/td><td>4<\/td>/);
+  const scripted = hostileSummary();
+  scripted.timeline[0]!.url = "javascript:alert(1)";
+  assert.ok(!renderBoard(scripted).includes("javascript:"), "no script link");
   const badge = renderBadge(HOSTILE, "failing", 0.5);
   assert.ok(!badge.includes("<script>"));
   const feed = renderFeed([alert({ title: HOSTILE })], "https://board.example/");

@@ -91,7 +91,8 @@ function deadBanners(summary: Summary): string {
 function timeline(summary: Summary): string {
   if (summary.timeline.length === 0) return `<p class="muted">Nothing in the last 7 days.</p>`;
   const items = summary.timeline.map((e) => {
-    const title = e.url
+    // A status page's link is followed only if it is a web address, never a script.
+    const title = /^https?:\/\//i.test(e.url ?? "")
       ? `<a href="${escapeXml(e.url)}" rel="noreferrer">${escapeXml(e.title)}</a>`
       : escapeXml(e.title);
     return (
