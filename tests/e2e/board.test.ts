@@ -12,7 +12,6 @@ import { chromium, type Browser } from "playwright-core";
 import { startEmulator } from "../emulator/emulator.mjs";
 import {
   applyD1Migrations,
-  parseEvents,
   queryD1,
   ROOT,
   startWrangler,
@@ -98,14 +97,14 @@ after(async () => {
 
 const get = (path: string) => fetch(`${wrangler.url}${path}`);
 
-test("the removed Slack webhook is marked dead and logged once as channel_dead", () => {
+test("the removed Slack webhook is marked dead and logged once as channel_dead", async () => {
   const dead = queryD1<{ status: string; last_error: string }>(
     PERSIST_TO,
     "select status, last_error from alert_deliveries where channel = 'slack'",
   );
   assert.ok(dead.length >= 1, "the opening was delivered to Slack");
   assert.ok(dead.every((d) => d.status === "dead" && d.last_error.includes("no_service")));
-  const logged = parseEvents(wrangler.logs(), "channel_dead");
+  const logged = await wrangler.eventsAtLeast("channel_dead", dead.length);
   assert.equal(logged.length, dead.length);
   assert.equal(logged[0]?.channel, "slack");
 });
