@@ -109,3 +109,22 @@ test("a store that is down is logged with its reason and the next run writes aga
     wrangler.logs().every((line) => !line.includes(SERVICE_KEY) && !line.includes(FAKE_KEY)),
   );
 });
+
+test("the board reads the PostgREST store: summary, page and checks", async () => {
+  const summary = await (await fetch(`${wrangler.url}/api/summary`)).json();
+  assert.equal(summary.store, "postgrest");
+  assert.deepEqual(
+    summary.targets.slice(0, TARGETS.length).map((t: { model: string }) => t.model),
+    MODELS,
+  );
+  assert.ok(["all_clear", "failing"].includes(summary.verdict.state));
+  const page = await fetch(`${wrangler.url}/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /from postgrest\./);
+  const since = new Date(Date.now() - 3_600_000).toISOString();
+  const checks = await fetch(`${wrangler.url}/api/checks?provider=openai&since=${since}`);
+  assert.equal(checks.status, 200);
+  const body = await checks.json();
+  assert.ok(body.checks.every((c: { provider: string }) => c.provider === "openai"));
+  assert.equal((await fetch(`${wrangler.url}/api/checks?since=soon`)).status, 400);
+});

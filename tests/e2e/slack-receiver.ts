@@ -1,5 +1,5 @@
-// A local Slack incoming webhook for the end-to-end tests: answers "ok" like Slack and keeps
-// every message it was sent.
+// A local Slack incoming webhook for the end-to-end tests: answers "ok" like Slack (or, for a
+// removed webhook, what Slack answers then) and keeps every message it was sent.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -8,7 +8,9 @@ export interface SlackMessage {
   blocks: unknown[];
 }
 
-export async function startSlackReceiver(): Promise<{
+export async function startSlackReceiver(
+  answer: { status: number; body: string } = { status: 200, body: "ok" },
+): Promise<{
   url: string;
   received: SlackMessage[];
   close: () => Promise<void>;
@@ -19,7 +21,7 @@ export async function startSlackReceiver(): Promise<{
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       received.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as SlackMessage);
-      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+      res.writeHead(answer.status, { "content-type": "text/plain" }).end(answer.body);
     });
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));

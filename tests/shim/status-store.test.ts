@@ -12,13 +12,13 @@ import { after, before, describe, test } from "node:test";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import pg from "pg";
 
-import type { Alert, Core, ParsedStatus } from "../../worker-shim/src/core.ts";
+import type { Core, ParsedStatus } from "../../worker-shim/src/core.ts";
 import { D1Store } from "../../worker-shim/src/store/d1.ts";
 import { PostgrestStore } from "../../worker-shim/src/store/postgrest.ts";
 import type { Store } from "../../worker-shim/src/store/store.ts";
 import { startStandin } from "../postgrest/standin.mjs";
 import { applyD1Migrations } from "../../scripts/lib/harness.ts";
-import { loadTestCore } from "./support.ts";
+import { loadTestCore, sampleAlert } from "./support.ts";
 
 const DATABASE_URL = process.env.HEYHI_PG_URL;
 const SERVICE_KEY = `service-${randomUUID()}`;
@@ -64,36 +64,6 @@ function read(configJson: string, id: string, body: string, nowMs: number): Pars
   });
   assert.ok(answer.ok, JSON.stringify(answer));
   return answer;
-}
-
-function openedAlert(scope: string, openedAt: string): Alert {
-  return {
-    rule: "provider_errors",
-    scope,
-    provider: "anthropic",
-    model: "claude-haiku-5-5",
-    region: null,
-    verdict: "provider",
-    title: "Anthropic claude-haiku-5-5: 100% of probes failing",
-    detail: "10 of 10 probes failed",
-    fix: null,
-    official_status: "operational",
-    opened_at: openedAt,
-    last_notified_at: openedAt,
-    resolved_at: null,
-    measured: {
-      window_min: 5,
-      probes: 10,
-      failures: 10,
-      failure_rate: 1,
-      p50_ms: null,
-      p95_ms: null,
-      baseline_p95_ms: null,
-      regions_failing: 2,
-      regions_total: 2,
-      error_types: { overloaded: 10 },
-    },
-  };
 }
 
 function ok<T extends { ok: boolean }>(result: T): T & { ok: true } {
@@ -174,7 +144,7 @@ function sharedBehaviour(
     assert.equal(await count("provider_status_lag", lag.source_id), 1);
 
     const scope = `status-store-test/${randomUUID()}`;
-    const opened = ok(await store().openAlert(openedAlert(scope, "2031-05-05T10:00:00Z")));
+    const opened = ok(await store().openAlert(sampleAlert(scope, "2031-05-05T10:00:00Z")));
     assert.ok(opened.opened);
     const since = ok(await store().alertsOpenedSince("2031-05-05T09:59:00Z"));
     const mine = since.alerts.filter((a) => a.scope === scope);

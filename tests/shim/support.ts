@@ -5,7 +5,13 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 
 import defaultConfig from "../../worker-shim/config/healthboard.json" with { type: "json" };
-import { loadCore, type CheckRow, type Core, type DueProbe } from "../../worker-shim/src/core.ts";
+import {
+  loadCore,
+  type Alert,
+  type CheckRow,
+  type Core,
+  type DueProbe,
+} from "../../worker-shim/src/core.ts";
 import { Backlog, type Sql } from "../../worker-shim/src/backlog.ts";
 import { createLogger } from "../../worker-shim/src/log.ts";
 import { runProbe, type ProbeDeps } from "../../worker-shim/src/probe.ts";
@@ -157,6 +163,43 @@ export function recordingStore(
     saveStatusCurrent: async (rows) => ({ ok: true, written: rows.length }),
     insertStatusLags: async (rows) => ({ ok: true, written: rows.length }),
     alertsOpenedSince: async () => ({ ok: true, alerts: [] }),
+    // And no board: nothing to read.
+    recentChecks: async () => ({ ok: true, rows: [] }),
+    boardAlerts: async () => ({ ok: true, alerts: [] }),
+    statusCurrent: async () => ({ ok: true, current: [] }),
+    statusEventsSince: async () => ({ ok: true, events: [] }),
+    finishedDeliveries: async () => ({ ok: true, deliveries: [] }),
+  };
+}
+
+/** An open provider_errors alert on Anthropic, as the core would open it. */
+export function sampleAlert(scope: string, openedAt: string): Alert {
+  return {
+    rule: "provider_errors",
+    scope,
+    provider: "anthropic",
+    model: "claude-haiku-5-5",
+    region: null,
+    verdict: "provider",
+    title: "Anthropic claude-haiku-5-5: 100% of probes failing",
+    detail: "10 of 10 probes failed",
+    fix: null,
+    official_status: "operational",
+    opened_at: openedAt,
+    last_notified_at: openedAt,
+    resolved_at: null,
+    measured: {
+      window_min: 5,
+      probes: 10,
+      failures: 10,
+      failure_rate: 1,
+      p50_ms: null,
+      p95_ms: null,
+      baseline_p95_ms: null,
+      regions_failing: 2,
+      regions_total: 2,
+      error_types: { overloaded: 10 },
+    },
   };
 }
 

@@ -1,8 +1,12 @@
 // The Worker: a Cron Trigger every minute runs one scheduled minute, each region's probes in
-// that region's Durable Object, then the alert step; fetch serves a health document. The
+// that region's Durable Object, then the alert step; fetch serves the board (board-http.ts)
+// and a health document. The
 // core module is compiled by the bundler and instantiated once per isolate; settings are
 // validated (and the minute's budget checked) on first use.
 import coreModule from "../../build/wasm/heyhi-core.wasm";
+import uplotScript from "uplot/dist/uPlot.iife.min.js";
+import uplotStyle from "uplot/dist/uPlot.min.css";
+import { boardResponse } from "./board-http.ts";
 import { loadCore, type Core } from "./core.ts";
 import { consoleLogger, type Logger } from "./log.ts";
 import { runAlerts, type AlertOutcome } from "./alerts.ts";
@@ -70,16 +74,27 @@ async function handBackTransitions(
   }
 }
 
-async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
-  const loaded = await core();
-  let settings: Settings;
+/** The settings, or null once `refused` has been given the configuration's errors. */
+function settingsOr(
+  loaded: Core,
+  env: Env,
+  refused: (errors: ConfigurationError["errors"]) => void,
+): Settings | null {
   try {
-    settings = settingsFor(loaded, env);
+    return settingsFor(loaded, env);
   } catch (error) {
     if (!(error instanceof ConfigurationError)) throw error;
-    consoleLogger([]).event("config_invalid", { errors: error.errors });
-    return;
+    refused(error.errors);
+    return null;
   }
+}
+
+async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
+  const loaded = await core();
+  const settings = settingsOr(loaded, env, (errors) =>
+    consoleLogger([]).event("config_invalid", { errors }),
+  );
+  if (!settings) return;
   const log = consoleLogger(settings.secretValues);
   const ctx = { core: loaded, settings, log };
   const locate = regionLocator(env);
@@ -121,9 +136,23 @@ async function health(env: Env): Promise<Response> {
 async function fetchHandler(request: Request, env: Env): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname === "/health") return health(env);
-  return new Response("HeyHi LLM Healthboard: see /health\n", {
-    headers: { "content-type": "text/plain" },
-  });
+  const loaded = await core();
+  const settings = settingsOr(loaded, env, () => {});
+  if (!settings) {
+    return Response.json({ error: "the configuration is invalid: see /health" }, { status: 500 });
+  }
+  const ctx = {
+    core: loaded,
+    settings,
+    log: consoleLogger(settings.secretValues),
+    assets: { uplotScript, uplotStyle },
+    nowMs: Date.now(),
+  };
+  const answer = await boardResponse(ctx, request);
+  return (
+    answer ??
+    new Response("not found\n", { status: 404, headers: { "content-type": "text/plain" } })
+  );
 }
 
 export default {

@@ -34,3 +34,13 @@ declare module "*.wasm" {
   const compiled: WebAssembly.Module;
   export default compiled;
 }
+
+// The chart library's browser build and style, bundled as text (wrangler.toml's Text rule).
+declare module "uplot/dist/uPlot.iife.min.js" {
+  const text: string;
+  export default text;
+}
+declare module "uplot/dist/uPlot.min.css" {
+  const text: string;
+  export default text;
+}

@@ -53,6 +53,23 @@ import {
   type StatusSourcesResult,
   type StatusWriteResult,
 } from "./status.ts";
+import {
+  BOARD_ALERT_COLUMNS,
+  boardAlertFrom,
+  checkedQuery,
+  FINISHED_DELIVERY_COLUMNS,
+  finishedDeliveryFrom,
+  RECENT_CHECK_ORDER,
+  recentCheckFrom,
+  statusCurrentFrom,
+  statusEventFrom,
+  type BoardAlertsResult,
+  type ChecksQuery,
+  type FinishedDeliveriesResult,
+  type RecentChecksResult,
+  type StatusCurrentResult,
+  type StatusEventsResult,
+} from "./board.ts";
 import { CHECK_COLUMNS, CONFLICT_COLUMNS, type Store, type WriteResult } from "./store.ts";
 
 const fromJson = (columns: readonly string[]) =>
@@ -154,6 +171,24 @@ export const STATUS_SOURCES_SQL = `select ${STATUS_SOURCE_COLUMNS.join(", ")} fr
 export const ALERTS_OPENED_SINCE_SQL =
   `select ${ALERT_OPENING_COLUMNS.join(", ")} from alerts where opened_at >= ?1 ` +
   "order by opened_at, id";
+
+// ?2 and ?3 null match every provider and model.
+export const RECENT_CHECKS_SQL =
+  `select ${CHECK_COLUMNS.join(", ")} from llm_checks where scheduled_at >= ?1 ` +
+  "and (?2 is null or provider = ?2) and (?3 is null or model = ?3) " +
+  `order by ${RECENT_CHECK_ORDER.join(", ")} limit ?4`;
+export const BOARD_ALERTS_SQL =
+  `select ${BOARD_ALERT_COLUMNS.join(", ")} from alerts ` +
+  "where opened_at >= ?1 or resolved_at is null order by opened_at desc, id desc limit ?2";
+export const STATUS_CURRENT_SQL =
+  `select ${STATUS_CURRENT_COLUMNS.join(", ")} from provider_status_current ` +
+  "order by provider, source, component";
+export const STATUS_EVENTS_SINCE_SQL =
+  `select ${STATUS_EVENT_COLUMNS.join(", ")} from provider_status_events where ts >= ?1 ` +
+  "order by ts desc, id desc limit ?2";
+export const FINISHED_DELIVERIES_SQL =
+  `select ${FINISHED_DELIVERY_COLUMNS.join(", ")} from alert_deliveries ` +
+  "where status in ('sent', 'dead') order by id desc limit ?1";
 
 // A missing table or column will not fix itself by retrying; anything else may.
 const SCHEMA_ERROR = /no such (table|column)|has no column/i;
@@ -317,6 +352,50 @@ export class D1Store implements Store {
     return this.#attempt(async () => {
       const result = await this.#db.prepare(ALERTS_OPENED_SINCE_SQL).bind(since).all();
       return { ok: true, alerts: result.results.map(alertOpeningFrom) };
+    });
+  }
+
+  async recentChecks(query: ChecksQuery): Promise<RecentChecksResult> {
+    const checked = checkedQuery(query);
+    if (typeof checked === "string") return refused(checked);
+    const { sinceIso, provider, model, limit } = checked;
+    return this.#attempt(async () => {
+      const statement = this.#db
+        .prepare(RECENT_CHECKS_SQL)
+        .bind(sinceIso, provider ?? null, model ?? null, limit);
+      return { ok: true, rows: (await statement.all()).results.map(recentCheckFrom) };
+    });
+  }
+
+  async boardAlerts(sinceIso: string, limit: number): Promise<BoardAlertsResult> {
+    const since = isoMillis(sinceIso);
+    if (since === null) return refused(`board alerts: invalid time ${sinceIso}`);
+    return this.#attempt(async () => {
+      const result = await this.#db.prepare(BOARD_ALERTS_SQL).bind(since, limit).all();
+      return { ok: true, alerts: result.results.map(boardAlertFrom) };
+    });
+  }
+
+  async statusCurrent(): Promise<StatusCurrentResult> {
+    return this.#attempt(async () => {
+      const result = await this.#db.prepare(STATUS_CURRENT_SQL).all();
+      return { ok: true, current: result.results.map(statusCurrentFrom) };
+    });
+  }
+
+  async statusEventsSince(sinceIso: string, limit: number): Promise<StatusEventsResult> {
+    const since = isoMillis(sinceIso);
+    if (since === null) return refused(`status events: invalid time ${sinceIso}`);
+    return this.#attempt(async () => {
+      const result = await this.#db.prepare(STATUS_EVENTS_SINCE_SQL).bind(since, limit).all();
+      return { ok: true, events: result.results.map(statusEventFrom) };
+    });
+  }
+
+  async finishedDeliveries(limit: number): Promise<FinishedDeliveriesResult> {
+    return this.#attempt(async () => {
+      const result = await this.#db.prepare(FINISHED_DELIVERIES_SQL).bind(limit).all();
+      return { ok: true, deliveries: result.results.map(finishedDeliveryFrom) };
     });
   }
 

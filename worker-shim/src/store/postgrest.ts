@@ -45,7 +45,9 @@ import {
 import {
   ALERT_OPENING_COLUMNS,
   alertOpeningFrom,
+  STATUS_CURRENT_COLUMNS,
   STATUS_CURRENT_KEY,
+  STATUS_EVENT_COLUMNS,
   STATUS_EVENT_KEY,
   STATUS_LAG_KEY,
   STATUS_SOURCE_COLUMNS,
@@ -59,6 +61,23 @@ import {
   type StatusSourcesResult,
   type StatusWriteResult,
 } from "./status.ts";
+import {
+  BOARD_ALERT_COLUMNS,
+  boardAlertFrom,
+  checkedQuery,
+  FINISHED_DELIVERY_COLUMNS,
+  finishedDeliveryFrom,
+  RECENT_CHECK_ORDER,
+  recentCheckFrom,
+  statusCurrentFrom,
+  statusEventFrom,
+  type BoardAlertsResult,
+  type ChecksQuery,
+  type FinishedDeliveriesResult,
+  type RecentChecksResult,
+  type StatusCurrentResult,
+  type StatusEventsResult,
+} from "./board.ts";
 import { CHECK_COLUMNS, CONFLICT_COLUMNS, type Store, type WriteResult } from "./store.ts";
 
 export interface PostgrestOptions {
@@ -275,6 +294,67 @@ export class PostgrestStore implements Store {
       order: "opened_at,id",
     });
     return read.ok ? { ok: true, alerts: read.rows.map(alertOpeningFrom) } : read;
+  }
+
+  async recentChecks(query: ChecksQuery): Promise<RecentChecksResult> {
+    const checked = checkedQuery(query);
+    if (typeof checked === "string") return refused(checked);
+    const filter: Query = {
+      select: CHECK_COLUMNS.join(","),
+      scheduled_at: `gte.${checked.sinceIso}`,
+      order: RECENT_CHECK_ORDER.map((c) => c.replace(" ", ".")).join(","),
+    };
+    if (checked.provider !== undefined) filter.provider = `eq.${checked.provider}`;
+    if (checked.model !== undefined) filter.model = `eq.${checked.model}`;
+    const read = await this.#readAll("llm_checks", filter, checked.limit);
+    return read.ok ? { ok: true, rows: read.rows.map(recentCheckFrom) } : read;
+  }
+
+  async boardAlerts(sinceIso: string, limit: number): Promise<BoardAlertsResult> {
+    const since = isoMillis(sinceIso);
+    if (since === null) return refused(`board alerts: invalid time ${sinceIso}`);
+    const read = await this.#readAll(
+      "alerts",
+      {
+        select: BOARD_ALERT_COLUMNS.join(","),
+        or: `(opened_at.gte.${since},resolved_at.is.null)`,
+        order: "opened_at.desc,id.desc",
+      },
+      limit,
+    );
+    return read.ok ? { ok: true, alerts: read.rows.map(boardAlertFrom) } : read;
+  }
+
+  async statusCurrent(): Promise<StatusCurrentResult> {
+    const read = await this.#readAll("provider_status_current", {
+      select: STATUS_CURRENT_COLUMNS.join(","),
+      order: "provider,source,component",
+    });
+    return read.ok ? { ok: true, current: read.rows.map(statusCurrentFrom) } : read;
+  }
+
+  async statusEventsSince(sinceIso: string, limit: number): Promise<StatusEventsResult> {
+    const since = isoMillis(sinceIso);
+    if (since === null) return refused(`status events: invalid time ${sinceIso}`);
+    const read = await this.#readAll(
+      "provider_status_events",
+      { select: STATUS_EVENT_COLUMNS.join(","), ts: `gte.${since}`, order: "ts.desc,id.desc" },
+      limit,
+    );
+    return read.ok ? { ok: true, events: read.rows.map(statusEventFrom) } : read;
+  }
+
+  async finishedDeliveries(limit: number): Promise<FinishedDeliveriesResult> {
+    const read = await this.#readAll(
+      "alert_deliveries",
+      {
+        select: FINISHED_DELIVERY_COLUMNS.join(","),
+        status: "in.(sent,dead)",
+        order: "id.desc",
+      },
+      limit,
+    );
+    return read.ok ? { ok: true, deliveries: read.rows.map(finishedDeliveryFrom) } : read;
   }
 
   /** One POST of rows that all have the same keys, resolving conflicts on `key`. */

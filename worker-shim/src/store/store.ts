@@ -27,6 +27,14 @@ import type {
   TimeRange,
 } from "./alerts.ts";
 import type { AlertOpeningsResult, StatusSourcesResult, StatusWriteResult } from "./status.ts";
+import type {
+  BoardAlertsResult,
+  ChecksQuery,
+  FinishedDeliveriesResult,
+  RecentChecksResult,
+  StatusCurrentResult,
+  StatusEventsResult,
+} from "./board.ts";
 
 export type WriteResult =
   | { ok: true; stored: number | null }
@@ -76,6 +84,17 @@ export interface Store {
   insertStatusLags(rows: StatusLagRow[]): Promise<StatusWriteResult>;
   /** The alerts opened at or after `sinceIso`, resolved or not, for the lag. */
   alertsOpenedSince(sinceIso: string): Promise<AlertOpeningsResult>;
+
+  /** llm_checks rows scheduled at or after the query's time, newest first, `limit` at most. */
+  recentChecks(query: ChecksQuery): Promise<RecentChecksResult>;
+  /** Alerts opened at or after `sinceIso` or still open, newest first, `limit` at most. */
+  boardAlerts(sinceIso: string, limit: number): Promise<BoardAlertsResult>;
+  /** Every provider_status_current row. */
+  statusCurrent(): Promise<StatusCurrentResult>;
+  /** provider_status_events at or after `sinceIso`, newest first, `limit` at most. */
+  statusEventsSince(sinceIso: string, limit: number): Promise<StatusEventsResult>;
+  /** The last `limit` deliveries that were sent or given up, newest first, without payload. */
+  finishedDeliveries(limit: number): Promise<FinishedDeliveriesResult>;
 }
 
 export const CHECK_COLUMNS = [

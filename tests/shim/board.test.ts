@@ -1,0 +1,161 @@
+// The board's pieces without a Worker: which channels are dead, the verdict from open alerts,
+// escaping of every stored text on the page, the badge and the feed, and the checks query.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { deadChannels, verdict, type Summary } from "../../worker-shim/src/board.ts";
+import { renderBadge, renderBoard, renderFeed } from "../../worker-shim/src/board-html.ts";
+import { checksParams } from "../../worker-shim/src/board-http.ts";
+import type { BoardAlert, FinishedDelivery } from "../../worker-shim/src/store/board.ts";
+import { sampleAlert } from "./support.ts";
+
+const NOW = Date.UTC(2026, 11, 3, 12, 0);
+
+function delivery(id: number, status: "sent" | "dead", lastError: string | null) {
+  const at = new Date(NOW - (100 - id) * 60_000).toISOString();
+  return { id, channel: "slack", status, event_at: at, last_error: lastError } as FinishedDelivery;
+}
+
+function alert(overrides: Partial<BoardAlert>): BoardAlert {
+  const {
+    measured: _,
+    last_notified_at: __,
+    ...shown
+  } = sampleAlert("anthropic/claude-haiku-5-5", "2026-12-03T11:50:00.000Z");
+  return { ...shown, id: 1, resolved_at: null, ...overrides };
+}
+
+test("a channel is dead from its first refusal after its last success", () => {
+  const newestFirst = [
+    delivery(9, "dead", "channel dead: slack 404: channel_not_found"),
+    delivery(8, "dead", "channel dead: slack 404: no_service"),
+    delivery(7, "sent", null),
+    delivery(6, "dead", "channel dead: slack 404: no_service"),
+  ];
+  assert.deepEqual(deadChannels(newestFirst), [
+    {
+      channel: "slack",
+      since: newestFirst[1]?.event_at,
+      reason: "channel_not_found",
+      fix: "replace SLACK_WEBHOOK_URL",
+    },
+  ]);
+});
+
+test("a channel that answered since, or that only ran out of attempts, is not dead", () => {
+  assert.deepEqual(
+    deadChannels([
+      delivery(9, "sent", null),
+      delivery(8, "dead", "channel dead: slack 404: no_service"),
+    ]),
+    [],
+  );
+  assert.deepEqual(deadChannels([delivery(9, "dead", "slack 500: oops")]), []);
+});
+
+test("the verdict names each failing provider and what the evidence blames", () => {
+  assert.equal(verdict([]).text, "All clear");
+  const mixed = verdict([
+    alert({ rule: "configuration", verdict: "ours" }),
+    alert({}),
+    alert({ provider: "xai", model: "grok-5", verdict: "network" }),
+  ]);
+  assert.equal(mixed.state, "failing");
+  assert.deepEqual(mixed.failing, [
+    { provider: "anthropic", verdict: "provider", alerts: 2 },
+    { provider: "xai", verdict: "network", alerts: 1 },
+  ]);
+  assert.equal(
+    mixed.text,
+    "anthropic is failing: the evidence points at the provider; " +
+      "xai is failing: the evidence points at the network",
+  );
+});
+
+const HOSTILE = `<script>alert("x")</script>&'`;
+
+function hostileSummary(): Summary {
+  return {
+    generated_at: new Date(NOW).toISOString(),
+    store: "d1",
+    verdict: verdict([alert({ provider: HOSTILE })]),
+    targets: [
+      {
+        provider: "anthropic",
+        model: HOSTILE,
+        status: "failing",
+        official_status: HOSTILE,
+        probes_15m: 4,
+        error_rate_15m: 0.5,
+        p95_ms_15m: 300,
+        error_rate_24h: 0.25,
+        error_rate_7d: 0.01,
+        sparkline_24h: Array(24).fill(null),
+      },
+    ],
+    official: [],
+    dead_channels: [{ channel: "slack", since: HOSTILE, reason: "no_service", fix: HOSTILE }],
+    alerts: [alert({ title: HOSTILE, detail: HOSTILE })],
+    timeline: [
+      {
+        at: HOSTILE,
+        kind: "official",
+        provider: "openai",
+        title: HOSTILE,
+        status: "degraded",
+        url: `https://x/"><script>`,
+      },
+    ],
+    failed_probes: [],
+  };
+}
+
+test("every stored text on the page, the badge and the feed is escaped", () => {
+  const page = renderBoard(hostileSummary());
+  assert.ok(!page.includes("<script>alert"), "no injected element");
+  assert.ok(!page.includes('"><script>'), "no attribute broken out of");
+  assert.ok(page.includes("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;"));
+  assert.match(page, /<td>50%<\/td><td>300 ms<\/td><td>4<\/td>/);
+  const scripted = hostileSummary();
+  scripted.timeline[0]!.url = "javascript:alert(1)";
+  assert.ok(!renderBoard(scripted).includes("javascript:"), "no script link");
+  const badge = renderBadge(HOSTILE, "failing", 0.5);
+  assert.ok(!badge.includes("<script>"));
+  const feed = renderFeed([alert({ title: HOSTILE })], "https://board.example/");
+  assert.ok(!feed.includes("<script>"));
+  assert.match(feed, /<title>&lt;script&gt;/);
+});
+
+test("the checks query takes provider, model, since and limit, each checked", () => {
+  const url = (q: string) => new URL(`https://board.example/api/checks?${q}`);
+  const fine = checksParams(
+    url("provider=openai&model=gpt-5.1-mini&since=2026-12-03T11:00:00Z&limit=5"),
+    NOW,
+  );
+  assert.deepEqual(fine, {
+    ok: true,
+    value: {
+      provider: "openai",
+      model: "gpt-5.1-mini",
+      sinceIso: "2026-12-03T11:00:00.000Z",
+      limit: 5,
+    },
+  });
+  const defaults = checksParams(url(""), NOW);
+  assert.deepEqual(defaults, {
+    ok: true,
+    value: { sinceIso: "2026-12-03T11:00:00.000Z", limit: 200 },
+  });
+  for (const q of [
+    "limit=1001",
+    "limit=1e3",
+    "since=2026-12-03",
+    "provider=",
+    "model=a%00b",
+    "x=1",
+  ]) {
+    const answer = checksParams(url(q), NOW);
+    assert.equal(answer.ok, false, q);
+    assert.ok(!answer.ok && answer.reason.length > 0);
+  }
+});
