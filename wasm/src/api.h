@@ -29,8 +29,9 @@ std::string api_budget(std::string_view in);
 // out: {"ok":true, "scheduled_at", "epoch_minute", "max_concurrency",
 //       "regions":[{region, colo_trace:{url, timeout_ms, headers:{name:value}}}],
 //       "due":[{target_id, reason, provider, model, region, timeout_ms, request}]}
-//       where reason is "cadence" or "confirm", and request = {method, url, headers:{name:value}, body, auth:{header, prefix,
-//       secret_name}}; the shim adds the credential. With a provider origin every request
+//       where reason is "cadence" or "confirm", and request = {method, url,
+//       headers:{name:value}, body, auth:{header, prefix, secret_name}}; the shim adds the
+//       credential. With a provider origin every request
 //       carries the x-heyhi-region header.
 std::string api_plan(std::string_view in);
 
