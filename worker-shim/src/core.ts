@@ -57,6 +57,8 @@ export interface InvocationBudget {
 /** What a minute costs on the Free plan, and the caps the shim applies to keep it so. */
 export interface Budget {
   limits: { subrequests: number; connections: number };
+  /** What the scheduled handler reads: failures to confirm, recent rows, hourly baselines. */
+  reads: { confirm_min: number; lookback_min: number; baseline_days: number };
   region: InvocationBudget;
   scheduled: InvocationBudget;
   caps: {
@@ -68,6 +70,42 @@ export interface Budget {
   busiest_minute_probes: number;
   region_deadline_ms: number;
   backlog_minutes: number;
+}
+
+/** One target's share of the month: probes from every region, tokens per probe, dollars. */
+export interface TargetCost {
+  id: string;
+  probes_month: number;
+  input_tokens: number;
+  output_tokens: number;
+  input_usd_per_mtok: number | null;
+  output_usd_per_mtok: number | null;
+  usd_month: number | null;
+}
+
+/** How much of one free allowance the configuration uses, per day, month or invocation. */
+export interface Allowance {
+  service: "workers" | "durable_objects" | "d1" | "supabase";
+  what: string;
+  per: string;
+  used: number;
+  limit: number;
+  share: number;
+  fits: boolean;
+  note: string;
+}
+
+export interface CostEstimate {
+  days: number;
+  currency: "USD";
+  prices_as_of: string | null;
+  budget_usd_month: number | null;
+  usd_month: number;
+  over_budget: boolean;
+  probes_month: number;
+  unpriced: string[];
+  targets: TargetCost[];
+  allowances: Allowance[];
 }
 
 export interface Outcome {
@@ -335,6 +373,7 @@ export interface NormalisedConfig {
 type Export =
   | "_hh_validate_config"
   | "_hh_budget"
+  | "_hh_cost"
   | "_hh_plan"
   | "_hh_build_request"
   | "_hh_classify"
@@ -363,6 +402,11 @@ export class Core {
 
   budget(configJson: string): CoreAnswer<{ budget: Budget }> {
     return this.#call("_hh_budget", configJson);
+  }
+
+  /** The month's token cost from the configuration's price table, and the free allowances. */
+  cost(configJson: string): CoreAnswer<{ cost: CostEstimate }> {
+    return this.#call("_hh_cost", configJson);
   }
 
   /** `recent`: rows of the last minutes, from which the core decides what to confirm. */
