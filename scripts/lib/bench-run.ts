@@ -81,13 +81,16 @@ function benchContext(core: Core, origin: string): RegionContext {
   const configJson = benchConfig(origin);
   const answer = core.validateConfig(configJson);
   const costed = core.budget(configJson);
-  if (!answer.ok || !costed.ok) throw new Error(`bench config refused: ${configJson}`);
+  const priced = core.cost(configJson);
+  if (!answer.ok || !costed.ok || !priced.ok)
+    throw new Error(`bench config refused: ${configJson}`);
   const secrets: Record<string, string> = {};
   for (const p of PROVIDERS) secrets[`${p.toUpperCase()}_API_KEY`] = `bench-fake-key-${p}`;
   const settings: Settings = {
     configJson,
     config: answer.config,
     budget: costed.budget,
+    cost: priced.cost,
     store: noStore,
     secrets,
     secretValues: Object.values(secrets),

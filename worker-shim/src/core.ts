@@ -209,6 +209,14 @@ export interface EvaluationInput {
   open_alerts: OpenAlert[];
   official: Record<string, string>;
   status_sources?: StatusSourceRow[];
+  /** This clock hour's latency baselines; without them `rows` must hold the older hours. */
+  baselines?: Record<string, number | null>;
+}
+
+/** A clock hour's latency baselines, by target id (null: too few samples that hour). */
+export interface HourBaselines {
+  hour: string;
+  targets: Record<string, number | null>;
 }
 
 /** One row of status_sources, as the core writes it and a store gives it back. */
@@ -374,6 +382,7 @@ type Export =
   | "_hh_validate_config"
   | "_hh_budget"
   | "_hh_cost"
+  | "_hh_baselines"
   | "_hh_plan"
   | "_hh_build_request"
   | "_hh_classify"
@@ -428,6 +437,21 @@ export class Core {
 
   summarize(rows: CheckRow[]): CoreAnswer<{ targets: TargetSummary[] }> {
     return this.#call("_hh_summarize", JSON.stringify(rows));
+  }
+
+  /** `samples`: successful probes at this clock hour on earlier days. */
+  baselines(
+    configJson: string,
+    nowMs: number,
+    samples: readonly {
+      scheduled_at: string;
+      provider: string;
+      model: string;
+      latency_ms: number;
+    }[],
+  ): CoreAnswer<HourBaselines> {
+    const input = `{"config":${configJson},"now_ms":${nowMs},"samples":${JSON.stringify(samples)}}`;
+    return this.#call("_hh_baselines", input);
   }
 
   evaluate(configJson: string, input: EvaluationInput): CoreAnswer<{ actions: AlertAction[] }> {

@@ -4,7 +4,7 @@
 // would exceed the Free plan's budget) fails at start-up with the core's field-by-field
 // messages instead of at the first probe.
 import defaultConfig from "../config/healthboard.json" with { type: "json" };
-import type { Budget, Core, CoreError, NormalisedConfig } from "./core.ts";
+import type { Budget, Core, CoreError, CostEstimate, NormalisedConfig } from "./core.ts";
 import {
   CHANNEL_SECRET_NAMES,
   loadChannels,
@@ -63,6 +63,8 @@ export interface Settings {
   configJson: string;
   config: NormalisedConfig;
   budget: Budget;
+  /** The month's token cost and free allowances, from the configuration alone. */
+  cost: CostEstimate;
   store: Store;
   secrets: Record<string, string | undefined>;
   secretValues: string[];
@@ -125,6 +127,8 @@ export function loadSettings(core: Core, env: Env): Settings {
   // A minute that would exceed the Free plan's subrequests is refused here, not at run time.
   const costed = core.budget(configJson);
   if (!costed.ok) throw new ConfigurationError(costed.errors);
+  const priced = core.cost(configJson);
+  if (!priced.ok) throw new ConfigurationError(priced.errors);
   const secrets: Record<string, string | undefined> = {};
   for (const name of SECRET_NAMES) secrets[name] = env[name];
   const secretValues = Object.values(secrets).filter(
@@ -136,6 +140,7 @@ export function loadSettings(core: Core, env: Env): Settings {
     configJson,
     config: answer.config,
     budget: costed.budget,
+    cost: priced.cost,
     store: chooseStore(env),
     secrets,
     secretValues,
