@@ -40,6 +40,15 @@ test("each tool has an ok sample per delay and round, never shorter than the del
   assert.doesNotThrow(() => checkSamples(measured.samples, { delays: DELAYS, samples: SAMPLES }));
 });
 
+test("each of HeyHi's probes is found at the emulator, after its clock started", () => {
+  for (const s of measured.samples.filter((x) => x.tool === "heyhi")) {
+    const gap = s.to_emulator_ms;
+    // Part of HeyHi's error, give or take the two 1 ms clocks it is read from.
+    const within = gap !== undefined && gap >= 0 && gap <= s.measured_ms - s.delay_ms + 2;
+    assert.ok(within, `gap ${gap} for ${s.measured_ms} ms at ${s.delay_ms} ms`);
+  }
+});
+
 test("the three tools sent the Worker's own request to each endpoint", () => {
   for (const endpoint of measured.endpoints) {
     const path = new URL(endpoint.url).pathname;
@@ -62,13 +71,21 @@ test("the three tools sent the Worker's own request to each endpoint", () => {
   }
 });
 
+test("the emulator held each measured request at least its delay", () => {
+  for (const delay of DELAYS) {
+    const held = measured.holds.filter((h) => h.delay_ms === delay);
+    assert.equal(held.length, TOOLS.length * SAMPLES, `holds at ${delay} ms`);
+    for (const h of held) assert.ok(h.duration_ms >= delay, `held ${h.duration_ms} ms`);
+  }
+});
+
 test("the figures hold a line per delay and tool, HeyHi's with its ratios and goal", () => {
-  const figures = latencyFigures(measured.samples);
-  assert.equal(figures.length, DELAYS.length * TOOLS.length);
+  const figures = latencyFigures(measured.samples, measured.holds);
+  assert.equal(figures.length, DELAYS.length * (TOOLS.length + 1), "tools and emulator hold");
   for (const f of figures.filter((x) => x.tool === "heyhi")) {
     assert.equal(f.samples, SAMPLES);
     assert.equal(typeof f.goal_met, "boolean");
-    assert.ok(f.ratio_to_curl === null || f.ratio_to_curl > 0);
+    assert.ok(f.ratio_to_curl === null || (f.ratio_to_curl ?? 0) > 0, "ratio to curl");
     assert.ok(f.median_abs_error_ms >= 0 && f.p95_abs_error_ms >= f.median_abs_error_ms);
   }
 });
