@@ -567,12 +567,14 @@ export function latencyReport(figures: LatencyFigure[]): string {
 // Where HeyHi's extra time goes under wrangler dev: before its request reaches the emulator.
 function toEmulatorLine(figures: LatencyFigure[]): string {
   const heyhi = figures.filter((f) => f.tool === "heyhi");
-  const gaps = heyhi.map((f) => `${f.median_to_emulator_ms ?? "-"} at ${f.delay_ms}`).join(", ");
+  const gaps = heyhi.map((f) => `${f.delay_ms} ms: ${f.median_to_emulator_ms ?? "-"}`);
   return [
-    `HeyHi's request reached the emulator a median ${gaps} ms after its probe's clock`,
-    "started (row ts to the emulator's receipt, 1 ms clocks): under wrangler dev every",
-    "subrequest first passes through miniflare's outbound Worker, another isolate inside",
-    "workerd that local development adds.",
+    "HeyHi's request reached the emulator this many ms after its probe's clock started",
+    "(median, row ts to the emulator's receipt, 1 ms clocks), per injected delay:",
+    `  ${gaps.join(", ")}`,
+    "In that time workerd hands the subrequest to miniflare's outbound Worker (another",
+    "isolate that wrangler dev puts before every subrequest), then to its HTTP client; this",
+    "bench cannot tell the two apart, nor see what a deployed Worker's path would add.",
   ].join("\n");
 }
 
