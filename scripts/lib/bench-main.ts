@@ -11,6 +11,7 @@ import { gzipSync } from "node:zlib";
 import { benchNative, benchWasm, loadBuiltCore, ROOT, type CoreFigure } from "./bench-core.ts";
 import { benchScheduledRun, type RunFigure } from "./bench-run.ts";
 import { benchTrends, type TrendFigures } from "./bench-trends.ts";
+import { benchLatency, latencyReport } from "./bench-latency.ts";
 
 const KIB = 1024;
 const FREE_SIZE_LIMIT_BYTES = 3 * KIB * KIB; // Workers Free, after compression
@@ -259,6 +260,10 @@ async function main(): Promise<void> {
   for (const line of [host, ...sizes, ...figures, ...runLines, ...trendLines]) {
     console.log(JSON.stringify(line));
   }
+
+  const latency = await benchLatency();
+  console.log(latencyReport(latency));
+  for (const line of latency) console.log(JSON.stringify(line));
   console.log(`\nbenchmark took ${fixed((performance.now() - started) / 1000, 1)} s`);
 }
 
