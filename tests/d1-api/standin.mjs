@@ -31,7 +31,9 @@ import { DatabaseSync } from 'node:sqlite';
 
 const MIGRATIONS = path.join(import.meta.dirname, '../../sql/d1');
 const MAX_BODY_BYTES = 1024 * 1024;
-const SQLITE_NAMES = { 1: 'SQLITE_ERROR', 19: 'SQLITE_CONSTRAINT', 20: 'SQLITE_MISMATCH', 25: 'SQLITE_RANGE' };
+const SQLITE_NAMES = {
+  1: 'SQLITE_ERROR', 19: 'SQLITE_CONSTRAINT', 20: 'SQLITE_MISMATCH', 25: 'SQLITE_RANGE',
+};
 
 class ApiError extends Error {
   constructor(status, code, message) {
@@ -56,7 +58,9 @@ function envelope(success, result, errors = []) {
 
 function send(res, status, body) {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json', 'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -163,7 +167,8 @@ export async function startD1Standin({ accountId, databaseId, apiToken, port = 0
   const server = http.createServer((req, res) => {
     handle(state, req, res).catch((error) => {
       if (!(error instanceof ApiError)) error = new ApiError(500, 7500, 'internal error');
-      send(res, error.status, envelope(false, null, [{ code: error.code, message: error.message }]));
+      const errors = [{ code: error.code, message: error.message }];
+      send(res, error.status, envelope(false, null, errors));
     });
   });
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
@@ -22,6 +23,7 @@ import { startEmulator } from "../emulator/emulator.mjs";
 import { startStandin } from "../postgrest/standin.mjs";
 
 const ENTRY = path.join(import.meta.dirname, "../../worker-shim/src/node-main.ts");
+const CHECK_ONCE = path.join(import.meta.dirname, "../../scripts/check-once");
 const DATABASE_URL = process.env.HEYHI_PG_URL;
 
 // Distinctive values, searched for in everything the process prints.
@@ -54,9 +56,10 @@ interface Run {
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 
-function run(env: Record<string, string>): Promise<Run> {
+/** The entry point as the workflow runs it, or `command` (scripts/check-once) instead. */
+function run(env: Record<string, string>, command?: string): Promise<Run> {
   const startedMs = Date.now();
-  const child = spawn(process.execPath, [ENTRY], {
+  const child = spawn(command ?? process.execPath, command ? [] : [ENTRY], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -228,6 +231,24 @@ describe("a run with no store", () => {
     } finally {
       await emulator.setFaults({ rules: [] });
     }
+  });
+});
+
+describe("scripts/check-once", () => {
+  test("builds the core if it changed and runs the same entry point", async () => {
+    const name = vantage();
+    const result = await run({ ...emulated(), HEYHI_VANTAGE: name }, CHECK_ONCE);
+    assert.equal(result.code, 0, result.stderr);
+    assertNoSecret(result);
+    assertHealthyRows(printedRows(result), name, result);
+    assert.equal(result.events.at(-1)!.event, "outside_run");
+  });
+
+  test("names the vantage ext-<host> when given none", async () => {
+    const result = await run(emulated(), CHECK_ONCE);
+    assert.equal(result.code, 0, result.stderr);
+    const regions = new Set(printedRows(result).map((r) => r.region));
+    assert.deepEqual([...regions], [defaultVantage(hostname())]);
   });
 });
 
