@@ -28,6 +28,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { text as readText } from 'node:stream/consumers';
 
 const MIGRATIONS = path.join(import.meta.dirname, '../../sql/d1');
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -62,22 +63,6 @@ function send(res, status, body) {
     'content-type': 'application/json', 'content-length': Buffer.byteLength(text),
   });
   res.end(text);
-}
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    req.on('data', (chunk) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (size > MAX_BODY_BYTES) reject(new ApiError(413, 7400, 'request body too large'));
-      else resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    req.on('error', reject);
-  });
 }
 
 function queriesOf(text) {
@@ -156,7 +141,10 @@ async function handle(state, req, res) {
     throw new ApiError(404, 7003,
       `Could not route to ${url.pathname}, perhaps your object identifier is invalid?`);
   }
-  const queries = queriesOf(await readBody(req));
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+    throw new ApiError(413, 7400, 'request body too large');
+  }
+  const queries = queriesOf(await readText(req));
   state.queries.push(...queries);
   send(res, 200, envelope(true, runAll(state.db, queries)));
 }
