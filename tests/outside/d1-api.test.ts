@@ -127,7 +127,7 @@ describe("D1Store over the REST API", () => {
     }
   });
 
-  test("a refused token or an unreachable API is a retryable failure with no token in it", async () => {
+  test("a refused token or an unreachable API is retryable, with no token in it", async () => {
     const refused = await storeFor({ token: "revoked-token-value" }).insertChecks([
       okRow("d1-http-d", MINUTE_MS),
     ]);

@@ -198,7 +198,7 @@ describe("vantage names", () => {
 });
 
 describe("a run with no store", () => {
-  test("prints one healthy row per keyed target, labelled with the vantage, and exits 0", async () => {
+  test("prints a healthy row per keyed target, labelled with the vantage, and exits 0", async () => {
     const name = vantage();
     const result = await run({ ...emulated(), HEYHI_VANTAGE: name });
     assert.equal(result.code, 0, result.stderr);
@@ -216,7 +216,7 @@ describe("a run with no store", () => {
     assert.ok(unkeyed && (unkeyed.targets as string[]).some((t) => t.startsWith("gemini/")));
   });
 
-  test("sends each probe with the vantage name, so a fault can hit this vantage alone", async () => {
+  test("sends each probe with the vantage name, so a fault can hit it alone", async () => {
     const name = vantage();
     await emulator.setFaults({
       rules: [
@@ -268,7 +268,7 @@ describe("scripts/check-once", () => {
 });
 
 describe("refusals", () => {
-  test("a vantage name that is not one exits 2, naming HEYHI_VANTAGE, before any probe", async () => {
+  test("a bad vantage name exits 2, naming HEYHI_VANTAGE, before any probe", async () => {
     for (const bad of ["Bad_Name", "wnam"]) {
       emulator.clearRequests();
       const result = await run({ ...emulated(), HEYHI_VANTAGE: bad });
@@ -281,7 +281,7 @@ describe("refusals", () => {
     }
   });
 
-  test("a configuration that is not JSON or that the core refuses exits 2 with its fields", async () => {
+  test("a configuration not JSON or refused by the core exits 2 with its fields", async () => {
     const broken = await run({ ...emulated(), HEYHI_VANTAGE: vantage(), HEYHI_CONFIG: "{oops" });
     const notJson = failure(broken, 2).errors as Array<{ field: string }>;
     assert.equal(notJson[0]!.field, "HEYHI_CONFIG");
@@ -342,7 +342,7 @@ describe("the D1 store through its REST API", () => {
     await assertStoredRun(d1Env(), store);
   });
 
-  test("a token the API refuses exits 3, prints the rows so none is lost, and leaks no token", async () => {
+  test("a refused token exits 3 and prints the rows, so none is lost", async () => {
     const name = vantage();
     const result = await run({
       ...emulated(),
@@ -404,7 +404,7 @@ describe("the PostgREST store on PostgreSQL", () => {
     );
   });
 
-  test("a key the store refuses exits 3 with the store's answer and no key in any output", async () => {
+  test("a refused key exits 3 with the store's answer and no key in any output", async () => {
     const name = vantage();
     names.push(name);
     const result = await run({

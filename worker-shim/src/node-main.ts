@@ -14,11 +14,11 @@
 // store accepted the rows or there was none); 2 the environment or configuration is unusable;
 // 3 the store did not accept the rows (then they are printed, so none is lost); 4 the probes
 // could not all be recorded; 1 anything unforeseen.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 
-import type { CheckRow, CoreError } from "./core.ts";
+import type { CheckRow, CoreError, DueProbe } from "./core.ts";
 import { loadCore } from "./core.ts";
 import { createLogger, type Logger } from "./log.ts";
 import {
@@ -136,7 +136,14 @@ interface Io {
   now: () => number;
 }
 
-const loadFileCore = () => loadCore(new CompiledModule(readFileSync(WASM)));
+function loadFileCore() {
+  if (!existsSync(WASM)) {
+    throw new Unusable([
+      { field: "core", message: `${WASM} is missing: run scripts/build worker` },
+    ]);
+  }
+  return loadCore(new CompiledModule(readFileSync(WASM)));
+}
 
 interface Prepared {
   ctx: OutsideContext;
@@ -167,6 +174,26 @@ function environmentRedactor(environment: Environment): Redactor {
   return secretRedactor(names.flatMap((name) => environment[name] ?? []));
 }
 
+/** The probes of every enabled target this vantage has a key for, or why there are none. */
+function keyedDue({ ctx, vantage, log }: Prepared): DueProbe[] | { code: number; reason: string } {
+  const planned = outsideProbes(ctx.core, ctx.settings, vantage);
+  if (typeof planned === "string") return { code: EXIT.probe, reason: planned };
+  // A vantage not given a provider's key has nothing to say about that provider: a row
+  // blaming a missing key here would read as the deployment's own configuration fault.
+  const due = keyedProbes(planned, ctx.settings);
+  if (due.length === 0) {
+    const names = [...new Set(planned.map((p) => p.request.auth.secret_name))];
+    const reason =
+      `no provider key is set: set at least one of ${names.join(", ")}; to try the run ` +
+      "without keys, start the emulator (node tests/emulator/server.mjs --port 9100) and set " +
+      "PROVIDER_ORIGIN=http://127.0.0.1:9100 with any value as a key";
+    return { code: EXIT.unusable, reason };
+  }
+  const unkeyed = planned.filter((p) => !due.includes(p)).map((p) => p.target_id);
+  if (unkeyed.length > 0) log.event("outside_targets_unkeyed", { vantage, targets: unkeyed });
+  return due;
+}
+
 /** One run; answers the exit status. */
 async function main(io: Io): Promise<number> {
   const startedMs = io.now();
@@ -179,22 +206,9 @@ async function main(io: Io): Promise<number> {
     if (!errors) throw error;
     return refuse(io, early, EXIT.unusable, { reason: "the run cannot start", errors });
   }
-  const { ctx, vantage, log, redact } = prepared;
-  const planned = outsideProbes(ctx.core, ctx.settings, vantage);
-  if (typeof planned === "string") return refuse(io, redact, EXIT.probe, { reason: planned });
-  // A vantage not given a provider's key has nothing to say about that provider: a row
-  // blaming a missing key here would read as the deployment's own configuration fault.
-  const due = keyedProbes(planned, ctx.settings);
-  if (due.length === 0) {
-    const names = [...new Set(planned.map((p) => p.request.auth.secret_name))];
-    const reason =
-      `no provider key is set: set at least one of ${names.join(", ")}; to try the run ` +
-      "without keys, start the emulator (node tests/emulator/server.mjs --port 9100) and set " +
-      "PROVIDER_ORIGIN=http://127.0.0.1:9100 with any value as a key";
-    return refuse(io, redact, EXIT.unusable, { reason });
-  }
-  const unkeyed = planned.filter((p) => !due.includes(p)).map((p) => p.target_id);
-  if (unkeyed.length > 0) log.event("outside_targets_unkeyed", { vantage, targets: unkeyed });
+  const { ctx, vantage, redact } = prepared;
+  const due = keyedDue(prepared);
+  if (!Array.isArray(due)) return refuse(io, redact, due.code, { reason: due.reason });
 
   const result = await runOutside(ctx, { vantage, due, started_ms: startedMs });
   if (!ctx.store || !result.complete) io.out(redact(printedRows(result.rows)));
@@ -207,7 +221,7 @@ async function main(io: Io): Promise<number> {
       store: ctx.store?.kind ?? null,
     });
   }
-  log.event("outside_run", { ...result.report });
+  prepared.log.event("outside_run", { ...result.report });
   return EXIT.complete;
 }
 
