@@ -198,7 +198,7 @@ describe("vantage names", () => {
 });
 
 describe("a run with no store", () => {
-  test("prints a healthy row per keyed target, labelled with the vantage, and exits 0", async () => {
+  test("prints a healthy row per keyed target, with the vantage as region; exits 0", async () => {
     const name = vantage();
     const result = await run({ ...emulated(), HEYHI_VANTAGE: name });
     assert.equal(result.code, 0, result.stderr);
