@@ -510,11 +510,16 @@ std::string api_build_request(std::string_view in) {
   auto config = embedded_config(doc.root());
   if (!config.ok()) return errors_answer(config.error());
   auto id = string_at(doc.root(), "target_id");
+  auto region = string_at(doc.root(), "region");
   for (const Target& target : config.value().targets) {
     if (!id || target.id != *id) continue;
+    ProbeRequest request = build_request(config.value(), target);
+    if (region) {
+      request = regional_request(config.value(), std::move(request), std::string(*region));
+    }
     JsonWriter w;
     w.begin_object().field("ok", true).key("request");
-    write_request(w, build_request(config.value(), target));
+    write_request(w, request);
     return w.end_object().take();
   }
   return error_answer("target_id", "names no target in the configuration");

@@ -52,8 +52,9 @@ std::string api_cost(std::string_view in);
 //       carries the x-heyhi-region header.
 std::string api_plan(std::string_view in);
 
-// in:  {"config": {...}, "target_id": "provider/model"}
-// out: {"ok":true, "request": {...}} as in api_plan.
+// in:  {"config": {...}, "target_id": "provider/model", "region"?: "name"}
+// out: {"ok":true, "request": {...}} as in api_plan; with a region (a Cloudflare hint or an
+//      outside vantage's name), the request carries it as api_plan's do.
 std::string api_build_request(std::string_view in);
 
 // in:  {provider, model, region, colo?, scheduled_ms, started_ms, timeout_ms,

@@ -427,6 +427,16 @@ export class Core {
     );
   }
 
+  /** The target's request; with `region`, the request names it as a planned probe's does. */
+  buildRequest(
+    configJson: string,
+    targetId: string,
+    region?: string,
+  ): CoreAnswer<{ request: ProbeRequest }> {
+    const rest = JSON.stringify({ target_id: targetId, region }).slice(1);
+    return this.#call("_hh_build_request", `{"config":${configJson},${rest}`);
+  }
+
   classify(input: ClassifyInput): CoreAnswer<{ row: CheckRow }> {
     return this.#call("_hh_classify", JSON.stringify(input));
   }

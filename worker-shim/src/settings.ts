@@ -91,7 +91,8 @@ function configDocument(env: Env): string {
   return JSON.stringify({ ...parsed, provider_origin: env.PROVIDER_ORIGIN });
 }
 
-function chooseStore(env: Env): Store {
+/** The store the environment names; a D1 store needs `env.DB`, a binding or its stand-in. */
+export function chooseStore(env: Env): Store {
   const wanted = env.HEYHI_STORE ?? (env.DB ? "d1" : "postgrest");
   if (wanted === "d1") {
     if (!env.DB)
@@ -120,7 +121,15 @@ function chooseStore(env: Env): Store {
   ]);
 }
 
+/** Everything a run needs except where its rows go: a run outside the Worker may keep none. */
+export type RunSettings = Omit<Settings, "store">;
+
 export function loadSettings(core: Core, env: Env): Settings {
+  const settings = loadRunSettings(core, env);
+  return { ...settings, store: chooseStore(env) };
+}
+
+export function loadRunSettings(core: Core, env: Env): RunSettings {
   const configJson = configDocument(env);
   const answer = core.validateConfig(configJson);
   if (!answer.ok) throw new ConfigurationError(answer.errors);
@@ -136,12 +145,11 @@ export function loadSettings(core: Core, env: Env): Settings {
   );
   const { channels, problems } = loadChannels(env);
   if (problems.length > 0) throw new ConfigurationError(problems);
-  const settings: Settings = {
+  const settings: RunSettings = {
     configJson,
     config: answer.config,
     budget: costed.budget,
     cost: priced.cost,
-    store: chooseStore(env),
     secrets,
     secretValues,
     channels,
