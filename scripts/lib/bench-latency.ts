@@ -1,7 +1,9 @@
 // Latency accuracy: the provider emulator holds each of five endpoints for a known time, and
-// three clients time the same request to it in the same rounds. HeyHi is the Worker under
-// `wrangler dev` (workerd), its latency_ms read back from the rows it stored in local D1; its
-// peers are curl (time_total) and Prometheus' blackbox_exporter (probe_duration_seconds).
+// four clients time the same request to it in the same rounds. HeyHi twice: the Worker under
+// `wrangler dev` (workerd), its latency_ms read back from the rows it stored in local D1, and
+// the outside vantage's path (the same probe and classify code under Node, as node-main.ts
+// runs it); its peers are curl (time_total) and Prometheus' blackbox_exporter
+// (probe_duration_seconds).
 // Each error is measured minus injected. Runs standalone too:
 //   node scripts/lib/bench-latency.ts [--samples N] [--delays 0,50,200]
 // after scripts/build, with prometheus-blackbox-exporter installed (scripts/setup).
@@ -13,6 +15,8 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
+import type { Core, DueProbe } from "../../worker-shim/src/core.ts";
+import { probeAll } from "../../worker-shim/src/run.ts";
 import { loadBuiltCore } from "./bench-core.ts";
 import { fixed, percentile, table } from "./bench-format.ts";
 import { applyD1Migrations, freePort, queryD1, ROOT, startWrangler } from "./harness.ts";
@@ -20,7 +24,8 @@ import { applyD1Migrations, freePort, queryD1, ROOT, startWrangler } from "./har
 export const DELAYS_MS = [0, 50, 200, 1000, 3000];
 export const SAMPLES = 12;
 export const GOAL_ABS_ERROR_MS = 2;
-export const TOOLS = ["heyhi", "curl", "blackbox"] as const;
+export const TOOLS = ["heyhi", "heyhi_node", "curl", "blackbox"] as const;
+const HEYHI_TOOLS: readonly Tool[] = ["heyhi", "heyhi_node"];
 export type Tool = (typeof TOOLS)[number];
 
 const PROVIDER = "openai";
@@ -156,12 +161,15 @@ function heyhiConfig(delays: number[]): string {
 
 // The requests the Worker sends, as the core plans them for the same configuration, with the
 // key where the Worker puts it: the peers send exactly these.
-async function endpoints(configJson: string, origin: string): Promise<Endpoint[]> {
-  const core = await loadBuiltCore();
+async function endpoints(
+  core: Core,
+  configJson: string,
+  origin: string,
+): Promise<{ points: Endpoint[]; due: DueProbe[] }> {
   const config = JSON.stringify({ ...JSON.parse(configJson), provider_origin: origin });
   const plan = core.plan(config, Date.now());
   if (!plan.ok) throw new Error(`core refused the latency config: ${JSON.stringify(plan)}`);
-  return plan.due.map(({ model: name, request }) => {
+  const points = plan.due.map(({ model: name, request }) => {
     const { header, prefix } = request.auth;
     return {
       delay_ms: delayOf(name),
@@ -171,6 +179,26 @@ async function endpoints(configJson: string, origin: string): Promise<Endpoint[]
       body: request.body,
     };
   });
+  return { points, due: plan.due };
+}
+
+// HeyHi's probe and classification code as its outside vantage runs it (node-main.ts), in
+// this long-lived process: every delay at once, the recorded latency_ms of each row. A fresh
+// process pays Node's HTTP client start-up on its first requests, which this leaves out.
+async function nodeRound(core: Core, due: DueProbe[], round: number): Promise<LatencySample[]> {
+  const settings = { secrets: { [SECRET_NAME]: FAKE_KEY }, secretValues: [FAKE_KEY] };
+  const rows = await probeAll({ core, settings }, due, Date.now(), {
+    concurrency: due.length,
+    colo: null,
+  });
+  return rows.map((row) => ({
+    tool: "heyhi_node" as const,
+    delay_ms: delayOf(row.model),
+    round,
+    ok: row.ok && row.http_status === 200,
+    status: row.http_status,
+    measured_ms: row.latency_ms,
+  }));
 }
 
 const moduleName = (delayMs: number) => `delay_${delayMs}`;
@@ -303,7 +331,7 @@ export interface LatencyRun {
   holds: Hold[];
   /** The requests each tool was to send, one per delay. */
   endpoints: Endpoint[];
-  /** What the emulator received from all three tools, warm-up included. */
+  /** What the emulator received from all four clients, warm-up included. */
   seen: SeenRequest[];
 }
 
@@ -317,6 +345,8 @@ interface Bench {
   blackbox: Child;
   wrangler: Awaited<ReturnType<typeof startWrangler>>;
   points: Endpoint[];
+  core: Core;
+  due: DueProbe[];
   persistTo: string;
 }
 
@@ -327,7 +357,8 @@ async function startBench(work: string, delays: number[], stops: Child["stop"][]
   const emulator = await startEmulator(join(work, "faults.json"));
   stops.push(emulator.stop);
   const configJson = heyhiConfig(delays);
-  const points = await endpoints(configJson, emulator.url);
+  const core = await loadBuiltCore();
+  const { points, due } = await endpoints(core, configJson, emulator.url);
   writeFileSync(join(work, "blackbox.yml"), blackboxConfig(points));
   const blackbox = await startBlackbox(join(work, "blackbox.yml"));
   stops.push(blackbox.stop);
@@ -343,7 +374,7 @@ async function startBench(work: string, delays: number[], stops: Child["stop"][]
   };
   const wrangler = await startWrangler({ persistTo, vars });
   stops.push(wrangler.stop);
-  return { emulator, blackbox, wrangler, points, persistTo };
+  return { emulator, blackbox, wrangler, points, core, due, persistTo };
 }
 
 // One scheduled minute per round, curl and blackbox_exporter after it; their samples of the
@@ -358,8 +389,10 @@ async function runRounds(bench: Bench, minutes: number[]): Promise<LatencySample
     const curl = Promise.all(points.map((p) => curlOnce(p, round)));
     await sleep(STAGGER_MS);
     const bb = Promise.all(points.map((p) => blackboxOnce(blackbox.url, p, round)));
-    const [, curled, probed] = await Promise.all([scheduled, curl, bb]);
-    if (round >= 0) peers.push(...curled, ...probed);
+    await sleep(STAGGER_MS);
+    const node = nodeRound(bench.core, bench.due, round);
+    const [, curled, probed, noded] = await Promise.all([scheduled, curl, bb, node]);
+    if (round >= 0) peers.push(...curled, ...probed, ...noded);
   }
   return peers;
 }
@@ -437,7 +470,7 @@ export function checkSamples(all: LatencySample[], options: LatencyOptions = {})
 export interface LatencyFigure {
   bench: "latency_accuracy";
   delay_ms: number;
-  /** emulator: how long the emulator held the requests of all three tools, its own view. */
+  /** emulator: how long the emulator held the requests of all four clients, its own view. */
   tool: Tool | "emulator";
   samples: number;
   warm_up_rounds: number;
@@ -475,6 +508,21 @@ function figure(tool: LatencyFigure["tool"], delay: number, measured: number[]):
 
 const ratio = (ours: number, theirs: number) => (theirs > 0 ? round3(ours / theirs) : null);
 
+// One of HeyHi's figures against the goal and its peers.
+function judge(f: LatencyFigure, [curl, blackbox]: LatencyFigure[]): void {
+  const ours = f.median_abs_error_ms;
+  f.ratio_to_curl = ratio(ours, curl!.median_abs_error_ms);
+  f.ratio_to_blackbox = ratio(ours, blackbox!.median_abs_error_ms);
+  f.goal_abs_error_ms = GOAL_ABS_ERROR_MS;
+  f.goal_missed_by = [
+    ...(ours > GOAL_ABS_ERROR_MS ? [`over ${GOAL_ABS_ERROR_MS} ms`] : []),
+    ...[curl!, blackbox!]
+      .filter((peer) => ours > peer.median_abs_error_ms)
+      .map((p) => `> ${p.tool}`),
+  ];
+  f.goal_met = f.goal_missed_by.length === 0;
+}
+
 /**
  * Per delay, a figure for each tool, HeyHi's with its ratios to the peers and the goal, then
  * the emulator's own hold when `holds` are given.
@@ -482,25 +530,15 @@ const ratio = (ours: number, theirs: number) => (theirs > 0 ? round3(ours / thei
 export function latencyFigures(all: LatencySample[], holds: Hold[] = []): LatencyFigure[] {
   const delays = [...new Set(all.map((s) => s.delay_ms))].sort((a, b) => a - b);
   return delays.flatMap((delay) => {
-    const [heyhi, curl, blackbox] = TOOLS.map((tool) => {
+    const [heyhi, node, curl, blackbox] = TOOLS.map((tool) => {
       const measured = all.filter((s) => s.tool === tool && s.delay_ms === delay);
       return figure(
         tool,
         delay,
         measured.map((s) => s.measured_ms),
       );
-    }) as [LatencyFigure, LatencyFigure, LatencyFigure];
-    const ours = heyhi.median_abs_error_ms;
-    heyhi.ratio_to_curl = ratio(ours, curl.median_abs_error_ms);
-    heyhi.ratio_to_blackbox = ratio(ours, blackbox.median_abs_error_ms);
-    heyhi.goal_abs_error_ms = GOAL_ABS_ERROR_MS;
-    heyhi.goal_missed_by = [
-      ...(ours > GOAL_ABS_ERROR_MS ? [`over ${GOAL_ABS_ERROR_MS} ms`] : []),
-      ...[curl, blackbox]
-        .filter((peer) => ours > peer.median_abs_error_ms)
-        .map((p) => `> ${p.tool}`),
-    ];
-    heyhi.goal_met = heyhi.goal_missed_by.length === 0;
+    }) as [LatencyFigure, LatencyFigure, LatencyFigure, LatencyFigure];
+    for (const ours of [heyhi, node]) judge(ours, [curl, blackbox]);
     const gaps = all.flatMap((s) =>
       s.tool === "heyhi" && s.delay_ms === delay && s.to_emulator_ms !== undefined
         ? [s.to_emulator_ms]
@@ -509,8 +547,8 @@ export function latencyFigures(all: LatencySample[], holds: Hold[] = []): Latenc
     heyhi.median_to_emulator_ms = gaps.length > 0 ? percentile(ascending(gaps), 50) : null;
     const held = holds.filter((h) => h.delay_ms === delay).map((h) => h.duration_ms);
     return held.length > 0
-      ? [heyhi, curl, blackbox, figure("emulator", delay, held)]
-      : [heyhi, curl, blackbox];
+      ? [heyhi, node, curl, blackbox, figure("emulator", delay, held)]
+      : [heyhi, node, curl, blackbox];
   });
 }
 
@@ -518,8 +556,10 @@ const signed = (n: number) => `${n >= 0 ? "+" : ""}${fixed(n)}`;
 const times = (r: number | null | undefined) =>
   r === null || r === undefined ? "-" : `${fixed(r)} x`;
 
+const isHeyhi = (f: LatencyFigure) => (HEYHI_TOOLS as readonly string[]).includes(f.tool);
+
 function goalCell(f: LatencyFigure): string {
-  if (f.tool !== "heyhi") return "";
+  if (!isHeyhi(f)) return "";
   return f.goal_met ? "met" : `missed: ${f.goal_missed_by!.join(", ")}`;
 }
 
@@ -532,7 +572,7 @@ export function latencyReport(figures: LatencyFigure[]): string {
     signed(f.median_error_ms),
     fixed(f.median_abs_error_ms),
     fixed(f.p95_abs_error_ms),
-    f.tool === "heyhi" ? `${times(f.ratio_to_curl)} / ${times(f.ratio_to_blackbox)}` : "",
+    isHeyhi(f) ? `${times(f.ratio_to_curl)} / ${times(f.ratio_to_blackbox)}` : "",
     goalCell(f),
   ]);
   const header = [
@@ -550,14 +590,16 @@ export function latencyReport(figures: LatencyFigure[]): string {
     table(header, rows),
     [
       "heyhi: latency_ms of the rows the Worker stored in local D1 under wrangler dev (workerd),",
-      "a whole number of ms from a 1 ms clock; curl: time_total; blackbox: blackbox_exporter",
+      "a whole number of ms from a 1 ms clock; heyhi_node: latency_ms of the rows HeyHi's probe",
+      "code records under Node, as its outside vantage (node-main.ts) runs it, in this process;",
+      "curl: time_total; blackbox: blackbox_exporter",
       "0.23's probe_duration_seconds. The same POST, headers and body to the same emulator",
       "endpoint, one endpoint per delay, every delay in parallel for each tool; in each round",
       `the tools start ${STAGGER_MS} ms apart. median err is signed (nearest-rank median),`,
       "|err| its absolute value. ratio: HeyHi's median |err| over the peer's (below 1: HeyHi",
       "is closer).",
       `goal: HeyHi's median |err| within ${GOAL_ABS_ERROR_MS} ms and no larger than either peer's.`,
-      "emulator hold: the emulator's own time from receipt of each request of all three tools",
+      "emulator hold: the emulator's own time from receipt of each request of all four clients",
       "to its last byte, on a 1 ms clock: a part of every tool's error, as is loopback HTTP.",
       toEmulatorLine(figures),
     ].join("\n"),
