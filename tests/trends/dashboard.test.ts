@@ -293,9 +293,9 @@ describe("every query on the 30 seeded days, as heyhi_grafana", () => {
       return result.rows.map((row) => Object.values(row)[0] as string);
     };
     assert.deepEqual(await options("provider", all), all.provider!.values);
+    // OpenAI's flagship is disabled in the shipped configuration, so nothing seeds it.
     assert.deepEqual(await options("model", { ...all, provider: variable(["openai"]) }), [
       "gpt-6-luna",
-      "gpt-6.2-astra",
     ]);
     assert.deepEqual(await options("region", all), ["apac", "enam", "weur"]);
   });
