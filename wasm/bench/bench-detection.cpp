@@ -27,6 +27,7 @@
 #include "json-writer.h"
 #include "summary.h"
 #include "time-format.h"
+#include "vantage.h"
 
 using namespace heyhi;
 using namespace heyhi::detection;
@@ -178,6 +179,29 @@ size_t month_rows(const Trace& trace, const Simulation& sim) {
   return rows;
 }
 
+// The outside vantage's runs as the simulator placed them: how late and how far apart.
+void print_outside(const Arguments& args, const Simulation& sim) {
+  if (sim.outside_runs.empty()) {
+    fmt::print("outside vantage: none\n");
+    return;
+  }
+  const OutsideSchedule& s = args.sim.outside;
+  std::vector<int64_t> gaps;
+  for (size_t i = 1; i < sim.outside_runs.size(); ++i) {
+    gaps.push_back(sim.outside_runs[i] - sim.outside_runs[i - 1]);
+  }
+  std::sort(gaps.begin(), gaps.end());
+  fmt::print(
+      "outside vantage {} (GitHub Actions), seen by HeyHi's rules only: a run every {} min "
+      "on paper,\n  {:.0f} % skipped, the rest late by 0-3 min ({:.0f} %), 3-10 ({:.0f} %), "
+      "10-20 ({:.0f} %), 20-30 ({:.0f} %);\n  {} runs, gaps between runs p50 {} min, p95 {} "
+      "min, longest {} min\n",
+      kOutsideVantage, s.every_min, s.skipped * 100, s.on_time * 100, s.late_3_10 * 100,
+      s.late_10_20 * 100, (1 - s.on_time - s.late_3_10 - s.late_10_20) * 100,
+      sim.outside_runs.size(), nearest_rank(gaps, 0.5).value_or(0),
+      nearest_rank(gaps, 0.95).value_or(0), gaps.empty() ? 0 : gaps.back());
+}
+
 void print_setting(const Arguments& args, const Simulation& sim, size_t probes) {
   const Config& config = sim.trace.config;
   std::map<int, int> cadences;
@@ -232,8 +256,12 @@ void print_setting(const Arguments& args, const Simulation& sim, size_t probes) 
   fmt::print(
       "incidents: {} ({} of each kind at each cadence): outage 20-90 min, 30 % errors "
       "30-120 min,\n  latency 3x 60 min, one region down 30-60 min, ramp 0->60 % over 40 "
-      "min\n\n",
-      sim.incidents.size(), args.sim.incidents_per_cadence);
+      "min; and {} times Cloudflare egress\n  trouble, 20-60 min, every target failing from "
+      "every region (connection failures and timeouts,\n  20-80 % of them connection failures, "
+      "drawn per event) while the outside vantage sees the providers fine\n",
+      sim.incidents.size(), args.sim.incidents_per_cadence, args.sim.incidents_per_cadence);
+  print_outside(args, sim);
+  fmt::print("\n");
 }
 
 // --- tables ---------------------------------------------------------------------------------
@@ -275,6 +303,70 @@ void print_false(const std::vector<Run>& runs, const Simulation& sim) {
     fmt::print("{:<16} {:>7.0f} {:>9.1f}  {}\n", run.label,
                per_month(sim, run.score.false_opens.size()),
                static_cast<double>(run.score.false_opens.size()) / weeks_of(sim), rules);
+  }
+  fmt::print("\n");
+}
+
+// --- verdicts -------------------------------------------------------------------------------
+
+struct VerdictCount {
+  size_t incidents = 0;
+  size_t detected = 0;
+  std::map<std::string, size_t> at_open;  // the verdict of each incident's detecting open
+  size_t live_network = 0;                // incidents the live reading ever called network
+  size_t live_provider = 0;               // ... provider, from the outside vantage failing too
+  std::vector<int64_t> network_after;     // minutes from the start to the first network reading
+};
+
+// The core's reading of the outside vantage for a target at `minute`, as the board shows it.
+std::optional<std::string> live_verdict(const TargetRows& rows, int64_t minute) {
+  auto [first, last] = rows.range(minute - kVantageLookbackMin + 1, minute);
+  std::vector<TimedRow> timed;
+  for (size_t i = first; i < last; ++i) {
+    timed.push_back({&rows.rows[i], rows.minutes[i] * kMinuteMillis});
+  }
+  return vantage_evidence(timed, minute * kMinuteMillis).verdict();
+}
+
+VerdictCount verdicts_of(const Run& heyhi, const Simulation& sim, const Group& g) {
+  VerdictCount c;
+  for (size_t i : g.incidents) {
+    const Incident& incident = sim.incidents[i];
+    ++c.incidents;
+    if (const auto& found = heyhi.score.detection[i]) {
+      ++c.detected;
+      ++c.at_open[heyhi.events[*found].alert.verdict];
+    }
+    std::optional<int64_t> network_at;
+    bool provider_seen = false;
+    for (int64_t m = incident.start_minute; m < incident.end_minute; ++m) {
+      auto verdict = live_verdict(sim.confirmed.targets[incident.target], m);
+      if (verdict == "network" && !network_at) network_at = m - incident.start_minute;
+      provider_seen = provider_seen || verdict == "provider";
+    }
+    c.live_provider += provider_seen;
+    if (!network_at) continue;
+    ++c.live_network;
+    c.network_after.push_back(*network_at);
+  }
+  std::sort(c.network_after.begin(), c.network_after.end());
+  return c;
+}
+
+void print_verdicts(const Run& heyhi, const Simulation& sim, const std::vector<Group>& groups) {
+  fmt::print(
+      "verdicts of HeyHi's rules: what each incident's first fitting open blamed, and what the "
+      "live\nreading of the outside vantage (the board's verdict, every minute of the incident) "
+      "said at\nany time: network = every Cloudflare region failing, the outside vantage fine\n");
+  fmt::print("{:<26}| {:>8} | {:>7} {:>8} {:>4} | {:>12} {:>5} {:>8}\n", "incident", "detected",
+             "network", "provider", "ours", "live network", "p50", "provider");
+  for (const Group& g : groups) {
+    VerdictCount c = verdicts_of(heyhi, sim, g);
+    auto opened = [&](const char* v) { return c.at_open.count(v) ? c.at_open.at(v) : 0; };
+    fmt::print("{:<26}| {:>8} | {:>7} {:>8} {:>4} | {:>12} {:>5} {:>8}\n", group_label(g),
+               fmt::format("{}/{}", c.detected, c.incidents), opened("network"), opened("provider"),
+               opened("ours"), c.live_network, minutes_or_dash(nearest_rank(c.network_after, 0.5)),
+               c.live_provider);
   }
   fmt::print("\n");
 }
@@ -658,6 +750,19 @@ void print_json(const std::vector<Run>& runs, const Simulation& sim,
     w.end_object().field("replay_s", run.seconds).end_object();
     fmt::print("{}\n", w.str());
   }
+  for (const Group& g : groups) {
+    VerdictCount c = verdicts_of(runs.front(), sim, g);
+    JsonWriter w;
+    w.begin_object().field("figure", "verdict").field("decider", runs.front().name);
+    w.field("kind", incident_kind_name(g.kind)).field("cadence_min", g.cadence);
+    w.field("incidents", static_cast<int64_t>(c.incidents));
+    w.field("detected", static_cast<int64_t>(c.detected)).key("at_open").begin_object();
+    for (const auto& [verdict, n] : c.at_open) w.field(verdict, static_cast<int64_t>(n));
+    w.end_object().field("live_network", static_cast<int64_t>(c.live_network));
+    w.field("live_network_p50_min", nearest_rank(c.network_after, 0.5));
+    w.field("live_provider", static_cast<int64_t>(c.live_provider)).end_object();
+    fmt::print("{}\n", w.str());
+  }
   for (const Goal& goal : goals) {
     for (size_t r = 0; r < runs.size(); ++r) {
       JsonWriter w;
@@ -726,6 +831,7 @@ int main(int argc, char** argv) {
   print_setting(args, sim, probes);
   print_detection(runs, sim, groups);
   print_false(runs, sim);
+  print_verdicts(runs.front(), sim, groups);
   print_goals(runs, goals, sim, groups);
   print_evidence(runs.front(), sim, groups);
   print_json(runs, sim, groups, goals);
