@@ -170,11 +170,12 @@ std::string group_label(const Group& g) {
 
 // --- the setting ----------------------------------------------------------------------------
 
+// The month's rows from the Cloudflare regions.
 size_t month_rows(const Trace& trace, const Simulation& sim) {
   size_t rows = 0;
   for (const TargetRows& t : trace.targets) {
     auto [first, last] = t.range(sim.month_from, sim.month_to);
-    rows += last - first;
+    for (size_t i = first; i < last; ++i) rows += !is_outside_vantage(t.rows[i].region);
   }
   return rows;
 }
@@ -312,10 +313,11 @@ void print_false(const std::vector<Run>& runs, const Simulation& sim) {
 struct VerdictCount {
   size_t incidents = 0;
   size_t detected = 0;
-  std::map<std::string, size_t> at_open;  // the verdict of each incident's detecting open
-  size_t live_network = 0;                // incidents the live reading ever called network
-  size_t live_provider = 0;               // ... provider, from the outside vantage failing too
-  std::vector<int64_t> network_after;     // minutes from the start to the first network reading
+  std::map<std::string, size_t> at_open;          // the verdict of each incident's detecting open
+  std::map<std::string, size_t> outside_at_open;  // its vantage note: fine, failing, none, -
+  size_t live_network = 0;                        // incidents the live reading ever called network
+  size_t live_provider = 0;            // ... provider, from the outside vantage failing too
+  std::vector<int64_t> network_after;  // minutes from the start to the first network reading
 };
 
 // The core's reading of the outside vantage for a target at `minute`, as the board shows it.
@@ -335,7 +337,9 @@ VerdictCount verdicts_of(const Run& heyhi, const Simulation& sim, const Group& g
     ++c.incidents;
     if (const auto& found = heyhi.score.detection[i]) {
       ++c.detected;
-      ++c.at_open[heyhi.events[*found].alert.verdict];
+      const Alert& alert = heyhi.events[*found].alert;
+      ++c.at_open[alert.verdict];
+      ++c.outside_at_open[alert.vantage ? alert.vantage->state : "-"];
     }
     std::optional<int64_t> network_at;
     bool provider_seen = false;
@@ -355,18 +359,26 @@ VerdictCount verdicts_of(const Run& heyhi, const Simulation& sim, const Group& g
 
 void print_verdicts(const Run& heyhi, const Simulation& sim, const std::vector<Group>& groups) {
   fmt::print(
-      "verdicts of HeyHi's rules: what each incident's first fitting open blamed, and what the "
-      "live\nreading of the outside vantage (the board's verdict, every minute of the incident) "
-      "said at\nany time: network = every Cloudflare region failing, the outside vantage fine\n");
-  fmt::print("{:<26}| {:>8} | {:>7} {:>8} {:>4} | {:>12} {:>5} {:>8}\n", "incident", "detected",
-             "network", "provider", "ours", "live network", "p50", "provider");
+      "verdicts of HeyHi's rules: what each incident's first fitting open blamed and what the "
+      "outside\nvantage had seen by then (fine, failing, none since every region failed; - "
+      "when not every\nregion failed), then the live reading of the outside vantage (the "
+      "board's verdict) over\nthe incident's minutes: network = every Cloudflare region "
+      "failing and the outside vantage\nfine, with the minutes from the start to the first "
+      "such reading; provider = failing there too\n");
+  fmt::print("{:<26}| {:>8} | {:>7} {:>8} {:>4} | {:>4} {:>7} {:>4} {:>3} | {:>7} {:>3} {:>8}\n",
+             "incident", "detected", "network", "provider", "ours", "fine", "failing", "none", "-",
+             "network", "p50", "provider");
   for (const Group& g : groups) {
     VerdictCount c = verdicts_of(heyhi, sim, g);
-    auto opened = [&](const char* v) { return c.at_open.count(v) ? c.at_open.at(v) : 0; };
-    fmt::print("{:<26}| {:>8} | {:>7} {:>8} {:>4} | {:>12} {:>5} {:>8}\n", group_label(g),
-               fmt::format("{}/{}", c.detected, c.incidents), opened("network"), opened("provider"),
-               opened("ours"), c.live_network, minutes_or_dash(nearest_rank(c.network_after, 0.5)),
-               c.live_provider);
+    auto n = [](const std::map<std::string, size_t>& m, const char* k) {
+      return m.count(k) ? m.at(k) : 0;
+    };
+    fmt::print("{:<26}| {:>8} | {:>7} {:>8} {:>4} | {:>4} {:>7} {:>4} {:>3} | {:>7} {:>3} {:>8}\n",
+               group_label(g), fmt::format("{}/{}", c.detected, c.incidents),
+               n(c.at_open, "network"), n(c.at_open, "provider"), n(c.at_open, "ours"),
+               n(c.outside_at_open, "fine"), n(c.outside_at_open, "failing"),
+               n(c.outside_at_open, "none"), n(c.outside_at_open, "-"), c.live_network,
+               minutes_or_dash(nearest_rank(c.network_after, 0.5)), c.live_provider);
   }
   fmt::print("\n");
 }
@@ -758,6 +770,8 @@ void print_json(const std::vector<Run>& runs, const Simulation& sim,
     w.field("incidents", static_cast<int64_t>(c.incidents));
     w.field("detected", static_cast<int64_t>(c.detected)).key("at_open").begin_object();
     for (const auto& [verdict, n] : c.at_open) w.field(verdict, static_cast<int64_t>(n));
+    w.end_object().key("outside_at_open").begin_object();
+    for (const auto& [state, n] : c.outside_at_open) w.field(state, static_cast<int64_t>(n));
     w.end_object().field("live_network", static_cast<int64_t>(c.live_network));
     w.field("live_network_p50_min", nearest_rank(c.network_after, 0.5));
     w.field("live_provider", static_cast<int64_t>(c.live_provider)).end_object();

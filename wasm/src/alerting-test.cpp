@@ -450,6 +450,24 @@ TEST_SUITE("alerting: outside vantage") {
       CHECK(alert->verdict == "provider");
       CHECK(alert->vantage->state == "none");
     }
+    SUBCASE("a success between the last Cloudflare success and the first failure") {
+      Replay replay{config_with(kCloudflare)};
+      // Cloudflare probes every other minute: fine at 8, failing from 10; outside fine at 9.
+      for (int m = 0; m <= 16; ++m) {
+        std::vector<Row> rows;
+        if (m % 2 == 0) {
+          for (const char* region : {"enam", "weur", "apac"}) {
+            rows.push_back(probe(m, m < 10 ? "ok" : "timeout", region));
+          }
+        }
+        if (m == 9) rows.push_back(probe(m, "ok", "gha-eastus"));
+        replay.minute(m, rows);
+      }
+      const Alert* alert = opened(replay, "provider_errors");
+      REQUIRE(alert != nullptr);
+      CHECK(alert->verdict == "provider");
+      CHECK(alert->vantage->state == "none");
+    }
     SUBCASE("a success older than the lookback") {
       Config config = config_with(kCloudflare);
       std::vector<Row> rows;

@@ -1,6 +1,7 @@
 #include "vantage.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 
 #include <fmt/format.h>
@@ -23,9 +24,18 @@ struct RegionRun {
   std::optional<int64_t> last_ok_ms;
   std::vector<int64_t> failure_ms;
 
+  bool since_ok(int64_t at) const { return !last_ok_ms || at > *last_ok_ms; }
   int64_t failures_since_ok() const {
     return std::count_if(failure_ms.begin(), failure_ms.end(),
-                         [&](int64_t at) { return !last_ok_ms || at > *last_ok_ms; });
+                         [&](int64_t at) { return since_ok(at); });
+  }
+  // The first failure after the latest success: the trouble began between the two.
+  int64_t failing_since() const {
+    int64_t first = INT64_MAX;
+    for (int64_t at : failure_ms) {
+      if (since_ok(at)) first = std::min(first, at);
+    }
+    return first;
   }
 };
 
@@ -49,14 +59,14 @@ std::map<std::string, RegionRun> cloudflare_runs(const std::vector<TimedRow>& ro
   return runs;
 }
 
-// The latest outside probe after `onset_ms` that failed counts first: a provider that fails
-// from outside as well is the provider, whatever an earlier outside probe saw.
+// Outside probes from `onset_ms` on: the latest one that failed counts first, since a provider
+// that fails from outside as well is the provider, whatever an earlier outside probe saw.
 void read_outside(const std::vector<TimedRow>& rows, int64_t now_minute_ms, int64_t onset_ms,
                   VantageEvidence& out) {
   const TimedRow* latest_ok = nullptr;
   const TimedRow* latest_failure = nullptr;
   for (const TimedRow& r : rows) {
-    if (!in_lookback(r, now_minute_ms) || r.minute_ms <= onset_ms) continue;
+    if (!in_lookback(r, now_minute_ms) || r.minute_ms < onset_ms) continue;
     if (!is_outside_vantage(r.row->region)) continue;
     const TimedRow*& slot = r.row->ok ? latest_ok : latest_failure;
     if (!r.row->ok && !counted_failure(*r.row)) continue;
@@ -104,11 +114,13 @@ VantageEvidence vantage_evidence(const std::vector<TimedRow>& rows, int64_t now_
   VantageEvidence out;
   std::map<std::string, RegionRun> runs = cloudflare_runs(rows, now_minute_ms);
   if (runs.empty()) return out;
-  int64_t onset_ms = now_minute_ms - kVantageLookbackMin * kMinuteMs;
+  // An outside probe speaks for the trouble once every region was seen failing: one between
+  // a region's last success and its first failure may predate the trouble.
+  int64_t onset_ms = 0;
   for (const auto& [region, run] : runs) {
     if (run.failures_since_ok() < kVantageStreakMin) return out;
     out.failing_regions.push_back(region);
-    if (run.last_ok_ms) onset_ms = std::max(onset_ms, *run.last_ok_ms);
+    onset_ms = std::max(onset_ms, run.failing_since());
   }
   out.every_region_failing = true;
   read_outside(rows, now_minute_ms, onset_ms, out);

@@ -28,8 +28,8 @@ struct VantageEvidence {
   // provider or the network to blame, on all of its probes since its latest success.
   bool every_region_failing = false;
   std::vector<std::string> failing_regions;
-  // Outside probes count only from after the last Cloudflare success, so that they saw the
-  // same trouble, and only while every region is failing.
+  // Outside probes count only from the minute every region was seen failing, so that they saw
+  // the same trouble, and only while every region is failing.
   OutsideView outside = OutsideView::none;
   std::string vantage;  // the outside vantage whose probe decided
   int64_t seen_minute_ms = 0;
