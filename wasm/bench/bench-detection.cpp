@@ -273,15 +273,15 @@ void print_detection(const std::vector<Run>& runs, const Simulation& sim,
       "detection: minutes from incident start to the first fitting open; missed = none "
       "by end + {} min\n",
       kLateMinutes);
-  std::string head = fmt::format("{:<26}", "incident");
-  std::string sub = fmt::format("{:<26}", "");
+  std::string head = fmt::format("{:<30}", "incident");
+  std::string sub = fmt::format("{:<30}", "");
   for (const Run& run : runs) {
     head += fmt::format("| {:<15}", run.label);
     sub += fmt::format("| {:>3} {:>3} {:>7}", "p50", "p95", "missed");
   }
   fmt::print("{}\n{}\n", head, sub);
   for (const Group& g : groups) {
-    std::string line = fmt::format("{:<26}", group_label(g));
+    std::string line = fmt::format("{:<30}", group_label(g));
     for (const Run& run : runs) {
       Stats s = stats_of(run, sim, g.incidents);
       line += fmt::format("| {:>3} {:>3} {:>7}", minutes_or_dash(s.p50), minutes_or_dash(s.p95),
@@ -365,7 +365,7 @@ void print_verdicts(const Run& heyhi, const Simulation& sim, const std::vector<G
       "board's verdict) over\nthe incident's minutes: network = every Cloudflare region "
       "failing and the outside vantage\nfine, with the minutes from the start to the first "
       "such reading; provider = failing there too\n");
-  fmt::print("{:<26}| {:>8} | {:>7} {:>8} {:>4} | {:>4} {:>7} {:>4} {:>3} | {:>7} {:>3} {:>8}\n",
+  fmt::print("{:<30}| {:>8} | {:>7} {:>8} {:>4} | {:>4} {:>7} {:>4} {:>3} | {:>7} {:>3} {:>8}\n",
              "incident", "detected", "network", "provider", "ours", "fine", "failing", "none", "-",
              "network", "p50", "provider");
   for (const Group& g : groups) {
@@ -373,7 +373,7 @@ void print_verdicts(const Run& heyhi, const Simulation& sim, const std::vector<G
     auto n = [](const std::map<std::string, size_t>& m, const char* k) {
       return m.count(k) ? m.at(k) : 0;
     };
-    fmt::print("{:<26}| {:>8} | {:>7} {:>8} {:>4} | {:>4} {:>7} {:>4} {:>3} | {:>7} {:>3} {:>8}\n",
+    fmt::print("{:<30}| {:>8} | {:>7} {:>8} {:>4} | {:>4} {:>7} {:>4} {:>3} | {:>7} {:>3} {:>8}\n",
                group_label(g), fmt::format("{}/{}", c.detected, c.incidents),
                n(c.at_open, "network"), n(c.at_open, "provider"), n(c.at_open, "ours"),
                n(c.outside_at_open, "fine"), n(c.outside_at_open, "failing"),

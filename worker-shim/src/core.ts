@@ -149,6 +149,8 @@ export interface Alert {
   opened_at: string;
   last_notified_at: string | null;
   resolved_at: string | null;
+  /** What an outside vantage saw while every Cloudflare region failed; null otherwise. */
+  vantage?: { state: "fine" | "failing" | "none"; evidence: string } | null;
   measured: AlertMeasured;
 }
 
