@@ -7,7 +7,12 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-import { loadCore, type ClassifyInput, type Core } from "../../worker-shim/src/core.ts";
+import {
+  loadCore,
+  type ClassifyInput,
+  type Core,
+  type EvaluationInput,
+} from "../../worker-shim/src/core.ts";
 
 export const ROOT = join(import.meta.dirname, "../..");
 const CORE_BENCH = join(ROOT, "build/native/core_bench");
@@ -69,6 +74,18 @@ function workload(core: Core, bench: BenchInput): Workload {
       expected: (answer) => {
         const plan = answer as ReturnType<Core["plan"]>;
         return plan.ok && plan.due.length === config.targets.length;
+      },
+    };
+  }
+  if (bench.bench.startsWith("evaluate_")) {
+    const { config, ...input } = bench.input as { config: unknown } & EvaluationInput;
+    const configJson = JSON.stringify(config);
+    return {
+      call: () => core.evaluate(configJson, input),
+      // A quiet minute: every probe fine, nothing to open.
+      expected: (answer) => {
+        const evaluated = answer as ReturnType<Core["evaluate"]>;
+        return evaluated.ok && evaluated.actions.length === 0;
       },
     };
   }

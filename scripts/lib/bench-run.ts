@@ -1,5 +1,5 @@
 // CPU time of one region's whole scheduled minute (runRegion, as its Durable Object runs it)
-// for 18 targets, 3 per provider, with a store that keeps nothing. Two series: probes through Node's fetch to the provider
+// for 6, 18 and 60 targets, 1, 3 and 10 per provider, with a store that keeps nothing. Two series: probes through Node's fetch to the provider
 // emulator answering at once (a proxy for workerd's client, whose CPU accounting is not
 // exposed locally), then the emulator's recorded answers replayed in process, which leaves
 // the shim's and the core's own CPU. The emulator runs in a child process so its CPU is not
@@ -19,7 +19,7 @@ import { memoryBacklog, recordingStore } from "../../tests/shim/support.ts";
 import { ROOT } from "./bench-core.ts";
 
 const PROVIDERS = ["openai", "anthropic", "gemini", "xai", "cohere", "mistral"];
-const PER_PROVIDER = 3;
+export const TARGET_COUNTS = [6, 18, 60] as const;
 const WARM_UP_RUNS = 5;
 const MEASURED_RUNS = 60;
 const FIRST_MINUTE_MS = Date.UTC(2026, 11, 3, 12, 0);
@@ -28,6 +28,8 @@ export interface RunFigure {
   bench: "scheduled_run_cpu";
   fetch: "node" | "replay";
   targets: number;
+  /** False when the Free plan's budget refuses this many targets due in one minute. */
+  within_free_budget: boolean;
   runs: number;
   median_ms: number;
   p95_ms: number;
@@ -58,36 +60,43 @@ function startEmulator(): Promise<Emulator> {
   });
 }
 
-// The shipped targets with cadence 1, each provider filled up to 3 distinct models.
-function benchConfig(origin: string): string {
+// The shipped targets with cadence 1, each provider filled up to `perProvider` models.
+export function benchConfig(origin: string, perProvider: number, regions = ["enam"]): string {
   const shipped = JSON.parse(
     readFileSync(join(ROOT, "worker-shim/config/healthboard.json"), "utf8"),
   ) as { targets: Array<{ provider: string; model: string }> } & Record<string, unknown>;
   const targets = PROVIDERS.flatMap((provider) => {
     const own = shipped.targets.filter((t) => t.provider === provider);
     if (own.length === 0) throw new Error(`healthboard.json has no ${provider} target`);
-    return Array.from({ length: PER_PROVIDER }, (_, i) => {
+    return Array.from({ length: perProvider }, (_, i) => {
       const base = own[i % own.length]!;
       const model = i < own.length ? base.model : `${base.model}-bench-${i}`;
-      return { ...base, model, cadence_min: 1 };
+      return { ...base, model, cadence_min: 1, enabled: true };
     });
   });
-  return JSON.stringify({ ...shipped, regions: ["enam"], provider_origin: origin, targets });
+  return JSON.stringify({ ...shipped, regions, provider_origin: origin, targets });
 }
 
 const noStore: Store = recordingStore();
 
-function benchContext(core: Core, origin: string): RegionContext {
-  const configJson = benchConfig(origin);
+// 60 targets due in one minute are more subrequests than the Free plan allows one object, so
+// the budget refuses that configuration; its run is measured anyway to show the growth, with
+// the budget of the smallest configuration (the caps a run applies are the same).
+function benchContext(core: Core, origin: string, perProvider: number): RegionContext {
+  const configJson = benchConfig(origin, perProvider);
   const answer = core.validateConfig(configJson);
-  const costed = core.budget(configJson);
-  if (!answer.ok || !costed.ok) throw new Error(`bench config refused: ${configJson}`);
+  const costed = core.budget(benchConfig(origin, 1));
+  const priced = core.cost(configJson);
+  if (!answer.ok || !costed.ok || !priced.ok)
+    throw new Error(`bench config refused: ${configJson}`);
+  const { budget } = costed;
   const secrets: Record<string, string> = {};
   for (const p of PROVIDERS) secrets[`${p.toUpperCase()}_API_KEY`] = `bench-fake-key-${p}`;
   const settings: Settings = {
     configJson,
     config: answer.config,
-    budget: costed.budget,
+    budget,
+    cost: priced.cost,
     store: noStore,
     secrets,
     secretValues: Object.values(secrets),
@@ -97,6 +106,9 @@ function benchContext(core: Core, origin: string): RegionContext {
   const log = createLogger(settings.secretValues, () => {});
   return { core, settings, log, backlog: memoryBacklog() };
 }
+
+export const withinFreeBudget = (core: Core, perProvider: number) =>
+  core.budget(benchConfig("http://127.0.0.1:9", perProvider)).ok;
 
 // One region's share of the minute, as the scheduled handler hands it to the object.
 function runMinute(ctx: RegionContext, scheduledMs: number): Promise<RegionResult> {
@@ -137,11 +149,17 @@ async function series(ctx: RegionContext, runs: number): Promise<Samples> {
   return { cpu: cpu.sort((a, b) => a - b), wall: wall.sort((a, b) => a - b) };
 }
 
-function figure(fetch: RunFigure["fetch"], targets: number, { cpu, wall }: Samples): RunFigure {
+function figure(
+  fetch: RunFigure["fetch"],
+  targets: number,
+  within: boolean,
+  { cpu, wall }: Samples,
+): RunFigure {
   return {
     bench: "scheduled_run_cpu",
     fetch,
     targets,
+    within_free_budget: within,
     runs: cpu.length,
     median_ms: percentile(cpu, 50),
     p95_ms: percentile(cpu, 95),
@@ -187,13 +205,18 @@ function replayingDeps(answers: Map<string, Answer>): ProbeDeps {
 export async function benchScheduledRun(core: Core): Promise<RunFigure[]> {
   const emulator = await startEmulator();
   try {
-    const ctx = benchContext(core, emulator.url);
-    const targets = ctx.settings.config.targets.length;
-    const answers = new Map<string, Answer>();
-    const overFetch = figure("node", targets, await series(ctx, MEASURED_RUNS));
-    await runMinute({ ...ctx, probeDeps: recordingDeps(answers) }, FIRST_MINUTE_MS);
-    const replayed = { ...ctx, probeDeps: replayingDeps(answers) };
-    return [overFetch, figure("replay", targets, await series(replayed, MEASURED_RUNS))];
+    const figures: RunFigure[] = [];
+    for (const count of TARGET_COUNTS) {
+      const perProvider = count / PROVIDERS.length;
+      const ctx = benchContext(core, emulator.url, perProvider);
+      const within = withinFreeBudget(core, perProvider);
+      const answers = new Map<string, Answer>();
+      figures.push(figure("node", count, within, await series(ctx, MEASURED_RUNS)));
+      await runMinute({ ...ctx, probeDeps: recordingDeps(answers) }, FIRST_MINUTE_MS);
+      const replayed = { ...ctx, probeDeps: replayingDeps(answers) };
+      figures.push(figure("replay", count, within, await series(replayed, MEASURED_RUNS)));
+    }
+    return figures;
   } finally {
     emulator.stop();
   }

@@ -301,6 +301,33 @@ function sharedBehaviour(store: () => Store): void {
     assert.equal(typeof failed?.ok, "boolean");
   });
 
+  test("checksBetween failedOnly and baselineSamples split the rows by outcome", async () => {
+    const model = `${PREFIX}-${randomUUID()}`;
+    const base = Date.UTC(2032, 0, 1) + randomInt(0, 400_000) * MINUTE_MS;
+    const at = (m: number) => base + m * MINUTE_MS;
+    const rows = [0, 1, 2, 3].map((m) => checkRow(model, at(m), { latency_ms: 100 + m }));
+    rows.push(failedRow(model, at(1)), failedRow(model, at(3)), failedRow(model, at(9)));
+    ok(await store().insertChecks(rows));
+    const range = [{ from: minute(at(0)), to: minute(at(5)) }];
+
+    const failed = ok(await store().checksBetween(range, { failedOnly: true })).rows;
+    assert.deepEqual(
+      failed.map((r) => [r.scheduled_at, r.ok, r.error_type]),
+      [at(1), at(3)].map((ms) => [minute(ms), false, "overloaded"]),
+    );
+    const samples = ok(await store().baselineSamples(range)).samples;
+    assert.deepEqual(
+      samples,
+      [0, 1, 2, 3].map((m) => ({
+        scheduled_at: minute(at(m)),
+        provider: rows[0]!.provider,
+        model,
+        latency_ms: 100 + m,
+      })),
+    );
+    assert.deepEqual(await store().baselineSamples([]), { ok: true, samples: [] });
+  });
+
   test("checksBetween with no range, or ranges holding no minute, reads nothing", async () => {
     assert.deepEqual(await store().checksBetween([]), { ok: true, rows: [] });
     const empty = [{ from: "2031-01-01T00:00:10Z", to: "2031-01-01T00:00:50Z" }];

@@ -223,6 +223,18 @@ describe("the home region's kept alert transitions", () => {
     );
   });
 
+  test("keep the latest hour's baselines apart from the bound, and hand them to each run", async () => {
+    const backlog = memoryBacklog();
+    assert.equal((await runMinute({ backlog })).baselines, null);
+    const first = { hour: "2026-12-03T12:00:00Z", targets: { "openai/a": 900 } };
+    const next = { hour: "2026-12-03T13:00:00Z", targets: { "openai/a": null } };
+    settleTransitions(backlog, { done: [], keep: [], baselines: first }, 1);
+    settleTransitions(backlog, { done: [], keep: [transition("a")], baselines: next }, 1);
+    const { baselines, transitions } = await runMinute({ backlog });
+    assert.deepEqual(baselines, next);
+    assert.equal(transitions.length, 1);
+  });
+
   test("share the bound with rows, which go first", async () => {
     const backlog = memoryBacklog();
     settleTransitions(backlog, { done: [], keep: [transition("a")] }, 100);

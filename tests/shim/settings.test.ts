@@ -4,8 +4,9 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 
 import type { Core } from "../../worker-shim/src/core.ts";
+import { warnAboutCost } from "../../worker-shim/src/cost.ts";
 import { ConfigurationError, loadSettings, type Env } from "../../worker-shim/src/settings.ts";
-import { loadTestCore, plannedProbes, probeConfig } from "./support.ts";
+import { captureLog, loadTestCore, plannedProbes, probeConfig } from "./support.ts";
 
 // A binding that is present but must not be used while settings load.
 const DB = {
@@ -236,5 +237,85 @@ describe("alert channels", () => {
       () => loadSettings(core, { ...base, ...addresses, EMAIL_TRANSPORT: "smtp" }),
       /EMAIL_TRANSPORT: must be "http" or "cloudflare"/,
     );
+  });
+});
+
+describe("the configuration's cost, said at start-up", () => {
+  const priced = (budget: number, cadence = 1) =>
+    JSON.stringify({
+      regions: ["enam", "weur"],
+      targets: [{ provider: "openai", model: "gpt-6-luna", cadence_min: cadence, max_tokens: 16 }],
+      cost: {
+        budget_usd_month: budget,
+        prices_as_of: "2026-12-03",
+        prices: [
+          {
+            provider: "openai",
+            model: "gpt-6-luna",
+            input_usd_per_mtok: 10,
+            output_usd_per_mtok: 40,
+          },
+        ],
+      },
+    });
+
+  test("the default configuration costs under its 5-dollar budget and warns of nothing", () => {
+    const settings = loadSettings(core, { DB });
+    assert.equal(settings.cost.budget_usd_month, 5);
+    assert.ok(settings.cost.usd_month > 1 && settings.cost.usd_month < 5);
+    assert.equal(settings.cost.over_budget, false);
+    const logged = captureLog([]);
+    warnAboutCost(settings.cost, logged.log);
+    assert.deepEqual(logged.events(), []);
+  });
+
+  test("a month over budget is one warning naming the costliest target and what to change", () => {
+    // 86 400 probes a month × (8 × $10 + 16 × $40) per million tokens: $62.21.
+    const settings = loadSettings(core, { DB, HEYHI_CONFIG: priced(50) });
+    assert.equal(settings.cost.usd_month.toFixed(2), "62.21");
+    const logged = captureLog([]);
+    warnAboutCost(settings.cost, logged.log);
+    const [warning, ...rest] = logged.events();
+    assert.equal(rest.length, 0);
+    assert.equal(warning?.event, "cost_over_budget");
+    assert.equal(warning?.usd_month, 62.21);
+    assert.equal(warning?.budget_usd_month, 50);
+    assert.deepEqual(warning?.costliest, [{ id: "openai/gpt-6-luna", usd_month: 62.21 }]);
+    assert.match(String(warning?.fix), /cadence_min/);
+
+    const within = loadSettings(core, { DB, HEYHI_CONFIG: priced(70) });
+    const quiet = captureLog([]);
+    warnAboutCost(within.cost, quiet.log);
+    assert.deepEqual(quiet.events(), []);
+  });
+
+  test("a target missing from the price table is named", () => {
+    const settings = loadSettings(core, { DB, HEYHI_CONFIG: ONE_TARGET });
+    const logged = captureLog([]);
+    warnAboutCost(settings.cost, logged.log);
+    assert.deepEqual(
+      logged.events().map((e) => [e.event, e.targets]),
+      [["cost_unpriced", ["openai/gpt-6-luna"]]],
+    );
+  });
+
+  test("a free allowance the configuration exceeds is named with its figures", () => {
+    // 40 targets every minute from 6 regions write far more than D1's 100 000 rows a day.
+    const targets = Array.from({ length: 40 }, (_, i) => ({
+      provider: "openai",
+      model: `m${i}`,
+      cadence_min: 10,
+    }));
+    const regions = ["enam", "weur", "apac", "wnam", "eeur", "oc"];
+    const configJson = JSON.stringify({ regions, targets, alerting: { confirm_min: 0 } });
+    const settings = loadSettings(core, { DB, HEYHI_CONFIG: configJson });
+    const logged = captureLog([]);
+    warnAboutCost(settings.cost, logged.log);
+    const exceeded = logged.events().filter((e) => e.event === "free_allowance_exceeded");
+    assert.ok(
+      exceeded.some((e) => e.service === "d1" && e.what === "rows written"),
+      JSON.stringify(exceeded),
+    );
+    for (const e of exceeded) assert.ok(Number(e.used) > Number(e.limit));
   });
 });

@@ -148,6 +148,7 @@ export function recordingStore(
     },
     // The probe tests need no alert state: an empty one that accepts every transition.
     checksBetween: async () => ({ ok: true, rows: [] }),
+    baselineSamples: async () => ({ ok: true, samples: [] }),
     openAlerts: async () => ({ ok: true, alerts: [] }),
     openAlert: async () => ({ ok: true, opened: true, id: 1 }),
     remindAlert: async () => ({ ok: true, updated: true }),
@@ -222,9 +223,21 @@ export function testSettings(
   if (!answer.ok) throw new Error(`core refused the test config: ${JSON.stringify(answer.errors)}`);
   const costed = core.budget(configJson);
   if (!costed.ok) throw new Error(`core refused the test budget: ${JSON.stringify(costed.errors)}`);
+  const priced = core.cost(configJson);
+  if (!priced.ok) throw new Error(`core refused the test cost: ${JSON.stringify(priced.errors)}`);
   const secretValues = Object.values(secrets).filter((v): v is string => !!v);
-  const budget = costed.budget;
-  return { configJson, config: answer.config, budget, store, secrets, secretValues, channels: [] };
+  const { budget } = costed;
+  const { cost } = priced;
+  return {
+    configJson,
+    config: answer.config,
+    budget,
+    cost,
+    store,
+    secrets,
+    secretValues,
+    channels: [],
+  };
 }
 
 /** A Durable Object's SQL storage stand-in: SQLite in memory, through node:sqlite. */

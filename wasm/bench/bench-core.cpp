@@ -9,7 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "api.h"
+#include "time-format.h"
 
 namespace {
 
@@ -66,6 +69,39 @@ std::string plan_input(int targets) {
   return config + "]}}";
 }
 
+// One minute's alert evaluation as the scheduled handler makes it, and as a replay of a month
+// makes 43 200 of them: 18 targets probed every minute from 3 regions, the rules' 13-minute
+// lookback of rows, the hour's baselines given.
+std::string evaluate_input() {
+  constexpr int kTargets = 18;
+  constexpr int kMinutes = 13;
+  constexpr int64_t kNow = 1796300040000;
+  std::string config = R"({"regions":["enam","weur","apac"],"targets":[)";
+  std::string baselines;
+  for (int i = 0; i < kTargets; ++i) {
+    config += fmt::format(R"({}{{"provider":"openai","model":"m{}","cadence_min":1}})",
+                          i ? "," : "", i);
+    baselines += fmt::format(R"({}"openai/m{}":{})", i ? "," : "", i, 400 + i);
+  }
+  std::string rows;
+  for (int m = 0; m < kMinutes; ++m) {
+    std::string at = heyhi::iso_utc_minute(kNow - m * 60000);
+    for (int i = 0; i < kTargets; ++i) {
+      for (const char* region : {"enam", "weur", "apac"}) {
+        rows += fmt::format(
+            R"({}{{"scheduled_at":"{}","ts":"{}","region":"{}","colo":null,)"
+            R"("provider":"openai","model":"m{}","ok":true,"http_status":200,)"
+            R"("error_type":null,"attribution":null,"latency_ms":{},"ttfb_ms":null,)"
+            R"("tokens_in":8,"tokens_out":1,"request_id":null,"detail":null}})",
+            rows.empty() ? "" : ",", at, at, region, i, 300 + (m * 7 + i) % 90);
+      }
+    }
+  }
+  return fmt::format(R"({{"config":{}]}},"now_ms":{},"rows":[{}],"open_alerts":[],)"
+                     R"("official":{{}},"baselines":{{{}}}}})",
+                     config, kNow, rows, baselines);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -73,6 +109,7 @@ int main(int argc, char** argv) {
       {"classify_success", 200000, heyhi::api_classify, kSuccess},
       {"classify_overloaded", 200000, heyhi::api_classify, kOverloaded},
       {"plan_18_targets", 20000, heyhi::api_plan, plan_input(18)},
+      {"evaluate_minute_18_targets", 2000, heyhi::api_evaluate, evaluate_input()},
   };
   bool inputs = argc == 2 && std::string_view(argv[1]) == "--inputs";
   if (argc > 1 && !inputs) {

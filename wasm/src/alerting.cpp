@@ -216,7 +216,15 @@ struct TargetView {
   int64_t now_minute_ms;
   size_t regions_total;
   std::string official;
+  std::optional<int64_t> baseline;
 };
+
+std::optional<int64_t> baseline_for(const EvaluationInput& input, const Target& target,
+                                    const std::vector<TimedRow>& rows, int64_t now_minute_ms) {
+  if (!input.baselines) return baseline_p95(rows, now_minute_ms);
+  auto found = input.baselines->find(target.id);
+  return found == input.baselines->end() ? std::nullopt : found->second;
+}
 
 Alert base_alert(const TargetView& view, std::string rule, std::string scope) {
   Alert a;
@@ -281,7 +289,7 @@ Finding check_errors(const TargetView& view) {
 Finding check_latency(const TargetView& view) {
   const LatencyRule& rule = view.target.rules.latency;
   Tally t = tally_all(view.rows, last_minutes(view.now_minute_ms, rule.window_min));
-  auto baseline = baseline_p95(view.rows, view.now_minute_ms);
+  const std::optional<int64_t>& baseline = view.baseline;
   // The line a p95 must cross: the absolute one, or the baseline's multiple when that is
   // lower, but never below the floor.
   double line = rule.p95_ms;
@@ -534,12 +542,14 @@ void evaluate_target(const Config& config, const EvaluationInput& input, const T
                      std::vector<AlertAction>& out, std::set<std::string>& seen) {
   auto [rows, outside] = rows_of_target(input, target);
   auto official = input.official.find(std::string(provider_name(target.provider)));
+  int64_t now_minute_ms = epoch_minute(input.now_ms) * kMinuteMs;
   TargetView view{target,
                   rows,
                   outside,
-                  epoch_minute(input.now_ms) * kMinuteMs,
+                  now_minute_ms,
                   config.regions.size(),
-                  official == input.official.end() ? "unknown" : official->second};
+                  official == input.official.end() ? "unknown" : official->second,
+                  baseline_for(input, target, rows, now_minute_ms)};
   const RuleSettings& rules = target.rules;
   decide(config, input, rules, check_configuration(view), out, seen);
   Finding errors = check_errors(view);

@@ -172,6 +172,9 @@ struct EvaluationInput {
   std::map<std::string, std::string> official;  // provider → operational, degraded, ...
   std::map<std::string, int64_t> acknowledged;  // provider → first acknowledgement, epoch ms
   std::vector<FeedState> feeds;                 // configured status sources
+  // Latency baselines already computed for this clock hour, by target id (null: too few
+  // samples); when set, rows at this hour on previous days are not needed.
+  std::optional<std::map<std::string, std::optional<int64_t>>> baselines;
 };
 
 std::string_view action_kind_name(ActionKind kind);

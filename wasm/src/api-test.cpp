@@ -84,6 +84,28 @@ TEST_SUITE("api") {
     CHECK(string_at(*member(region, "colo_trace"), "url") == "http://127.0.0.1:9100/cdn-cgi/trace");
   }
 
+  TEST_CASE("build_request names the region it is probed from only when asked") {
+    auto request_for = [](Answer& a, const std::string& with) {
+      parse_into(a, api_build_request(R"({"target_id":"anthropic/claude-haiku-5-5")" + with +
+                                      R"(,"config":)" + kConfig + "}"));
+      REQUIRE(a.ok());
+      return *member(member(a.root(), "request"), "headers");
+    };
+    Answer plain;
+    CHECK_FALSE(string_at(request_for(plain, ""), "x-heyhi-region"));
+    Answer outside;
+    CHECK(string_at(request_for(outside, R"(,"region":"gha-eastus")"), "x-heyhi-region") ==
+          "gha-eastus");
+  }
+
+  TEST_CASE("build_request refuses a target the configuration does not have") {
+    Answer a;
+    parse_into(a, api_build_request(std::string(R"({"target_id":"openai/none","config":)") +
+                                    kConfig + "}"));
+    CHECK_FALSE(a.ok());
+    CHECK(a.first_error_field() == "target_id");
+  }
+
   TEST_CASE("plan confirms a recent provider failure with probes marked confirm") {
     std::string config = R"({"regions":["enam","weur"],"targets":[
       {"provider":"openai","model":"a","cadence_min":15}]})";

@@ -1,5 +1,7 @@
 #include "api.h"
 
+#include <map>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -10,6 +12,7 @@
 #include "budget.h"
 #include "classify.h"
 #include "config.h"
+#include "cost.h"
 #include "json-read.h"
 #include "json-writer.h"
 #include "request.h"
@@ -18,6 +21,7 @@
 #include "status-rows.h"
 #include "summary.h"
 #include "time-format.h"
+#include "window-stats.h"
 
 namespace heyhi {
 namespace {
@@ -164,6 +168,48 @@ void write_alert(JsonWriter& w, const Alert& a) {
   w.end_object();
 }
 
+using BaselineMap = std::map<std::string, std::optional<int64_t>>;
+
+Result<BaselineMap> read_baseline_map(element object) {
+  if (!object.is_object()) return Error{"baselines", "must be an object of target id to p95 ms"};
+  BaselineMap out;
+  for (auto [id, value] : fields(object)) {
+    if (value.is_null()) {
+      out[std::string(id)] = std::nullopt;
+      continue;
+    }
+    auto ms = as_int(value);
+    if (!ms || *ms < 0) {
+      return Error{fmt::format("baselines.{}", id), "must be null or a whole number of ms"};
+    }
+    out[std::string(id)] = *ms;
+  }
+  return out;
+}
+
+// Successful probes' latencies by target id, those at this clock hour on earlier days.
+Result<std::map<std::string, std::vector<int64_t>>> read_samples(element samples,
+                                                                 int64_t now_minute_ms) {
+  if (!samples.is_array()) return Error{"samples", "must be an array"};
+  std::map<std::string, std::vector<int64_t>> out;
+  size_t index = 0;
+  for (element item : items(samples)) {
+    auto at = string_at(item, "scheduled_at");
+    auto minute = at ? parse_iso_utc(*at) : std::nullopt;
+    auto provider = string_at(item, "provider");
+    auto model = string_at(item, "model");
+    auto latency = int_at(item, "latency_ms");
+    if (!minute || !provider || !model || !latency || *latency < 0) {
+      return Error{fmt::format("samples[{}]", index),
+                   "needs scheduled_at, provider, model and latency_ms >= 0"};
+    }
+    ++index;
+    if (!in_baseline_hours(*minute, now_minute_ms)) continue;
+    out[fmt::format("{}/{}", *provider, *model)].push_back(*latency);
+  }
+  return out;
+}
+
 Result<EvaluationInput> read_evaluation(element root) {
   EvaluationInput input;
   auto now = int_at(root, "now_ms");
@@ -190,6 +236,11 @@ Result<EvaluationInput> read_evaluation(element root) {
       input.open_alerts.push_back(std::move(alert));
       ++index;
     }
+  }
+  if (auto baselines = member(root, "baselines")) {
+    auto parsed = read_baseline_map(*baselines);
+    if (!parsed.ok()) return parsed.error();
+    input.baselines = std::move(parsed).value();
   }
   if (auto official = member(root, "official"); official && official->is_object()) {
     for (auto [provider, status] : fields(*official)) {
@@ -268,6 +319,9 @@ void write_invocation(JsonWriter& w, std::string_view name, const InvocationBudg
 void write_budget(JsonWriter& w, const Config& config, const Budget& budget) {
   w.begin_object().key("limits").begin_object().field("subrequests", kFreeSubrequests);
   w.field("connections", kFreeConnections).end_object();
+  w.key("reads").begin_object().field("confirm_min", budget.reads.confirm_min);
+  w.field("lookback_min", budget.reads.lookback_min);
+  w.field("baseline_days", budget.reads.baseline_days).end_object();
   write_invocation(w, "region", budget.region);
   write_invocation(w, "scheduled", budget.scheduled);
   w.key("caps").begin_object().field("alert_actions", kAlertActionsPerRun);
@@ -276,6 +330,41 @@ void write_budget(JsonWriter& w, const Config& config, const Budget& budget) {
   w.field("busiest_minute_probes", budget.busiest_minute_probes);
   w.field("region_deadline_ms", budget.region_deadline_ms);
   w.field("backlog_minutes", budget.backlog_minutes).end_object();
+}
+
+void write_target_cost(JsonWriter& w, const TargetCost& t) {
+  w.begin_object().field("id", t.id).field("probes_month", static_cast<int64_t>(t.probes_month));
+  w.field("input_tokens", t.input_tokens).field("output_tokens", t.output_tokens);
+  std::optional<double> in, out, usd;
+  if (t.price) {
+    in = t.price->input_usd_per_mtok;
+    out = t.price->output_usd_per_mtok;
+    usd = t.usd_month;
+  }
+  w.field("input_usd_per_mtok", in).field("output_usd_per_mtok", out).field("usd_month", usd);
+  w.end_object();
+}
+
+void write_allowance(JsonWriter& w, const Allowance& a) {
+  w.begin_object().field("service", a.service).field("what", a.what).field("per", a.per);
+  w.field("used", a.used).field("limit", a.limit).field("share", a.used / a.limit);
+  w.field("fits", a.fits()).field("note", a.note).end_object();
+}
+
+void write_cost(JsonWriter& w, const Config& config, const CostEstimate& cost) {
+  w.begin_object().field("days", kCostDays).field("currency", "USD");
+  std::optional<std::string> as_of;
+  if (!config.cost.prices_as_of.empty()) as_of = config.cost.prices_as_of;
+  w.field("prices_as_of", as_of).field("budget_usd_month", config.cost.budget_usd_month);
+  w.field("usd_month", cost.usd_month).field("over_budget", cost.over_budget);
+  w.field("probes_month", static_cast<int64_t>(cost.probes_month));
+  w.key("unpriced").begin_array();
+  for (const std::string& id : cost.unpriced) w.value(id);
+  w.end_array().key("targets").begin_array();
+  for (const TargetCost& t : cost.targets) write_target_cost(w, t);
+  w.end_array().key("allowances").begin_array();
+  for (const Allowance& a : cost.allowances) write_allowance(w, a);
+  w.end_array().end_object();
 }
 
 void write_region_list(JsonWriter& w, const Config& config) {
@@ -339,6 +428,34 @@ std::string api_evaluate(std::string_view in) {
   return w.end_array().end_object().take();
 }
 
+std::string api_baselines(std::string_view in) {
+  Document doc;
+  if (doc.parse(in) != simdjson::SUCCESS) return error_answer("", "not valid JSON");
+  auto config = embedded_config(doc.root());
+  if (!config.ok()) return errors_answer(config.error());
+  auto now = int_at(doc.root(), "now_ms");
+  if (!now) return error_answer("now_ms", "must be epoch milliseconds");
+  int64_t now_minute_ms = *now - *now % kMinuteMs;
+  auto samples = member(doc.root(), "samples");
+  if (!samples) return error_answer("samples", "is required");
+  auto by_target = read_samples(*samples, now_minute_ms);
+  if (!by_target.ok()) return errors_answer({by_target.error()});
+
+  JsonWriter w;
+  int64_t hour_ms = now_minute_ms - now_minute_ms % (60 * kMinuteMs);
+  w.begin_object().field("ok", true).field("hour", iso_utc_minute(hour_ms));
+  w.key("targets").begin_object();
+  for (const Target& t : config.value().targets) {
+    auto found = by_target.value().find(t.id);
+    if (found == by_target.value().end()) {
+      w.key(t.id).null();
+    } else {
+      w.field(t.id, baseline_of(std::move(found->second)));
+    }
+  }
+  return w.end_object().end_object().take();
+}
+
 std::string api_validate_config(std::string_view in) {
   auto parsed = parse_config(in);
   if (!parsed.ok()) return errors_answer(parsed.error());
@@ -358,6 +475,17 @@ std::string api_budget(std::string_view in) {
   JsonWriter w;
   w.begin_object().field("ok", true).key("budget");
   write_budget(w, parsed.value(), budget);
+  return w.end_object().take();
+}
+
+std::string api_cost(std::string_view in) {
+  auto parsed = parse_config(in);
+  if (!parsed.ok()) return errors_answer(parsed.error());
+  const Config& config = parsed.value();
+  CostEstimate cost = estimate_cost(config);
+  JsonWriter w;
+  w.begin_object().field("ok", true).key("cost");
+  write_cost(w, config, cost);
   return w.end_object().take();
 }
 
@@ -403,11 +531,16 @@ std::string api_build_request(std::string_view in) {
   auto config = embedded_config(doc.root());
   if (!config.ok()) return errors_answer(config.error());
   auto id = string_at(doc.root(), "target_id");
+  auto region = string_at(doc.root(), "region");
   for (const Target& target : config.value().targets) {
     if (!id || target.id != *id) continue;
+    ProbeRequest request = build_request(config.value(), target);
+    if (region) {
+      request = regional_request(config.value(), std::move(request), std::string(*region));
+    }
     JsonWriter w;
     w.begin_object().field("ok", true).key("request");
-    write_request(w, build_request(config.value(), target));
+    write_request(w, request);
     return w.end_object().take();
   }
   return error_answer("target_id", "names no target in the configuration");

@@ -23,6 +23,23 @@ std::string api_validate_config(std::string_view in);
 //      "backlog_max_items"), each saying by how much and what to change.
 std::string api_budget(std::string_view in);
 
+// in:  {"config": {...}, "now_ms", "samples": [{scheduled_at, provider, model, latency_ms}]}
+//      samples: successful probes; those outside this clock hour on the previous days are
+//      ignored.
+// out: {"ok":true, "hour": <this clock hour, ISO>, "targets": {<target id>: p95 ms | null}}
+//      what api_evaluate takes as "baselines" for every minute of the hour.
+std::string api_baselines(std::string_view in);
+
+// in:  a configuration document.
+// out: {"ok":true, "cost": {days, currency, prices_as_of, budget_usd_month, usd_month,
+//       over_budget, probes_month, unpriced:[target id],
+//       targets:[{id, probes_month, input_tokens, output_tokens, input_usd_per_mtok,
+//       output_usd_per_mtok, usd_month}],
+//       allowances:[{service, what, per, used, limit, share, fits, note}]}}
+//      Prices and usd_month are null for a target the price table does not list. Tokens are
+//      per probe: the prompt with its chat template in, the output budget out.
+std::string api_cost(std::string_view in);
+
 // in:  {"config": {...}, "scheduled_ms": <epoch ms>, "recent"?: [row, ...]}
 //      recent: rows of the last minutes (failures suffice); a target with a failure blamed on
 //      the provider or the network within its confirm_min is due every minute.
@@ -35,8 +52,9 @@ std::string api_budget(std::string_view in);
 //       carries the x-heyhi-region header.
 std::string api_plan(std::string_view in);
 
-// in:  {"config": {...}, "target_id": "provider/model"}
-// out: {"ok":true, "request": {...}} as in api_plan.
+// in:  {"config": {...}, "target_id": "provider/model", "region"?: "name"}
+// out: {"ok":true, "request": {...}} as in api_plan; with a region (a Cloudflare hint or an
+//      outside vantage's name), the request carries it as api_plan's do.
 std::string api_build_request(std::string_view in);
 
 // in:  {provider, model, region, colo?, scheduled_ms, started_ms, timeout_ms,
@@ -72,6 +90,8 @@ std::string api_aggregate(std::string_view in);
 
 // in:  {"config": {...}, "now_ms": <epoch ms of the evaluating minute>,
 //       "rows": [row, ...]            recent rows, and older ones at this hour for baselines,
+//       "baselines"?: {<target id>: p95 ms | null}   as api_baselines answers; with it the
+//                                      older rows are not needed,
 //       "open_alerts": [{rule, scope, opened_at, last_notified_at?}],
 //       "official": {"openai": "operational", ...},   absent providers are "unknown",
 //       "status_sources": [status_sources row, ...]}  as api_parse_status answers them

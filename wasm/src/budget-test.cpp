@@ -65,8 +65,9 @@ TEST_SUITE("budget") {
     // Official status pages will add a few fetches to the scheduled handler's minute.
     CHECK(budget.scheduled.subrequest_total() <= kFreeSubrequests - 8);
     CHECK(budget.scheduled.connections == 3);
-    // 6 small targets every 2 minutes and 6 flagships every 5: 4.2 rows a minute.
-    CHECK(budget.backlog_minutes == 476);
+    // 6 small targets every 2 minutes and 5 flagships every 5 (OpenAI's is off): 4 rows a
+    // minute.
+    CHECK(budget.backlog_minutes == 500);
   }
 
   TEST_CASE("a region's minute is its busiest minute's probes, a colo lookup and one write") {
@@ -83,16 +84,33 @@ TEST_SUITE("budget") {
   TEST_CASE("every target that confirms failures may be due in the same minute") {
     Budget budget = compute_budget(parse(targets_config(10, 5)));
     CHECK(budget.busiest_minute_probes == 10);
-    // The recent hour may be one probe a minute, the 7 earlier ranges are at the cadence:
-    // 36 target-regions × (61 + 7 × 13) rows, against 36 × 8 × 13 without confirmation.
+    // The recent 16 minutes may be one probe a minute: 36 target-regions × 16 rows, against
+    // 36 × 4 at the cadence; either way one page.
     std::string three = R"(["enam","weur","apac"])";
-    auto confirming = compute_budget(parse(targets_config(12, 5, three)));
-    auto cadence_only =
-        compute_budget(parse(targets_config(12, 5, three, R"("alerting":{"confirm_min":0},)")));
-    CHECK(term(confirming.scheduled, "reads of the rows") == 6);
-    CHECK(term(cadence_only.scheduled, "reads of the rows") == 4);
+    Config confirming = parse(targets_config(12, 5, three));
+    Config cadence_only = parse(targets_config(12, 5, three, R"("alerting":{"confirm_min":0},)"));
+    CHECK(read_rows_at_most(confirming, read_plan(confirming)).recent == 36 * 16);
+    CHECK(read_rows_at_most(cadence_only, read_plan(cadence_only)).recent == 36 * 4);
+    CHECK(term(compute_budget(confirming).scheduled, "reads of the rows") == 1);
+    CHECK(term(compute_budget(confirming).scheduled, "read of the recent failures") == 1);
+    CHECK(term(compute_budget(cadence_only).scheduled, "read of the recent failures") == -1);
   }
 
+  TEST_CASE("the rules read back as far as their longest window, clean stretch or probe run") {
+    // Defaults: the regional rule's 12 minutes, or three probes at the cadence for the
+    // configuration rule's two in a row after a clean one; plus the minute itself.
+    CHECK(read_plan(parse(targets_config(1, 1))).lookback_min == 13);
+    CHECK(read_plan(parse(targets_config(1, 5))).lookback_min == 16);
+    CHECK(read_plan(parse(targets_config(1, 15))).lookback_min == 46);
+    Config long_window =
+        parse(targets_config(1, 1, R"(["enam"])", R"("alerting":{"recovery_min":30},)"));
+    CHECK(read_plan(long_window).lookback_min == 31);
+    Config confirm =
+        parse(targets_config(1, 1, R"(["enam"])", R"("alerting":{"confirm_min":25},)"));
+    CHECK(read_plan(confirm).confirm_min == 25);
+    CHECK(read_plan(confirm).lookback_min == 13);
+    CHECK(read_plan(confirm).baseline_days == 7);
+  }
   TEST_CASE("the busiest minute is found over the whole schedule period, disabled ones aside") {
     // Phases spread these over their cadences; whatever they are, no minute holds more than
     // all of them and the busiest holds at least an even share.
@@ -115,11 +133,14 @@ TEST_SUITE("budget") {
   }
 
   TEST_CASE("the alert step's reads grow with regions and targets, a page per 1000 rows") {
-    // One target every minute in one region: 61 minutes in each of 8 ranges.
-    CHECK(term(compute_budget(parse(targets_config(1, 1))).scheduled, "reads of the rows") == 1);
-    // 3 targets in 3 regions: 9 × 488 rows.
+    // One target every minute in one region: 13 recent rows, 7 × 60 baseline samples.
+    Budget one = compute_budget(parse(targets_config(1, 1)));
+    CHECK(term(one.scheduled, "reads of the rows") == 1);
+    CHECK(term(one.scheduled, "reads of the latency baselines") == 1);
+    // 3 targets in 3 regions: 9 × 420 baseline samples.
     auto busy = compute_budget(parse(targets_config(3, 1, R"(["enam","weur","apac"])")));
-    CHECK(term(busy.scheduled, "reads of the rows") == 5);
+    CHECK(term(busy.scheduled, "reads of the rows") == 1);
+    CHECK(term(busy.scheduled, "reads of the latency baselines") == 4);
     CHECK(term(busy.scheduled, "calls to the region objects") == 3);
   }
 
@@ -142,8 +163,9 @@ TEST_SUITE("budget") {
         problems_of(targets_config(12, 1, R"(["enam","weur","apac","wnam","eeur","sam"])"));
     REQUIRE(problems.size() == 1);
     CHECK(problems[0].field == "regions");
-    // 72 × 488 rows are 36 pages: 1 + 6 + 1 + 36 + 1 + 8 + 1 + 1 + 18 = 73 subrequests.
-    CHECK(problems[0].message.find("73 subrequests in a minute, 23 over the Workers Free "
+    // 72 × 13 recent rows are a page, 72 × 420 baseline samples 31:
+    // 1 + 6 + 1 + 1 + 31 + 1 + 8 + 1 + 1 + 18 = 69 subrequests.
+    CHECK(problems[0].message.find("69 subrequests in a minute, 19 over the Workers Free "
                                    "plan's 50") != std::string::npos);
     CHECK(problems[0].message.find("fewer regions") != std::string::npos);
   }

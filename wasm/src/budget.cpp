@@ -36,18 +36,14 @@ int busiest_minute(const Config& config) {
   return busiest;
 }
 
-// Rows the alert step reads each minute: every region's probes in each evaluated range. The
-// recent range may be all confirmation probes, one a minute; the same hour on earlier days is
-// counted at the cadence.
-int evaluated_rows(const Config& config) {
-  int per_region = 0;
-  for (const Target& t : config.targets) {
-    if (!t.enabled) continue;
-    int at_cadence = ceil_div(kEvaluationRangeMin, t.cadence_min);
-    int recent = may_confirm(t) ? kEvaluationRangeMin : at_cadence;
-    per_region += recent + at_cadence * (kEvaluationRanges - 1);
-  }
-  return per_region * static_cast<int>(config.regions.size());
+// The minutes a target's rules look back over: each rule's window, the clean stretch before a
+// resolution, and enough probes at its cadence for the configuration rule's run.
+int lookback_of(const Target& t) {
+  const RuleSettings& r = t.rules;
+  int latest_probes = (r.configuration.min_consecutive + 1) * t.cadence_min;
+  return std::max({r.provider_errors.window_min, r.latency.window_min,
+                   r.official_mismatch.window_min, r.regional.window_min, r.recovery_min,
+                   latest_probes});
 }
 
 InvocationBudget region_budget(const Config& config, int probes) {
@@ -66,10 +62,13 @@ InvocationBudget scheduled_budget(const Config& config) {
   if (std::any_of(config.targets.begin(), config.targets.end(), may_confirm)) {
     add(budget, "read of the recent failures to confirm", 1);
   }
+  ReadRows rows = read_rows_at_most(config, read_plan(config));
   add(budget, "calls to the region objects", regions);
   add(budget, "update of the kept alert transitions", 1);
   add(budget, "reads of the rows the alert rules evaluate",
-      std::max(1, ceil_div(evaluated_rows(config), kStorePageRows)));
+      std::max(1, ceil_div(rows.recent, kStorePageRows)));
+  add(budget, "reads of the latency baselines, in the first minute of an hour",
+      std::max(1, ceil_div(rows.baseline, kStorePageRows)));
   add(budget, "read of the open alerts", 1);
   add(budget, "alert transitions written, at most", kAlertActionsPerRun);
   add(budget, "queueing of their notifications", 1);
@@ -123,6 +122,31 @@ std::optional<Error> over_limit(const std::string& field, std::string_view who,
 
 }  // namespace
 
+ReadPlan read_plan(const Config& config) {
+  ReadPlan plan;
+  for (const Target& t : config.targets) {
+    if (!t.enabled) continue;
+    plan.confirm_min = std::max(plan.confirm_min, t.rules.confirm_min);
+    plan.lookback_min = std::max(plan.lookback_min, lookback_of(t));
+  }
+  // The minute being evaluated is read too.
+  plan.lookback_min = std::min(plan.lookback_min + 1, kMaxLookbackMin);
+  return plan;
+}
+
+// The recent range may be all confirmation probes, one a minute; the baseline hours are
+// counted at the cadence.
+ReadRows read_rows_at_most(const Config& config, const ReadPlan& plan) {
+  ReadRows rows;
+  for (const Target& t : config.targets) {
+    if (!t.enabled) continue;
+    rows.recent += may_confirm(t) ? plan.lookback_min : ceil_div(plan.lookback_min, t.cadence_min);
+    rows.baseline += ceil_div(60, t.cadence_min) * plan.baseline_days;
+  }
+  int regions = static_cast<int>(config.regions.size());
+  return {rows.recent * regions, rows.baseline * regions};
+}
+
 int InvocationBudget::subrequest_total() const {
   int total = 0;
   for (const BudgetTerm& term : subrequests) total += term.count;
@@ -131,6 +155,7 @@ int InvocationBudget::subrequest_total() const {
 
 Budget compute_budget(const Config& config) {
   Budget budget;
+  budget.reads = read_plan(config);
   budget.busiest_minute_probes = busiest_minute(config);
   budget.region = region_budget(config, budget.busiest_minute_probes);
   budget.scheduled = scheduled_budget(config);

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "result.h"
+#include "window-stats.h"
 
 namespace heyhi {
 
@@ -24,9 +25,8 @@ inline constexpr int kDeliveriesPerRun = 6;     // each is a claim, a send and a
 inline constexpr int kBacklogFlushItems = 500;  // kept rows written back in one store call
 // PostgREST answers at most this many rows per read (Supabase's db-max-rows default).
 inline constexpr int kStorePageRows = 1000;
-// The alert step reads the last hour and the same hour on each of the previous 7 days.
-inline constexpr int kEvaluationRanges = 8;
-inline constexpr int kEvaluationRangeMin = 61;  // both ends of an hour are read
+// The alert rules never look further back than this, whatever the configuration.
+inline constexpr int kMaxLookbackMin = 60;
 // Timeouts a region's run waits on besides its probes.
 inline constexpr int kColoTraceTimeoutMs = 2000;
 inline constexpr int kStoreTimeoutMs = 5000;
@@ -44,7 +44,28 @@ struct InvocationBudget {
   int subrequest_total() const;
 };
 
+// What the scheduled handler reads from the store. Every minute: the failures of the last
+// confirm_min minutes before it plans, and every probe of the last lookback_min minutes for the
+// alert rules. Once an hour: the successful probes' latencies in the same clock hour on each
+// of the previous baseline_days days, whose baselines the home region's object keeps.
+struct ReadPlan {
+  int confirm_min = 0;  // 0: no target confirms, no read
+  int lookback_min = 0;
+  int baseline_days = kBaselineHourDays;
+};
+
+// Rows each read returns at most, from every region: the subrequest count pages by these, and
+// the cost model bills them.
+struct ReadRows {
+  int recent = 0;    // each minute, all columns
+  int baseline = 0;  // once an hour, successful probes only, four columns
+};
+
+ReadPlan read_plan(const Config& config);
+ReadRows read_rows_at_most(const Config& config, const ReadPlan& plan);
+
 struct Budget {
+  ReadPlan reads;
   InvocationBudget region;     // each region's object, in its busiest minute
   InvocationBudget scheduled;  // the cron invocation that hands the minute to the regions
   int busiest_minute_probes = 0;

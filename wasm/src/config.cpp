@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "cost.h"
 #include "json-read.h"
 #include "validator.h"
 
@@ -19,9 +20,19 @@ constexpr std::array<std::string_view, 6> kProviderNames = {"openai", "anthropic
 constexpr std::array<std::string_view, 9> kLocationHints = {"wnam", "enam", "sam", "weur", "eeur",
                                                             "apac", "oc",   "afr", "me"};
 
-constexpr std::array<std::string_view, 12> kTopLevelKeys = {
-    "version",         "regions",    "defaults",    "targets",  "provider_origin",  "prompt",
-    "max_concurrency", "checked_on", "description", "alerting", "backlog_max_items", "status"};
+constexpr std::array<std::string_view, 13> kTopLevelKeys = {"version",
+                                                            "regions",
+                                                            "defaults",
+                                                            "targets",
+                                                            "provider_origin",
+                                                            "prompt",
+                                                            "max_concurrency",
+                                                            "checked_on",
+                                                            "description",
+                                                            "alerting",
+                                                            "backlog_max_items",
+                                                            "status",
+                                                            "cost"};
 
 constexpr std::array<std::string_view, 13> kTargetKeys = {
     "provider", "model",      "tier",       "cadence_min",      "timeout_ms",
@@ -290,6 +301,7 @@ Result<Config, std::vector<Error>> parse_config(std::string_view json) {
   if (auto status = v.object_at(root, "", "status")) {
     parse_status_settings(*status, v, config.status);
   }
+  if (auto cost = v.object_at(root, "", "cost")) parse_cost_settings(*cost, v, config.cost);
   if (!v.clean()) return v.take();
   return config;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "alerting.h"
+#include "cost.h"
 #include "result.h"
 #include "status-config.h"
 
@@ -56,6 +57,7 @@ struct Config {
   // Rows and alert transitions a region's object keeps while the store cannot take them.
   int backlog_max_items = 2000;
   StatusSettings status;
+  CostSettings cost;
 };
 
 inline constexpr int kAllowedCadences[] = {1, 2, 5, 10, 15};

@@ -32,6 +32,10 @@ const char* hh_validate_config(const char* in, size_t n) {
 }
 const char* hh_plan(const char* in, size_t n) { return keep(heyhi::api_plan(view(in, n))); }
 const char* hh_budget(const char* in, size_t n) { return keep(heyhi::api_budget(view(in, n))); }
+const char* hh_baselines(const char* in, size_t n) {
+  return keep(heyhi::api_baselines(view(in, n)));
+}
+const char* hh_cost(const char* in, size_t n) { return keep(heyhi::api_cost(view(in, n))); }
 const char* hh_build_request(const char* in, size_t n) {
   return keep(heyhi::api_build_request(view(in, n)));
 }

@@ -9,9 +9,8 @@
 namespace heyhi {
 namespace {
 
-constexpr int kBaselineDays = 7;
-constexpr int64_t kBaselineHalfWidthMs = 30 * kMinuteMs;
 constexpr size_t kBaselineMinSamples = 20;
+constexpr int64_t kHourMs = 60 * kMinuteMs;
 
 }  // namespace
 
@@ -54,21 +53,29 @@ double Tally::rate() const {
   return tested > 0 ? static_cast<double>(counted()) / static_cast<double>(tested) : 0.0;
 }
 
-std::optional<int64_t> baseline_p95(const std::vector<TimedRow>& rows, int64_t now_minute_ms) {
-  std::vector<int64_t> samples;
-  for (const TimedRow& r : rows) {
-    if (!r.row->ok) continue;
-    for (int day = 1; day <= kBaselineDays; ++day) {
-      int64_t centre = now_minute_ms - day * kDayMs;
-      if (std::llabs(r.minute_ms - centre) <= kBaselineHalfWidthMs) {
-        samples.push_back(r.row->latency_ms);
-        break;
-      }
-    }
+bool in_baseline_hours(int64_t minute_ms, int64_t now_minute_ms) {
+  int64_t hour = now_minute_ms - now_minute_ms % kHourMs;
+  for (int day = 1; day <= kBaselineHourDays; ++day) {
+    int64_t start = hour - day * kDayMs;
+    if (minute_ms >= start && minute_ms < start + kHourMs) return true;
   }
+  return false;
+}
+
+std::optional<int64_t> baseline_of(std::vector<int64_t> samples) {
   if (samples.size() < kBaselineMinSamples) return std::nullopt;
   std::sort(samples.begin(), samples.end());
   return nearest_rank(samples, 0.95);
+}
+
+std::optional<int64_t> baseline_p95(const std::vector<TimedRow>& rows, int64_t now_minute_ms) {
+  std::vector<int64_t> samples;
+  for (const TimedRow& r : rows) {
+    if (r.row->ok && in_baseline_hours(r.minute_ms, now_minute_ms)) {
+      samples.push_back(r.row->latency_ms);
+    }
+  }
+  return baseline_of(std::move(samples));
 }
 
 }  // namespace heyhi

@@ -50,8 +50,13 @@ struct Tally {
   std::string verdict() const { return network > provider ? "network" : "provider"; }
 };
 
-// p95 of the successful probes within half an hour of this minute on each of the previous
-// 7 days, when there are at least 20 of them.
+// A target's latency baseline is the p95 of its successful probes in the same clock hour on
+// each of the previous days, when there are at least 20 of them. The clock hour, not the hour
+// around this minute, so that one read an hour serves every minute of it.
+inline constexpr int kBaselineHourDays = 7;
+
+bool in_baseline_hours(int64_t minute_ms, int64_t now_minute_ms);
+std::optional<int64_t> baseline_of(std::vector<int64_t> samples);
 std::optional<int64_t> baseline_p95(const std::vector<TimedRow>& rows, int64_t now_minute_ms);
 
 }  // namespace heyhi

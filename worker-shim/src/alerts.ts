@@ -4,7 +4,7 @@
 // the transitions this invocation won, and deliver what is due, retrying on later runs.
 // Transitions the store could not take are handed back to be kept (in the home region's
 // object) and are written first on a later run, in the order they were decided.
-import type { AlertAction, Core, StatusSourceRow } from "./core.ts";
+import type { AlertAction, Budget, Core, HourBaselines, StatusSourceRow } from "./core.ts";
 import type { Logger } from "./log.ts";
 import type { Channel } from "./notify/channels.ts";
 import { sendEmail, type EmailBody } from "./notify/email.ts";
@@ -15,9 +15,7 @@ import type { Settings } from "./settings.ts";
 import type { Delivery, Failure, NewDelivery, StoredOpenAlert, TimeRange } from "./store/alerts.ts";
 
 const MINUTE_MS = 60_000;
-const LOOKBACK_MIN = 60; // longer than every rule's window and clean stretch
-const BASELINE_DAYS = 7;
-const BASELINE_HALF_WIDTH_MIN = 30;
+const HOUR_MS = 60 * MINUTE_MS;
 const MAX_ATTEMPTS = 10;
 
 export interface AlertContext {
@@ -30,6 +28,8 @@ export interface AlertContext {
   kept?: KeptTransition[];
   /** The status sources' state from the status step: official status and feed alerts. */
   statusSources?: StatusSourceRow[] | null;
+  /** The latency baselines the home region's object keeps, if it answered this minute. */
+  baselines?: HourBaselines | null;
 }
 
 /** A transition the store could not take, as kept until a later run writes it. */
@@ -66,19 +66,44 @@ export interface AlertReport {
 export interface AlertOutcome {
   report: AlertReport;
   /** What the keeper of transitions should forget and keep after this run. */
-  change: { done: string[]; keep: KeptTransition[] };
+  change: { done: string[]; keep: KeptTransition[]; baselines?: HourBaselines };
 }
 
-/** The last hour, and the same hour on each of the previous days for latency baselines. */
-export function evaluationRanges(nowMs: number): TimeRange[] {
+/** The minutes the alert rules read each minute: their longest window, up to this one. */
+export function recentRange(budget: Budget, nowMs: number): TimeRange {
   const iso = (ms: number) => new Date(ms).toISOString();
-  const ranges = [{ from: iso(nowMs - LOOKBACK_MIN * MINUTE_MS), to: iso(nowMs) }];
-  for (let day = 1; day <= BASELINE_DAYS; day++) {
-    const centre = nowMs - day * 24 * 60 * MINUTE_MS;
-    const half = BASELINE_HALF_WIDTH_MIN * MINUTE_MS;
-    ranges.push({ from: iso(centre - half), to: iso(centre + half) });
+  return { from: iso(nowMs - (budget.reads.lookback_min - 1) * MINUTE_MS), to: iso(nowMs) };
+}
+
+/** This clock hour on each of the previous days: where the latency baselines come from. */
+export function baselineRanges(budget: Budget, nowMs: number): TimeRange[] {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const hour = Math.floor(nowMs / HOUR_MS) * HOUR_MS;
+  return Array.from({ length: budget.reads.baseline_days }, (_, i) => {
+    const start = hour - (i + 1) * 24 * HOUR_MS;
+    return { from: iso(start), to: iso(start + HOUR_MS - MINUTE_MS) };
+  });
+}
+
+const hourOf = (nowMs: number) => new Date(Math.floor(nowMs / HOUR_MS) * HOUR_MS).toISOString();
+
+// The hour's baselines: those the home object keeps when they are this hour's, else one read
+// of the earlier days' samples. Without them the rules judge latency by the absolute line.
+async function hourBaselines(ctx: AlertContext, nowMs: number): Promise<HourBaselines | null> {
+  const kept = ctx.baselines;
+  if (kept && Date.parse(kept.hour) === Date.parse(hourOf(nowMs))) return kept;
+  const { budget, configJson, store } = ctx.settings;
+  const read = await store.baselineSamples(baselineRanges(budget, nowMs));
+  if (!read.ok) {
+    ctx.log.event("baselines_unreadable", { reason: read.reason });
+    return null;
   }
-  return ranges;
+  const answer = ctx.core.baselines(configJson, nowMs, read.samples);
+  if (!answer.ok) {
+    ctx.log.event("baselines_refused", { errors: answer.errors });
+    return null;
+  }
+  return { hour: answer.hour, targets: answer.targets };
 }
 
 function eventTime(action: AlertAction): string {
@@ -236,15 +261,18 @@ async function deliverDue(ctx: AlertContext, nowMs: number, report: AlertReport)
 interface Decision {
   actions: AlertAction[];
   open: Map<string, OpenRow>;
+  /** Baselines read this minute, for the home object to keep for the rest of the hour. */
+  fresh?: HourBaselines;
 }
 
 // One read of the rows and one of the open alerts; the same open alerts serve the core's
 // decision and the conditional updates after it.
 async function decide(ctx: AlertContext, nowMs: number, report: AlertReport): Promise<Decision> {
-  const { store } = ctx.settings;
-  const [checks, open] = await Promise.all([
-    store.checksBetween(evaluationRanges(nowMs)),
+  const { store, budget } = ctx.settings;
+  const [checks, open, baselines] = await Promise.all([
+    store.checksBetween([recentRange(budget, nowMs)]),
     store.openAlerts(),
+    hourBaselines(ctx, nowMs),
   ]);
   const none: Decision = { actions: [], open: new Map() };
   if (!checks.ok || !open.ok) {
@@ -257,6 +285,8 @@ async function decide(ctx: AlertContext, nowMs: number, report: AlertReport): Pr
     rows: checks.rows,
     open_alerts: open.alerts,
     official: ctx.official ?? {},
+    // Never absent: without baselines the core would look for them among the recent rows.
+    baselines: baselines?.targets ?? {},
     ...(ctx.statusSources ? { status_sources: ctx.statusSources } : {}),
   });
   if (!answer.ok) {
@@ -265,7 +295,8 @@ async function decide(ctx: AlertContext, nowMs: number, report: AlertReport): Pr
   }
   const rows = new Map<string, OpenRow>();
   for (const a of open.alerts) rows.set(`${a.rule}|${a.scope}`, a);
-  return { actions: answer.actions, open: rows };
+  const fresh = baselines && baselines !== ctx.baselines ? { fresh: baselines } : {};
+  return { actions: answer.actions, open: rows, ...fresh };
 }
 
 /** The transition of an action decided now, in the form it is kept in if the store fails. */
@@ -357,7 +388,7 @@ export async function runAlerts(ctx: AlertContext, scheduledTime: number): Promi
     progress.done.push(t.key);
     report.replayed++;
   }
-  const { actions, open } = progress.blocked
+  const { actions, open, fresh } = progress.blocked
     ? { actions: [], open: new Map<string, OpenRow>() }
     : await decide(ctx, nowMs, report);
   for (const action of actions) {
@@ -374,5 +405,10 @@ export async function runAlerts(ctx: AlertContext, scheduledTime: number): Promi
   if (ctx.settings.channels.length > 0) await deliverDue(ctx, nowMs, report);
   report.kept = progress.keep.length;
   ctx.log.event("alerts", { scheduled_at: nowIso, ...report });
-  return { report, change: { done: progress.done, keep: progress.keep } };
+  const change = {
+    done: progress.done,
+    keep: progress.keep,
+    ...(fresh ? { baselines: fresh } : {}),
+  };
+  return { report, change };
 }

@@ -1,8 +1,10 @@
-// A region object's own storage (its SQLite database): the colo it learned, and what the
-// store could not take yet. Rows and alert transitions wait here in arrival order, each once
+// A region object's own storage (its SQLite database): the colo it learned, the hour's latency
+// baselines when it is the home region's, and what the store could not take yet. Rows and alert transitions wait here in arrival order, each once
 // (a repeated cron minute keeps nothing twice), up to a bound; past it the oldest rows go
 // first, then the oldest transitions. Every method is synchronous, as the Durable Object SQL
 // API is, so a run's changes to its backlog cannot interleave with another call's.
+
+import type { HourBaselines } from "./core.ts";
 
 /** The part of Cloudflare's SqlStorage this uses; tests give it node:sqlite instead. */
 export interface Sql {
@@ -38,15 +40,33 @@ export class Backlog {
   }
 
   colo(): string | null {
-    const [row] = this.#rows<{ value: string }>("select value from facts where name = 'colo'");
-    return row?.value ?? null;
+    return this.#fact("colo");
   }
 
   rememberColo(colo: string): void {
+    this.#remember("colo", colo);
+  }
+
+  baselines(): HourBaselines | null {
+    const text = this.#fact("baselines");
+    return text === null ? null : (JSON.parse(text) as HourBaselines);
+  }
+
+  keepBaselines(baselines: HourBaselines): void {
+    this.#remember("baselines", JSON.stringify(baselines));
+  }
+
+  #fact(name: string): string | null {
+    const [row] = this.#rows<{ value: string }>("select value from facts where name = ?", name);
+    return row?.value ?? null;
+  }
+
+  #remember(name: string, value: string): void {
     this.#sql.exec(
-      "insert into facts (name, value) values ('colo', ?) " +
+      "insert into facts (name, value) values (?, ?) " +
         "on conflict (name) do update set value = excluded.value",
-      colo,
+      name,
+      value,
     );
   }
 

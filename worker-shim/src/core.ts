@@ -57,6 +57,8 @@ export interface InvocationBudget {
 /** What a minute costs on the Free plan, and the caps the shim applies to keep it so. */
 export interface Budget {
   limits: { subrequests: number; connections: number };
+  /** What the scheduled handler reads: failures to confirm, recent rows, hourly baselines. */
+  reads: { confirm_min: number; lookback_min: number; baseline_days: number };
   region: InvocationBudget;
   scheduled: InvocationBudget;
   caps: {
@@ -68,6 +70,42 @@ export interface Budget {
   busiest_minute_probes: number;
   region_deadline_ms: number;
   backlog_minutes: number;
+}
+
+/** One target's share of the month: probes from every region, tokens per probe, dollars. */
+export interface TargetCost {
+  id: string;
+  probes_month: number;
+  input_tokens: number;
+  output_tokens: number;
+  input_usd_per_mtok: number | null;
+  output_usd_per_mtok: number | null;
+  usd_month: number | null;
+}
+
+/** How much of one free allowance the configuration uses, per day, month or invocation. */
+export interface Allowance {
+  service: "workers" | "durable_objects" | "d1" | "supabase";
+  what: string;
+  per: string;
+  used: number;
+  limit: number;
+  share: number;
+  fits: boolean;
+  note: string;
+}
+
+export interface CostEstimate {
+  days: number;
+  currency: "USD";
+  prices_as_of: string | null;
+  budget_usd_month: number | null;
+  usd_month: number;
+  over_budget: boolean;
+  probes_month: number;
+  unpriced: string[];
+  targets: TargetCost[];
+  allowances: Allowance[];
 }
 
 export interface Outcome {
@@ -173,6 +211,14 @@ export interface EvaluationInput {
   open_alerts: OpenAlert[];
   official: Record<string, string>;
   status_sources?: StatusSourceRow[];
+  /** This clock hour's latency baselines; without them `rows` must hold the older hours. */
+  baselines?: Record<string, number | null>;
+}
+
+/** A clock hour's latency baselines, by target id (null: too few samples that hour). */
+export interface HourBaselines {
+  hour: string;
+  targets: Record<string, number | null>;
 }
 
 /** One row of status_sources, as the core writes it and a store gives it back. */
@@ -348,6 +394,8 @@ export interface NormalisedConfig {
 type Export =
   | "_hh_validate_config"
   | "_hh_budget"
+  | "_hh_cost"
+  | "_hh_baselines"
   | "_hh_plan"
   | "_hh_build_request"
   | "_hh_classify"
@@ -378,6 +426,11 @@ export class Core {
     return this.#call("_hh_budget", configJson);
   }
 
+  /** The month's token cost from the configuration's price table, and the free allowances. */
+  cost(configJson: string): CoreAnswer<{ cost: CostEstimate }> {
+    return this.#call("_hh_cost", configJson);
+  }
+
   /** `recent`: rows of the last minutes, from which the core decides what to confirm. */
   plan(configJson: string, scheduledMs: number, recent: CheckRow[] = []): CoreAnswer<Plan> {
     const rows = JSON.stringify(recent);
@@ -385,6 +438,16 @@ export class Core {
       "_hh_plan",
       `{"scheduled_ms":${scheduledMs},"recent":${rows},"config":${configJson}}`,
     );
+  }
+
+  /** The target's request; with `region`, the request names it as a planned probe's does. */
+  buildRequest(
+    configJson: string,
+    targetId: string,
+    region?: string,
+  ): CoreAnswer<{ request: ProbeRequest }> {
+    const rest = JSON.stringify({ target_id: targetId, region }).slice(1);
+    return this.#call("_hh_build_request", `{"config":${configJson},${rest}`);
   }
 
   classify(input: ClassifyInput): CoreAnswer<{ row: CheckRow }> {
@@ -397,6 +460,21 @@ export class Core {
 
   summarize(rows: CheckRow[]): CoreAnswer<{ targets: TargetSummary[] }> {
     return this.#call("_hh_summarize", JSON.stringify(rows));
+  }
+
+  /** `samples`: successful probes at this clock hour on earlier days. */
+  baselines(
+    configJson: string,
+    nowMs: number,
+    samples: readonly {
+      scheduled_at: string;
+      provider: string;
+      model: string;
+      latency_ms: number;
+    }[],
+  ): CoreAnswer<HourBaselines> {
+    const input = `{"config":${configJson},"now_ms":${nowMs},"samples":${JSON.stringify(samples)}}`;
+    return this.#call("_hh_baselines", input);
   }
 
   evaluate(configJson: string, input: EvaluationInput): CoreAnswer<{ actions: AlertAction[] }> {

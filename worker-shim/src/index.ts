@@ -8,6 +8,7 @@ import uplotScript from "uplot/dist/uPlot.iife.min.js";
 import uplotStyle from "uplot/dist/uPlot.min.css";
 import { boardResponse } from "./board-http.ts";
 import { loadCore, type Core } from "./core.ts";
+import { warnAboutCost } from "./cost.ts";
 import { consoleLogger, type Logger } from "./log.ts";
 import { runAlerts, type AlertOutcome } from "./alerts.ts";
 import { regionObjectClass } from "./region-object.ts";
@@ -34,9 +35,13 @@ function core(): Promise<Core> {
   return corePromise;
 }
 
+// The cost is said once per isolate, when its settings are first loaded.
 function settingsFor(loaded: Core, env: Env): Settings {
-  if (cachedSettings?.env !== env) cachedSettings = { env, settings: loadSettings(loaded, env) };
-  return cachedSettings.settings;
+  if (cachedSettings?.env === env) return cachedSettings.settings;
+  const settings = loadSettings(loaded, env);
+  cachedSettings = { env, settings };
+  warnAboutCost(settings.cost, consoleLogger(settings.secretValues));
+  return settings;
 }
 
 export const RegionProbes = regionObjectClass({ core, settings: settingsFor });
@@ -59,8 +64,8 @@ async function handBackTransitions(
   alerts: AlertOutcome,
   log: Logger,
 ): Promise<void> {
-  const { done, keep } = alerts.change;
-  if (done.length === 0 && keep.length === 0) return;
+  const { done, keep, baselines } = alerts.change;
+  if (done.length === 0 && keep.length === 0 && !baselines) return;
   const home = homeRegion(settings);
   if (run.home_transitions === null) {
     log.event("alert_transitions_unkept", { region: home, count: keep.length });
@@ -104,7 +109,7 @@ async function scheduled(controller: ScheduledController, env: Env): Promise<voi
   const status = await runStatus(ctx, controller.scheduledTime);
   const kept = run.home_transitions ?? [];
   const alerts = await runAlerts(
-    { ...ctx, kept, statusSources: status.sources },
+    { ...ctx, kept, statusSources: status.sources, baselines: run.home_baselines },
     controller.scheduledTime,
   );
   await handBackTransitions(locate, settings, run, alerts, log);
@@ -120,6 +125,7 @@ async function health(env: Env): Promise<Response> {
       store: settings.store.kind,
       regions: settings.config.regions,
       budget: settings.budget,
+      cost: settings.cost,
       targets: settings.config.targets.map((t) => ({
         id: t.id,
         cadence_min: t.cadence_min,

@@ -8,6 +8,8 @@ declare module "*/heyhi-core.mjs" {
     _hh_validate_config(pointer: number, size: number): number;
     _hh_plan(pointer: number, size: number): number;
     _hh_budget(pointer: number, size: number): number;
+    _hh_cost(pointer: number, size: number): number;
+    _hh_baselines(pointer: number, size: number): number;
     _hh_build_request(pointer: number, size: number): number;
     _hh_classify(pointer: number, size: number): number;
     _hh_insert_body(pointer: number, size: number): number;

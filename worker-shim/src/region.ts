@@ -2,7 +2,7 @@
 // here, and write the rows. Rows the store cannot take (unreachable, 5xx, timeout) are kept in
 // the object's own storage and written first on later runs, oldest first, so an outage of the
 // store costs no row; the backlog's bound is configured, and what it drops is reported.
-import type { ColoTrace, CheckRow, DueProbe } from "./core.ts";
+import type { ColoTrace, CheckRow, DueProbe, HourBaselines } from "./core.ts";
 import type { KeptTransition } from "./alerts.ts";
 import { Backlog, type BacklogCounts, type KeptItem } from "./backlog.ts";
 import { defaultProbeDeps } from "./probe.ts";
@@ -42,6 +42,8 @@ export interface RegionResult {
   report: RegionReport;
   /** Alert transitions this object keeps for the alert step, oldest first. */
   transitions: KeptTransition[];
+  /** The latency baselines this object keeps for the alert step, of the hour they name. */
+  baselines?: HourBaselines | null;
 }
 
 export interface RegionContext extends RunContext {
@@ -141,7 +143,7 @@ export async function runRegion(ctx: RegionContext, input: RegionInput): Promise
     dropped_oldest,
     duration_ms: Date.now() - started,
   };
-  return { report, transitions: keptTransitions(ctx.backlog) };
+  return { report, transitions: keptTransitions(ctx.backlog), baselines: ctx.backlog.baselines() };
 }
 
 export function keptTransitions(backlog: Backlog): KeptTransition[] {
@@ -153,6 +155,8 @@ export interface TransitionChange {
   done: string[];
   /** Transitions the store could not take in this run, in the order they were decided. */
   keep: KeptTransition[];
+  /** Baselines the alert step read this minute, kept until their hour is over. */
+  baselines?: HourBaselines;
 }
 
 /** Applies the alert step's outcome to the kept transitions; answers what is kept now. */
@@ -161,6 +165,7 @@ export function settleTransitions(
   change: TransitionChange,
   maxItems: number,
 ): { kept: BacklogCounts; dropped_oldest: BacklogCounts } {
+  if (change.baselines) backlog.keepBaselines(change.baselines);
   backlog.forget(change.done);
   backlog.keep(
     "transition",

@@ -3,7 +3,7 @@
 // does not answer within the core's deadline costs that region's rows for the minute and
 // nothing else: the others run alongside it, and the summary names it and says why.
 import type { KeptTransition } from "./alerts.ts";
-import type { CheckRow, Core, Plan } from "./core.ts";
+import type { CheckRow, Core, HourBaselines, Plan } from "./core.ts";
 import type { Logger } from "./log.ts";
 import { withConcurrency } from "./probe.ts";
 import type { RegionInput, RegionReport, RegionResult, TransitionChange } from "./region.ts";
@@ -42,6 +42,8 @@ export interface RunReport {
   failed_regions: FailedRegion[];
   /** The kept alert transitions of the home region, or null if its object did not answer. */
   home_transitions: KeptTransition[] | null;
+  /** The latency baselines the home region keeps, or null if it keeps none or did not answer. */
+  home_baselines: HourBaselines | null;
   duration_ms: number;
 }
 
@@ -111,17 +113,17 @@ function combinedWrite(reports: RegionReport[]): WriteResult {
 // The failures of the minutes a target may still be confirming. Without them the minute runs
 // on the cadence alone, which loses speed, not data.
 async function recentFailures(ctx: RegionsContext, scheduledTime: number): Promise<CheckRow[]> {
-  const lookback = Math.max(0, ...ctx.settings.config.targets.map((t) => t.confirm_min ?? 0));
+  const lookback = ctx.settings.budget.reads.confirm_min;
   if (lookback === 0) return [];
   const minute = Math.floor(scheduledTime / MINUTE_MS) * MINUTE_MS;
   const iso = (ms: number) => new Date(ms).toISOString();
   const range = { from: iso(minute - lookback * MINUTE_MS), to: iso(minute - MINUTE_MS) };
-  const read = await ctx.settings.store.checksBetween([range]);
+  const read = await ctx.settings.store.checksBetween([range], { failedOnly: true });
   if (!read.ok) {
     ctx.log.event("confirm_read_failed", { reason: read.reason });
     return [];
   }
-  return read.rows.filter((row) => !row.ok);
+  return read.rows;
 }
 
 export async function runRegions(
@@ -163,6 +165,7 @@ export async function runRegions(
     regions: reports,
     failed_regions,
     home_transitions: home && "result" in home ? home.result.transitions : null,
+    home_baselines: home && "result" in home ? (home.result.baselines ?? null) : null,
     duration_ms: Date.now() - started,
   };
   logRun(ctx, report);
@@ -170,7 +173,7 @@ export async function runRegions(
 }
 
 function logRun(ctx: RegionsContext, report: RunReport): void {
-  const { home_transitions, ...summary } = report;
+  const { home_transitions, home_baselines, ...summary } = report;
   ctx.log.event("run", {
     ...summary,
     store: ctx.settings.store.kind,

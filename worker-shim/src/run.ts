@@ -14,8 +14,15 @@ export interface RunContext {
   probeDeps?: ProbeDeps;
 }
 
+/** What probing needs: the core, the secrets and how to fetch, but no store. */
+export interface ProbeContext {
+  core: Core;
+  settings: Pick<Settings, "secrets" | "secretValues">;
+  probeDeps?: ProbeDeps;
+}
+
 async function probeAndClassify(
-  ctx: RunContext,
+  ctx: ProbeContext,
   due: DueProbe,
   scheduledMs: number,
   colo: string | null,
@@ -44,7 +51,7 @@ function redactRow(row: CheckRow, redact: Redactor): CheckRow {
 
 /** Every due probe's row, in the order of `due`, with the colo the region runs in. */
 export function probeAll(
-  ctx: RunContext,
+  ctx: ProbeContext,
   due: readonly DueProbe[],
   scheduledMs: number,
   options: { concurrency: number; colo: string | null },
@@ -55,7 +62,10 @@ export function probeAll(
 }
 
 /** The rows as the core normalises them for every store: the same keys in the same order. */
-export function insertBody(ctx: RunContext, rows: CheckRow[]): CheckRow[] | WriteResult {
+export function insertBody(
+  ctx: Pick<RunContext, "core">,
+  rows: CheckRow[],
+): CheckRow[] | WriteResult {
   const body = ctx.core.insertBody(rows);
   if (body.ok) return body.body;
   return {
@@ -66,7 +76,10 @@ export function insertBody(ctx: RunContext, rows: CheckRow[]): CheckRow[] | Writ
 }
 
 /** One store write; whatever the store throws becomes a retryable failure. */
-export async function write(ctx: RunContext, body: CheckRow[]): Promise<WriteResult> {
+export async function write(
+  ctx: { settings: Pick<Settings, "store"> },
+  body: CheckRow[],
+): Promise<WriteResult> {
   try {
     return await ctx.settings.store.insertChecks(body);
   } catch (error) {

@@ -4,7 +4,7 @@
 // would exceed the Free plan's budget) fails at start-up with the core's field-by-field
 // messages instead of at the first probe.
 import defaultConfig from "../config/healthboard.json" with { type: "json" };
-import type { Budget, Core, CoreError, NormalisedConfig } from "./core.ts";
+import type { Budget, Core, CoreError, CostEstimate, NormalisedConfig } from "./core.ts";
 import {
   CHANNEL_SECRET_NAMES,
   loadChannels,
@@ -63,6 +63,8 @@ export interface Settings {
   configJson: string;
   config: NormalisedConfig;
   budget: Budget;
+  /** The month's token cost and free allowances, from the configuration alone. */
+  cost: CostEstimate;
   store: Store;
   secrets: Record<string, string | undefined>;
   secretValues: string[];
@@ -89,7 +91,8 @@ function configDocument(env: Env): string {
   return JSON.stringify({ ...parsed, provider_origin: env.PROVIDER_ORIGIN });
 }
 
-function chooseStore(env: Env): Store {
+/** The store the environment names; a D1 store needs `env.DB`, a binding or its stand-in. */
+export function chooseStore(env: Env): Store {
   const wanted = env.HEYHI_STORE ?? (env.DB ? "d1" : "postgrest");
   if (wanted === "d1") {
     if (!env.DB)
@@ -118,13 +121,23 @@ function chooseStore(env: Env): Store {
   ]);
 }
 
+/** Everything a run needs except where its rows go: a run outside the Worker may keep none. */
+export type RunSettings = Omit<Settings, "store">;
+
 export function loadSettings(core: Core, env: Env): Settings {
+  const settings = loadRunSettings(core, env);
+  return { ...settings, store: chooseStore(env) };
+}
+
+export function loadRunSettings(core: Core, env: Env): RunSettings {
   const configJson = configDocument(env);
   const answer = core.validateConfig(configJson);
   if (!answer.ok) throw new ConfigurationError(answer.errors);
   // A minute that would exceed the Free plan's subrequests is refused here, not at run time.
   const costed = core.budget(configJson);
   if (!costed.ok) throw new ConfigurationError(costed.errors);
+  const priced = core.cost(configJson);
+  if (!priced.ok) throw new ConfigurationError(priced.errors);
   const secrets: Record<string, string | undefined> = {};
   for (const name of SECRET_NAMES) secrets[name] = env[name];
   const secretValues = Object.values(secrets).filter(
@@ -132,11 +145,11 @@ export function loadSettings(core: Core, env: Env): Settings {
   );
   const { channels, problems } = loadChannels(env);
   if (problems.length > 0) throw new ConfigurationError(problems);
-  const settings: Settings = {
+  const settings: RunSettings = {
     configJson,
     config: answer.config,
     budget: costed.budget,
-    store: chooseStore(env),
+    cost: priced.cost,
     secrets,
     secretValues,
     channels,

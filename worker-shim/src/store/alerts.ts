@@ -44,6 +44,27 @@ export interface Delivery extends NewDelivery, DeliveryUpdate {
 }
 
 export type ChecksResult = Result<{ rows: CheckRow[] }>;
+
+/** A successful probe's latency, which is all a latency baseline needs of it. */
+export interface BaselineSample {
+  scheduled_at: string;
+  provider: string;
+  model: string;
+  latency_ms: number;
+}
+
+export type SamplesResult = Result<{ samples: BaselineSample[] }>;
+
+export const SAMPLE_COLUMNS = ["scheduled_at", "provider", "model", "latency_ms"] as const;
+
+export function sampleFrom(raw: Raw): BaselineSample {
+  return {
+    scheduled_at: isoMinute(Date.parse(String(raw.scheduled_at))),
+    provider: String(raw.provider),
+    model: String(raw.model),
+    latency_ms: Number(raw.latency_ms),
+  };
+}
 export type OpenAlertsResult = Result<{ alerts: StoredOpenAlert[] }>;
 export type OpenResult = Result<{ opened: boolean; id?: number }>;
 export type RemindResult = Result<{ updated: boolean }>;

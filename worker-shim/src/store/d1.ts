@@ -18,6 +18,8 @@ import {
   openAlertFrom,
   refused,
   reminderTimes,
+  SAMPLE_COLUMNS,
+  sampleFrom,
   updateValues,
   type ChecksResult,
   type ClaimResult,
@@ -31,8 +33,12 @@ import {
   type OpenResult,
   type RemindResult,
   type ResolveResult,
+  type Result,
+  type SamplesResult,
   type TimeRange,
 } from "./alerts.ts";
+
+type Raw = Record<string, unknown>;
 import {
   ALERT_OPENING_COLUMNS,
   alertOpeningFrom,
@@ -83,11 +89,17 @@ const INSERT_SQL =
 
 // ?1 is a JSON array of {from, to} minute ranges, sorted and not overlapping, so each row is
 // found once; SQLite walks llm_checks' unique index on scheduled_at for each range.
-export const CHECKS_BETWEEN_SQL =
-  `select ${CHECK_COLUMNS.map((c) => `c.${c}`).join(", ")} from json_each(?1) r ` +
-  "join llm_checks c on c.scheduled_at " +
-  "between json_extract(r.value, '$.from') and json_extract(r.value, '$.to') " +
-  `order by ${CHECK_ORDER.map((c) => `c.${c}`).join(", ")}`;
+const IN_RANGES =
+  "from json_each(?1) r join llm_checks c on c.scheduled_at " +
+  "between json_extract(r.value, '$.from') and json_extract(r.value, '$.to') ";
+const CHECKS_ORDER = `order by ${CHECK_ORDER.map((c) => `c.${c}`).join(", ")}`;
+const CHECK_SELECT = `select ${CHECK_COLUMNS.map((c) => `c.${c}`).join(", ")} `;
+
+export const CHECKS_BETWEEN_SQL = CHECK_SELECT + IN_RANGES + CHECKS_ORDER;
+// "c.ok = 0" is the predicate of the failed-probes index, so SQLite reads the failures only.
+export const FAILED_CHECKS_BETWEEN_SQL = CHECK_SELECT + IN_RANGES + "and c.ok = 0 " + CHECKS_ORDER;
+export const BASELINE_SAMPLES_SQL =
+  `select ${SAMPLE_COLUMNS.map((c) => `c.${c}`).join(", ")} ` + IN_RANGES + "and c.ok = 1";
 
 export const OPEN_ALERTS_SQL =
   `select ${OPEN_ALERT_COLUMNS.join(", ")} from alerts where resolved_at is null ` +
@@ -217,14 +229,25 @@ export class D1Store implements Store {
     }, SCHEMA_ERROR);
   }
 
-  async checksBetween(ranges: TimeRange[]): Promise<ChecksResult> {
+  async checksBetween(ranges: TimeRange[], filter = { failedOnly: false }): Promise<ChecksResult> {
+    const sql = filter.failedOnly ? FAILED_CHECKS_BETWEEN_SQL : CHECKS_BETWEEN_SQL;
+    const read = await this.#inRanges(ranges, sql);
+    return read.ok ? { ok: true, rows: read.raw.map(checkRowFrom) } : read;
+  }
+
+  async baselineSamples(ranges: TimeRange[]): Promise<SamplesResult> {
+    const read = await this.#inRanges(ranges, BASELINE_SAMPLES_SQL);
+    return read.ok ? { ok: true, samples: read.raw.map(sampleFrom) } : read;
+  }
+
+  async #inRanges(ranges: TimeRange[], sql: string): Promise<Result<{ raw: Raw[] }>> {
     const minutes = minuteRanges(ranges);
     if (typeof minutes === "string") return refused(minutes);
-    if (minutes.length === 0) return { ok: true, rows: [] };
+    if (minutes.length === 0) return { ok: true, raw: [] };
     const bounds = JSON.stringify(minutes.map(({ from, to }) => ({ from, to })));
     return this.#attempt(async () => {
-      const result = await this.#db.prepare(CHECKS_BETWEEN_SQL).bind(bounds).all();
-      return { ok: true, rows: result.results.map(checkRowFrom) };
+      const result = await this.#db.prepare(sql).bind(bounds).all();
+      return { ok: true, raw: result.results as Raw[] };
     });
   }
 

@@ -17,6 +17,8 @@ import {
   alertValues,
   CHECK_ORDER,
   checkRowFrom,
+  SAMPLE_COLUMNS,
+  sampleFrom,
   DELIVERY_COLUMNS,
   DELIVERY_CONFLICT_COLUMNS,
   deliveryFrom,
@@ -29,6 +31,7 @@ import {
   reminderTimes,
   updateValues,
   type ChecksResult,
+  type SamplesResult,
   type ClaimResult,
   type DeliveryUpdate,
   type DueResult,
@@ -143,19 +146,30 @@ export class PostgrestStore implements Store {
     return failure(response);
   }
 
-  async checksBetween(ranges: TimeRange[]): Promise<ChecksResult> {
+  async checksBetween(ranges: TimeRange[], filter = { failedOnly: false }): Promise<ChecksResult> {
+    const read = await this.#inRanges(ranges, CHECK_COLUMNS, filter.failedOnly ? "false" : null);
+    return read.ok ? { ok: true, rows: read.rows.map(checkRowFrom) } : read;
+  }
+
+  async baselineSamples(ranges: TimeRange[]): Promise<SamplesResult> {
+    const read = await this.#inRanges(ranges, SAMPLE_COLUMNS, "true");
+    return read.ok ? { ok: true, samples: read.rows.map(sampleFrom) } : read;
+  }
+
+  // `ok`: "true" or "false" to read only successes or failures, null for every probe.
+  async #inRanges(ranges: TimeRange[], columns: readonly string[], ok: string | null) {
     const minutes = minuteRanges(ranges);
     if (typeof minutes === "string") return refused(minutes);
-    if (minutes.length === 0) return { ok: true, rows: [] };
+    if (minutes.length === 0) return { ok: true as const, rows: [] };
     const or = minutes.map(
       ({ from, to }) => `and(scheduled_at.gte.${from},scheduled_at.lte.${to})`,
     );
-    const read = await this.#readAll("llm_checks", {
-      select: CHECK_COLUMNS.join(","),
+    return this.#readAll("llm_checks", {
+      select: columns.join(","),
       or: `(${or.join(",")})`,
+      ...(ok === null ? {} : { ok: `is.${ok}` }),
       order: CHECK_ORDER.join(","),
     });
-    return read.ok ? { ok: true, rows: read.rows.map(checkRowFrom) } : read;
   }
 
   async openAlerts(): Promise<OpenAlertsResult> {

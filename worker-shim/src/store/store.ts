@@ -24,6 +24,7 @@ import type {
   OpenResult,
   RemindResult,
   ResolveResult,
+  SamplesResult,
   TimeRange,
 } from "./alerts.ts";
 import type { AlertOpeningsResult, StatusSourcesResult, StatusWriteResult } from "./status.ts";
@@ -44,8 +45,13 @@ export interface Store {
   readonly kind: "d1" | "postgrest";
   insertChecks(rows: CheckRow[]): Promise<WriteResult>;
 
-  /** The llm_checks rows whose scheduled_at is in any of the inclusive ranges, in one read. */
-  checksBetween(ranges: TimeRange[]): Promise<ChecksResult>;
+  /**
+   * The llm_checks rows whose scheduled_at is in any of the inclusive ranges, in one read;
+   * with `failedOnly`, only the failed probes.
+   */
+  checksBetween(ranges: TimeRange[], filter?: { failedOnly?: boolean }): Promise<ChecksResult>;
+  /** The successful probes' latencies in the ranges: what the hourly baselines are made of. */
+  baselineSamples(ranges: TimeRange[]): Promise<SamplesResult>;
   /** The alerts not yet resolved, oldest first. */
   openAlerts(): Promise<OpenAlertsResult>;
   /** Opens the alert unless its rule and scope have an open one: then opened is false. */

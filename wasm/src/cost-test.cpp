@@ -1,0 +1,192 @@
+#include "cost.h"
+
+#include <string>
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include "api.h"
+#include "config.h"
+#include "json-read.h"
+#include "test-support.h"
+
+using namespace heyhi;
+
+namespace {
+
+Config parse(const std::string& json) {
+  auto parsed = parse_config(json);
+  REQUIRE(parsed.ok());
+  return parsed.value();
+}
+
+std::vector<Error> errors_of(const std::string& json) {
+  auto parsed = parse_config(json);
+  REQUIRE_FALSE(parsed.ok());
+  return parsed.error();
+}
+
+bool names(const std::vector<Error>& errors, std::string_view field, std::string_view words) {
+  for (const Error& e : errors) {
+    if (e.field == field && e.message.find(words) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// One OpenAI and one Anthropic target, priced at round figures.
+std::string priced(const std::string& cost_extra = "", const std::string& regions = R"(["enam"])") {
+  return fmt::format(R"({{"regions":{},"targets":[
+      {{"provider":"openai","model":"small","cadence_min":2}},
+      {{"provider":"anthropic","model":"big","cadence_min":5,"max_tokens":4}}],
+    "cost":{{"prices_as_of":"2026-12-01",{}"prices":[
+      {{"provider":"openai","model":"small","input_usd_per_mtok":1,"output_usd_per_mtok":10}},
+      {{"provider":"anthropic","model":"big","input_usd_per_mtok":5,"output_usd_per_mtok":25}}]}}}})",
+                     regions, cost_extra);
+}
+
+const Allowance& allowance(const CostEstimate& cost, std::string_view service,
+                           std::string_view what) {
+  for (const Allowance& a : cost.allowances) {
+    if (a.service == service && a.what.rfind(what, 0) == 0) return a;
+  }
+  FAIL("no allowance " << service << " " << what);
+  static Allowance none;
+  return none;
+}
+
+}  // namespace
+
+TEST_SUITE("cost") {
+  TEST_CASE("a target's month is its probes from every region times its priced tokens") {
+    CostEstimate cost = estimate_cost(parse(priced("", R"(["enam","weur"])")));
+    REQUIRE(cost.targets.size() == 2);
+    const TargetCost& small = cost.targets[0];
+    // Every 2 minutes from 2 regions for 30 days; "ping" is one token after OpenAI's 7.
+    CHECK(small.probes_month == 30 * 720 * 2);
+    CHECK(small.input_tokens == 8);
+    CHECK(small.output_tokens == 1);
+    CHECK(small.usd_month == doctest::Approx(43200 * (8 * 1.0 + 1 * 10.0) / 1e6));
+    const TargetCost& big = cost.targets[1];
+    CHECK(big.probes_month == 30 * 288 * 2);
+    CHECK(big.output_tokens == 4);  // the output budget, which reasoning also spends
+    CHECK(big.usd_month == doctest::Approx(17280 * (8 * 5.0 + 4 * 25.0) / 1e6));
+    CHECK(cost.usd_month == doctest::Approx(small.usd_month + big.usd_month));
+    CHECK(cost.probes_month == 43200 + 17280);
+    CHECK(cost.unpriced.empty());
+  }
+
+  TEST_CASE("a longer prompt costs more input tokens, Cohere and Gemini bill the text alone") {
+    Config config = parse(R"({"prompt":"are you there, model?","targets":[
+        {"provider":"cohere","model":"c"},{"provider":"gemini","model":"g"},
+        {"provider":"mistral","model":"m"}]})");
+    CHECK(probe_input_tokens(config, config.targets[0]) == 6);
+    CHECK(probe_input_tokens(config, config.targets[1]) == 6);
+    CHECK(probe_input_tokens(config, config.targets[2]) == 12);
+  }
+
+  TEST_CASE("a target missing from the price table is named, and costs nothing it can count") {
+    CostEstimate cost = estimate_cost(parse(R"({"targets":[{"provider":"xai","model":"grok"}],
+        "cost":{"prices_as_of":"2026-12-01","prices":[]}})"));
+    REQUIRE(cost.unpriced.size() == 1);
+    CHECK(cost.unpriced[0] == "xai/grok");
+    CHECK(cost.targets[0].price == nullptr);
+    CHECK(cost.usd_month == 0);
+  }
+
+  TEST_CASE("disabled targets cost nothing") {
+    CostEstimate cost = estimate_cost(parse(R"({"targets":[
+        {"provider":"openai","model":"small","enabled":false}],
+        "cost":{"prices_as_of":"2026-12-01","prices":[
+        {"provider":"openai","model":"small","input_usd_per_mtok":1,"output_usd_per_mtok":1}]}})"));
+    CHECK(cost.targets.empty());
+    CHECK(cost.usd_month == 0);
+  }
+
+  TEST_CASE("over budget only when the month costs more than the budget") {
+    // 43200 × 18 / 1e6 + 17280 × 140 / 1e6 = 3.19 dollars from two regions.
+    CHECK(estimate_cost(parse(priced(R"("budget_usd_month":3.2,)", R"(["enam","weur"])")))
+              .over_budget == false);
+    CHECK(estimate_cost(parse(priced(R"("budget_usd_month":3.1,)", R"(["enam","weur"])")))
+              .over_budget == true);
+    CHECK(estimate_cost(parse(priced("", R"(["enam","weur"])"))).over_budget == false);
+  }
+
+  TEST_CASE("the shipped configuration costs under 5 dollars a month and fits every allowance") {
+    Config config = parse(testing::read_fixture("../../worker-shim/config/healthboard.json"));
+    CostEstimate cost = estimate_cost(config);
+    CHECK(cost.unpriced.empty());
+    CHECK(cost.usd_month < 5.0);
+    CHECK_FALSE(cost.over_budget);
+    REQUIRE(config.cost.budget_usd_month);
+    CHECK(*config.cost.budget_usd_month == 5.0);
+    for (const Allowance& a : cost.allowances) {
+      INFO(a.service << " " << a.what << ": " << a.used << " of " << a.limit);
+      CHECK(a.fits());
+    }
+  }
+
+  TEST_CASE("the allowances follow regions, cadences and the rules' reads") {
+    CostEstimate one = estimate_cost(parse(priced()));
+    CostEstimate three = estimate_cost(parse(priced("", R"(["enam","weur","apac"])")));
+    CHECK(allowance(one, "workers", "requests").used == 1440);
+    CHECK(allowance(three, "workers", "requests").used == 1440);
+    CHECK(allowance(one, "durable_objects", "requests").used == 1440 * 2);
+    CHECK(allowance(three, "durable_objects", "requests").used == 1440 * 4);
+    // 0.7 rows a minute in one region: a probe row and three index rows each.
+    CHECK(allowance(one, "d1", "rows written").used == doctest::Approx(0.7 * 1440 * 4));
+    CHECK(allowance(three, "d1", "rows written").used == doctest::Approx(3 * 0.7 * 1440 * 4));
+    CHECK(allowance(three, "d1", "rows read").used >
+          2.9 * allowance(one, "d1", "rows read").used - 3 * 20 * 1440);
+    CHECK(allowance(three, "supabase", "egress").used > allowance(one, "supabase", "egress").used);
+    CHECK(allowance(one, "workers", "subrequests").limit == 50);
+  }
+
+  TEST_CASE("a bad cost section names each bad field") {
+    auto errors = errors_of(R"({"targets":[{"provider":"openai","model":"m"}],"cost":{
+        "budget_usd_month":-1,"prices_as_of":"03/12/2026","colour":"red","prices":[
+        {"provider":"openai","model":"m","input_usd_per_mtok":"cheap","output_usd_per_mtok":1},
+        {"provider":"acme","model":"m","input_usd_per_mtok":1,"output_usd_per_mtok":1},
+        {"provider":"openai","model":"x","output_usd_per_mtok":1},
+        {"provider":"openai","model":"y","input_usd_per_mtok":1,"output_usd_per_mtok":1},
+        {"provider":"openai","model":"y","input_usd_per_mtok":2,"output_usd_per_mtok":2},
+        "free"]}})");
+    CHECK(names(errors, "cost.budget_usd_month", "US dollars"));
+    CHECK(names(errors, "cost.prices_as_of", "YYYY-MM-DD"));
+    CHECK(names(errors, "cost.colour", "unknown field"));
+    CHECK(names(errors, "cost.prices[0].input_usd_per_mtok", "US dollars"));
+    CHECK(names(errors, "cost.prices[1].provider", "must be one of"));
+    CHECK(names(errors, "cost.prices[2].input_usd_per_mtok", "is required"));
+    CHECK(names(errors, "cost.prices[4]", "priced twice"));
+    CHECK(names(errors, "cost.prices[5]", "must be an object"));
+    CHECK(names(errors_of(R"({"targets":[],"cost":{"prices":[]}})"), "cost.prices_as_of",
+                "is required with prices"));
+    CHECK(names(errors_of(R"({"targets":[],"cost":{"prices":{}}})"), "cost.prices",
+                "must be an array"));
+  }
+
+  TEST_CASE("the cost answer carries every target, price and allowance") {
+    std::string answer = api_cost(priced(R"("budget_usd_month":1,)"));
+    Document doc;
+    REQUIRE(doc.parse(answer) == simdjson::SUCCESS);
+    element cost = *member(doc.root(), "cost");
+    CHECK(string_at(cost, "prices_as_of") == "2026-12-01");
+    CHECK(bool_at(cost, "over_budget") == true);
+    CHECK(int_at(cost, "days") == 30);
+    CHECK(int_at(cost, "probes_month") == 21600 + 8640);
+    size_t targets = 0;
+    for (element t : items(*member(cost, "targets"))) {
+      ++targets;
+      CHECK(member(t, "usd_month"));
+      CHECK(member(t, "input_usd_per_mtok"));
+    }
+    CHECK(targets == 2);
+    size_t allowances = 0;
+    for (element a : items(*member(cost, "allowances"))) {
+      ++allowances;
+      CHECK(member(a, "share"));
+      CHECK(member(a, "fits"));
+    }
+    CHECK(allowances >= 9);
+    CHECK(api_cost(R"({"targets":"none"})").find(R"("ok":false)") != std::string::npos);
+  }
+}

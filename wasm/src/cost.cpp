@@ -1,0 +1,198 @@
+#include "cost.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "budget.h"
+#include "config.h"
+
+namespace heyhi {
+namespace {
+
+constexpr double kMinutesPerDay = 24 * 60;
+constexpr double kGB = 1e9;
+constexpr double kMB = 1e6;
+
+// The free allowances, as the plans' pricing pages state them (checked 2026-12-03).
+constexpr double kWorkersRequestsPerDay = 100'000;
+constexpr double kObjectRequestsPerDay = 100'000;
+constexpr double kObjectGbSecondsPerDay = 13'000;
+constexpr double kObjectMemoryGb = 0.128;  // an object is billed at 128 MB while it runs
+// A wave of probes lasts as long as its slowest answer: about a second for healthy models,
+// the whole timeout when they hang. The store write and the colo lookup add a little.
+constexpr double kHealthyWaveSeconds = 1.0;
+constexpr double kRunOverheadSeconds = 0.3;
+constexpr double kD1RowsReadPerDay = 5'000'000;
+constexpr double kD1RowsWrittenPerDay = 100'000;
+constexpr double kD1DatabaseBytes = 500 * kMB;
+constexpr double kSupabaseDatabaseBytes = 500 * kMB;
+constexpr double kSupabaseEgressBytesPerMonth = 5 * kGB;
+
+// D1 counts a written row for the table and one for each index the insert updates:
+// llm_checks has its unique key, the ts index and the provider/model/ts index.
+constexpr double kD1RowsWrittenPerCheck = 4;
+// Sizes per stored probe, with its indexes, as scripts/bench measured them on 30 seeded days
+// of the default configuration (PostgreSQL 15 after vacuum; SQLite pages for D1).
+constexpr double kPostgresBytesPerCheck = 380;
+constexpr double kPostgresBytesPerHourlyRow = 330;
+constexpr double kD1BytesPerCheck = 300;
+constexpr double kPostgresRawDays = 35;      // trend_settings' default retention
+constexpr double kPostgresRollupDays = 400;  // the same for the hourly rollup
+// PostgREST's JSON for one row as the alert step reads it, and for one baseline sample.
+constexpr double kRowJsonBytes = 330;
+constexpr double kSampleJsonBytes = 100;
+// Failures are a small share of probes outside incidents; the confirmation read returns
+// only them. Open alerts, due deliveries and status state add a few rows each minute.
+constexpr double kFailureShare = 0.05;
+constexpr double kSmallReadRowsPerMinute = 20;
+
+// Tokens a provider counts for a one-message chat besides the text itself: the role markers
+// and turn delimiters of its template. Cohere bills the text alone.
+int template_tokens(Provider provider) {
+  switch (provider) {
+    case Provider::openai:
+    case Provider::xai:
+    case Provider::anthropic: return 7;
+    case Provider::mistral: return 6;
+    case Provider::gemini:
+    case Provider::cohere: return 0;
+  }
+  return 0;
+}
+
+const Price* price_of(const CostSettings& cost, const Target& t) {
+  std::string_view provider = provider_name(t.provider);
+  for (const Price& p : cost.prices) {
+    if (p.provider == provider && p.model == t.model) return &p;
+  }
+  return nullptr;
+}
+
+TargetCost target_cost(const Config& config, const Target& t) {
+  TargetCost out;
+  out.id = t.id;
+  double per_day = kMinutesPerDay / t.cadence_min * static_cast<double>(config.regions.size());
+  out.probes_month = std::llround(per_day * kCostDays);
+  out.input_tokens = probe_input_tokens(config, t);
+  out.output_tokens = t.max_tokens;
+  out.price = price_of(config.cost, t);
+  if (out.price) {
+    double tokens_in = static_cast<double>(out.probes_month) * out.input_tokens;
+    double tokens_out = static_cast<double>(out.probes_month) * out.output_tokens;
+    out.usd_month =
+        (tokens_in * out.price->input_usd_per_mtok + tokens_out * out.price->output_usd_per_mtok) /
+        1e6;
+  }
+  return out;
+}
+
+double rows_per_minute(const Config& config) {
+  double per_region = 0;
+  for (const Target& t : config.targets) {
+    if (t.enabled) per_region += 1.0 / t.cadence_min;
+  }
+  return per_region * static_cast<double>(config.regions.size());
+}
+
+// Rows the scheduled handler reads in an average minute, outside incidents.
+struct ReadLoad {
+  double recent_rows = 0;    // each minute
+  double failure_rows = 0;   // each minute
+  double baseline_rows = 0;  // each hour
+};
+
+ReadLoad read_load(const Config& config) {
+  ReadPlan plan = read_plan(config);
+  double rate = rows_per_minute(config);
+  return {rate * plan.lookback_min, rate * plan.confirm_min * kFailureShare,
+          rate * 60 * plan.baseline_days};
+}
+
+void add(std::vector<Allowance>& out, std::string service, std::string what, std::string per,
+         double used, double limit, std::string note = {}) {
+  out.push_back(
+      {std::move(service), std::move(what), std::move(per), used, limit, std::move(note)});
+}
+
+void cloudflare_allowances(const Config& config, std::vector<Allowance>& out) {
+  Budget budget = compute_budget(config);
+  double regions = static_cast<double>(config.regions.size());
+  add(out, "workers", "requests", "day", kMinutesPerDay, kWorkersRequestsPerDay,
+      "one cron invocation a minute; the board's page views come on top");
+  int busiest = std::max(budget.region.subrequest_total(), budget.scheduled.subrequest_total());
+  add(out, "workers", "subrequests", "invocation", busiest, kFreeSubrequests,
+      "the busier of the scheduled handler and a region's object, in its worst minute");
+  add(out, "durable_objects", "requests", "day", kMinutesPerDay * (regions + 1),
+      kObjectRequestsPerDay, "one run per region a minute and one hand-back of alert state");
+  int waves = (std::max(budget.busiest_minute_probes, 1) + config.max_concurrency - 1) /
+              config.max_concurrency;
+  double healthy = waves * kHealthyWaveSeconds + kRunOverheadSeconds;
+  double gb_s_per_second = kMinutesPerDay * regions * kObjectMemoryGb;
+  add(out, "durable_objects", "duration", "day (GB-s)", gb_s_per_second * healthy,
+      kObjectGbSecondsPerDay,
+      fmt::format("healthy answers; if every probe hung to its timeout all day: {:.0f}",
+                  gb_s_per_second * budget.region_deadline_ms / 1000.0));
+}
+
+void d1_allowances(const Config& config, std::vector<Allowance>& out) {
+  ReadLoad load = read_load(config);
+  double written = rows_per_minute(config) * kMinutesPerDay;
+  add(out, "d1", "rows written", "day", written * kD1RowsWrittenPerCheck, kD1RowsWrittenPerDay,
+      "each probe's row and its three index entries");
+  double read = (load.recent_rows + load.failure_rows + kSmallReadRowsPerMinute) * kMinutesPerDay +
+                load.baseline_rows * 24;
+  add(out, "d1", "rows read", "day", read, kD1RowsReadPerDay,
+      "the alert step's reads; the board's page views come on top");
+  double size = written * kCostDays * kD1BytesPerCheck;
+  double days_to_full = kD1DatabaseBytes / (written * kD1BytesPerCheck);
+  add(out, "d1", "database size after 30 days", "database", size, kD1DatabaseBytes,
+      fmt::format("D1 keeps every probe: full after {:.0f} days", days_to_full));
+}
+
+void supabase_allowances(const Config& config, std::vector<Allowance>& out) {
+  ReadLoad load = read_load(config);
+  double per_day = rows_per_minute(config) * kMinutesPerDay;
+  double hourly_rows = 0;
+  for (const Target& t : config.targets) {
+    if (t.enabled) hourly_rows += 24.0 * static_cast<double>(config.regions.size());
+  }
+  double size = per_day * kPostgresRawDays * kPostgresBytesPerCheck +
+                hourly_rows * kPostgresRollupDays * kPostgresBytesPerHourlyRow;
+  add(out, "supabase", "database size", "database", size, kSupabaseDatabaseBytes,
+      "35 days of probes and 400 days of hourly rollup, as the retention defaults keep");
+  double minutes = kMinutesPerDay * kCostDays;
+  double egress =
+      minutes * (load.recent_rows + load.failure_rows + kSmallReadRowsPerMinute) * kRowJsonBytes +
+      minutes / 60 * load.baseline_rows * kSampleJsonBytes;
+  add(out, "supabase", "egress", "month (bytes)", egress, kSupabaseEgressBytesPerMonth,
+      "the alert step's reads as uncompressed JSON; the board and Grafana come on top");
+}
+
+}  // namespace
+
+int probe_input_tokens(const Config& config, const Target& target) {
+  // About four bytes of English text per token in every provider's tokenizer.
+  int text = std::max<int>(1, static_cast<int>((config.prompt.size() + 3) / 4));
+  return template_tokens(target.provider) + text;
+}
+
+CostEstimate estimate_cost(const Config& config) {
+  CostEstimate out;
+  for (const Target& t : config.targets) {
+    if (!t.enabled) continue;
+    TargetCost cost = target_cost(config, t);
+    if (!cost.price) out.unpriced.push_back(cost.id);
+    out.probes_month += cost.probes_month;
+    out.usd_month += cost.usd_month;
+    out.targets.push_back(std::move(cost));
+  }
+  cloudflare_allowances(config, out.allowances);
+  d1_allowances(config, out.allowances);
+  supabase_allowances(config, out.allowances);
+  out.over_budget = config.cost.budget_usd_month && out.usd_month > *config.cost.budget_usd_month;
+  return out;
+}
+
+}  // namespace heyhi

@@ -1,0 +1,36 @@
+// What the configuration costs, said once when an isolate first loads it: a month of tokens
+// over the configured budget, or a free allowance the minute-by-minute load would exceed.
+// Warnings, not refusals: the operator may have chosen to pay, and probing goes on.
+import type { CostEstimate } from "./core.ts";
+import type { Logger } from "./log.ts";
+
+const dollars = (n: number) => Math.round(n * 100) / 100;
+
+export function warnAboutCost(cost: CostEstimate, log: Logger): void {
+  if (cost.over_budget) {
+    const costliest = [...cost.targets]
+      .sort((a, b) => (b.usd_month ?? 0) - (a.usd_month ?? 0))
+      .slice(0, 3)
+      .map((t) => ({ id: t.id, usd_month: dollars(t.usd_month ?? 0) }));
+    log.event("cost_over_budget", {
+      usd_month: dollars(cost.usd_month),
+      budget_usd_month: cost.budget_usd_month,
+      prices_as_of: cost.prices_as_of,
+      costliest,
+      fix: "give the costliest targets a longer cadence_min, a smaller max_tokens, or disable them",
+    });
+  }
+  if (cost.unpriced.length > 0) {
+    log.event("cost_unpriced", { targets: cost.unpriced, prices_as_of: cost.prices_as_of });
+  }
+  for (const a of cost.allowances.filter((x) => !x.fits)) {
+    log.event("free_allowance_exceeded", {
+      service: a.service,
+      what: a.what,
+      per: a.per,
+      used: Math.round(a.used),
+      limit: a.limit,
+      note: a.note,
+    });
+  }
+}
