@@ -1,7 +1,8 @@
 // The board through `wrangler dev` with D1, seen by headless Chromium: the emulator takes
 // Anthropic down, Slack answers that the webhook was removed, the official status page says
-// all is well. The page, the JSON API, the badges and the feed must all say so, with no
-// secret in any of them, and a bad parameter is a 400 with its reason.
+// all is well, and a vantage outside Cloudflare saw one of the failing models fine. The page,
+// the JSON API, the badges and the feed must all say so, with no secret in any of them, and a
+// bad parameter is a 400 with its reason.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -60,6 +61,19 @@ function seedOfficialStatus(): void {
   );
 }
 
+// A GitHub runner's probe of one failing model, written after the alerts opened: the board
+// reads it live, while the stored alerts keep the verdict they opened with.
+function seedOutsideVantage(): void {
+  const at = iso(minute(3)).replace(".000Z", "Z");
+  queryD1(
+    PERSIST_TO,
+    "insert into llm_checks (scheduled_at, ts, region, colo, provider, model, ok, http_status, " +
+      "error_type, attribution, latency_ms, ttfb_ms, tokens_in, tokens_out, request_id, detail) " +
+      `values ('${at}', '${iso(minute(3) + 20_000)}', 'gha-eastus', null, 'anthropic', ` +
+      "'claude-sonnet-5', 1, 200, null, null, 420, 300, 8, 1, null, null)",
+  );
+}
+
 before(async () => {
   receiver = await startSlackReceiver({ status: 404, body: "no_service" });
   emulator = await startEmulator({
@@ -82,6 +96,7 @@ before(async () => {
     },
   });
   for (let i = 0; i <= 3; i++) await wrangler.fireMinute(minute(i));
+  seedOutsideVantage();
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
@@ -117,7 +132,12 @@ test("/api/summary names Anthropic failing on the provider's side, target by tar
   assert.equal(summary.store, "d1");
   assert.equal(summary.verdict.state, "failing");
   assert.deepEqual(summary.verdict.failing, [
-    { provider: "anthropic", verdict: "provider", alerts: summary.verdict.failing[0].alerts },
+    {
+      provider: "anthropic",
+      verdict: "provider",
+      alerts: summary.verdict.failing[0].alerts,
+      evidence: "failing from enam, weur; no outside vantage",
+    },
   ]);
   assert.match(summary.verdict.text, /^anthropic is failing: the evidence points at the provider/);
   const byId = new Map(summary.targets.map((t: any) => [`${t.provider}/${t.model}`, t]));
@@ -196,7 +216,47 @@ test("/api/checks answers a provider's and model's rows since a time, field by f
   assert.ok(["enam", "weur"].includes(first.region));
   assert.equal(typeof first.latency_ms, "number");
   const all = await (await get(`/api/checks?since=${since}`)).json();
-  assert.equal(all.count, 16, "every target, minutes 2 and 3, two regions");
+  assert.equal(all.count, 17, "every target, minutes 2 and 3, two regions, one outside row");
+});
+
+test("/api/summary lists the outside vantage apart and reads it for the target it saw", async () => {
+  const summary = await (await get("/api/summary")).json();
+  assert.deepEqual(
+    summary.regions.map((r: any) => [r.region, r.outside_vantage, r.probes_1h]),
+    [
+      ["enam", false, 16],
+      ["weur", false, 16],
+      ["gha-eastus", true, 1],
+    ],
+    "four targets for four minutes from each Cloudflare region, Cloudflare's first",
+  );
+  assert.ok(summary.regions[0].error_rate_1h >= 0.5, "both Anthropic models fail there");
+  assert.equal(summary.regions[2].error_rate_1h, 0);
+  assert.equal(summary.regions[2].last_probe_at, iso(minute(3)).replace(".000Z", "Z"));
+  const byId = new Map(summary.targets.map((t: any) => [`${t.provider}/${t.model}`, t]));
+  const sonnet: any = byId.get("anthropic/claude-sonnet-5");
+  assert.equal(sonnet.vantage.verdict, "network");
+  assert.equal(sonnet.vantage.state, "fine");
+  assert.equal(sonnet.vantage.vantage, "gha-eastus");
+  assert.match(
+    sonnet.vantage.evidence,
+    /^failing from enam, weur; fine from gha-eastus (\d+ min ago|this minute)$/,
+  );
+  const haiku: any = byId.get("anthropic/claude-haiku-5-5");
+  assert.deepEqual(haiku.vantage, {
+    verdict: null,
+    state: "none",
+    evidence: "failing from enam, weur; no outside vantage",
+    vantage: null,
+  });
+  assert.equal(byId.get("mistral/mistral-small-latest")?.vantage ?? null, null);
+  // Haiku has no outside probe, so Anthropic stays on the provider's side.
+  assert.equal(summary.verdict.failing[0].verdict, "provider");
+  assert.equal(
+    summary.verdict.text,
+    "anthropic is failing: the evidence points at the provider: " +
+      "failing from enam, weur; no outside vantage",
+  );
 });
 
 test("a bad parameter is a 400 that says what is wrong", async () => {
@@ -275,6 +335,8 @@ test("Chromium renders the board: verdict, dead Slack webhook, heatmap, charts",
   const haikuRow = await page.textContent('#targets tr[data-model="claude-haiku-5-5"]');
   assert.match(haikuRow ?? "", /failing.*operational.*100%/);
   assert.match((await page.textContent("#timeline")) ?? "", /Elevated latency <for some>/);
+  const outside = await page.textContent('#regions tr[data-region="gha-eastus"]');
+  assert.match(outside ?? "", /gha-eastus\s*outside Cloudflare\s*1\s*0%/);
   assert.equal(await page.$$eval(".spark canvas", (c) => c.length), TARGETS.length);
   const html = await page.content();
   assert.ok(!html.includes(KEY) && !html.includes(receiver.url), "no secret on the page");

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import { deadChannels, verdict, type Summary } from "../../worker-shim/src/board.ts";
 import { renderBadge, renderBoard, renderFeed } from "../../worker-shim/src/board-html.ts";
 import { checksParams } from "../../worker-shim/src/board-http.ts";
+import type { TargetVantage } from "../../worker-shim/src/core.ts";
 import type { BoardAlert, FinishedDelivery } from "../../worker-shim/src/store/board.ts";
 import { sampleAlert } from "./support.ts";
 
@@ -72,6 +73,74 @@ test("the verdict names each failing provider and what the evidence blames", () 
   );
 });
 
+test("an outside vantage fine while every Cloudflare region fails names Cloudflare's egress", () => {
+  const evidence = "failing from enam, weur; fine from gha-eastus 3 min ago";
+  const vantages = new Map<string, TargetVantage | null>([
+    [
+      "anthropic\u0000claude-haiku-5-5",
+      { verdict: "network", state: "fine", evidence, vantage: "gha-eastus" },
+    ],
+  ]);
+  const egress = verdict([alert({})], vantages);
+  assert.deepEqual(egress.failing, [
+    { provider: "anthropic", verdict: "network", alerts: 1, evidence, cloudflare_egress: true },
+  ]);
+  assert.equal(
+    egress.text,
+    `anthropic is failing: the evidence points at the network (Cloudflare egress): ${evidence}`,
+  );
+
+  const both = "failing from enam, weur and from gha-eastus 1 min ago";
+  vantages.set("anthropic\u0000claude-sonnet-5", {
+    verdict: "provider",
+    state: "failing",
+    evidence: both,
+    vantage: "gha-eastus",
+  });
+  const provider = verdict([alert({}), alert({ model: "claude-sonnet-5" })], vantages);
+  assert.deepEqual(provider.failing, [
+    { provider: "anthropic", verdict: "provider", alerts: 2, evidence: both },
+  ]);
+
+  const none = "failing from enam, weur; no outside vantage";
+  const unseen = new Map([
+    [
+      "anthropic\u0000claude-haiku-5-5",
+      { verdict: null, state: "none", evidence: none, vantage: null } as TargetVantage,
+    ],
+  ]);
+  assert.equal(
+    verdict([alert({ verdict: "network" })], unseen).text,
+    `anthropic is failing: the evidence points at the network: ${none}`,
+    "as the alert opened, with no outside probe to go on",
+  );
+  const configuration = verdict([alert({ rule: "configuration", verdict: "ours" })], vantages);
+  assert.equal(configuration.failing[0]?.verdict, "ours", "an outside probe says nothing of keys");
+});
+
+test("the board lists outside vantages as rows of their own after Cloudflare's regions", () => {
+  const summary = hostileSummary();
+  summary.regions = [
+    { region: "enam", outside_vantage: false, probes_1h: 30, error_rate_1h: 1, last_probe_at: "a" },
+    {
+      region: "gha-eastus",
+      outside_vantage: true,
+      probes_1h: 2,
+      error_rate_1h: 0,
+      last_probe_at: "b",
+    },
+  ];
+  const page = renderBoard(summary);
+  assert.match(
+    page,
+    /<tr data-region="enam" data-outside="false"><td>enam<\/td><td>Cloudflare<\/td><td>30<\/td><td>100%<\/td>/,
+  );
+  assert.match(
+    page,
+    /<tr data-region="gha-eastus" data-outside="true"><td>gha-eastus<\/td><td>outside Cloudflare<\/td><td>2<\/td><td>0%<\/td>/,
+  );
+});
+
 const HOSTILE = `<script>alert("x")</script>&'`;
 
 function hostileSummary(): Summary {
@@ -91,6 +160,16 @@ function hostileSummary(): Summary {
         error_rate_24h: 0.25,
         error_rate_7d: 0.01,
         sparkline_24h: Array(24).fill(null),
+        vantage: null,
+      },
+    ],
+    regions: [
+      {
+        region: HOSTILE,
+        outside_vantage: true,
+        probes_1h: 1,
+        error_rate_1h: 0,
+        last_probe_at: HOSTILE,
       },
     ],
     official: [],

@@ -27,6 +27,7 @@
 #include "json-writer.h"
 #include "summary.h"
 #include "time-format.h"
+#include "vantage.h"
 
 using namespace heyhi;
 using namespace heyhi::detection;
@@ -169,13 +170,37 @@ std::string group_label(const Group& g) {
 
 // --- the setting ----------------------------------------------------------------------------
 
+// The month's rows from the Cloudflare regions.
 size_t month_rows(const Trace& trace, const Simulation& sim) {
   size_t rows = 0;
   for (const TargetRows& t : trace.targets) {
     auto [first, last] = t.range(sim.month_from, sim.month_to);
-    rows += last - first;
+    for (size_t i = first; i < last; ++i) rows += !is_outside_vantage(t.rows[i].region);
   }
   return rows;
+}
+
+// The outside vantage's runs as the simulator placed them: how late and how far apart.
+void print_outside(const Arguments& args, const Simulation& sim) {
+  if (sim.outside_runs.empty()) {
+    fmt::print("outside vantage: none\n");
+    return;
+  }
+  const OutsideSchedule& s = args.sim.outside;
+  std::vector<int64_t> gaps;
+  for (size_t i = 1; i < sim.outside_runs.size(); ++i) {
+    gaps.push_back(sim.outside_runs[i] - sim.outside_runs[i - 1]);
+  }
+  std::sort(gaps.begin(), gaps.end());
+  fmt::print(
+      "outside vantage {} (GitHub Actions), seen by HeyHi's rules only: a run every {} min "
+      "on paper,\n  {:.0f} % skipped, the rest late by 0-3 min ({:.0f} %), 3-10 ({:.0f} %), "
+      "10-20 ({:.0f} %), 20-30 ({:.0f} %);\n  {} runs, gaps between runs p50 {} min, p95 {} "
+      "min, longest {} min\n",
+      kOutsideVantage, s.every_min, s.skipped * 100, s.on_time * 100, s.late_3_10 * 100,
+      s.late_10_20 * 100, (1 - s.on_time - s.late_3_10 - s.late_10_20) * 100,
+      sim.outside_runs.size(), nearest_rank(gaps, 0.5).value_or(0),
+      nearest_rank(gaps, 0.95).value_or(0), gaps.empty() ? 0 : gaps.back());
 }
 
 void print_setting(const Arguments& args, const Simulation& sim, size_t probes) {
@@ -232,8 +257,12 @@ void print_setting(const Arguments& args, const Simulation& sim, size_t probes) 
   fmt::print(
       "incidents: {} ({} of each kind at each cadence): outage 20-90 min, 30 % errors "
       "30-120 min,\n  latency 3x 60 min, one region down 30-60 min, ramp 0->60 % over 40 "
-      "min\n\n",
-      sim.incidents.size(), args.sim.incidents_per_cadence);
+      "min; and {} times Cloudflare egress\n  trouble, 20-60 min, every target failing from "
+      "every region (connection failures and timeouts,\n  20-80 % of them connection failures, "
+      "drawn per event) while the outside vantage sees the providers fine\n",
+      sim.incidents.size(), args.sim.incidents_per_cadence, args.sim.incidents_per_cadence);
+  print_outside(args, sim);
+  fmt::print("\n");
 }
 
 // --- tables ---------------------------------------------------------------------------------
@@ -244,15 +273,15 @@ void print_detection(const std::vector<Run>& runs, const Simulation& sim,
       "detection: minutes from incident start to the first fitting open; missed = none "
       "by end + {} min\n",
       kLateMinutes);
-  std::string head = fmt::format("{:<26}", "incident");
-  std::string sub = fmt::format("{:<26}", "");
+  std::string head = fmt::format("{:<30}", "incident");
+  std::string sub = fmt::format("{:<30}", "");
   for (const Run& run : runs) {
     head += fmt::format("| {:<15}", run.label);
     sub += fmt::format("| {:>3} {:>3} {:>7}", "p50", "p95", "missed");
   }
   fmt::print("{}\n{}\n", head, sub);
   for (const Group& g : groups) {
-    std::string line = fmt::format("{:<26}", group_label(g));
+    std::string line = fmt::format("{:<30}", group_label(g));
     for (const Run& run : runs) {
       Stats s = stats_of(run, sim, g.incidents);
       line += fmt::format("| {:>3} {:>3} {:>7}", minutes_or_dash(s.p50), minutes_or_dash(s.p95),
@@ -275,6 +304,81 @@ void print_false(const std::vector<Run>& runs, const Simulation& sim) {
     fmt::print("{:<16} {:>7.0f} {:>9.1f}  {}\n", run.label,
                per_month(sim, run.score.false_opens.size()),
                static_cast<double>(run.score.false_opens.size()) / weeks_of(sim), rules);
+  }
+  fmt::print("\n");
+}
+
+// --- verdicts -------------------------------------------------------------------------------
+
+struct VerdictCount {
+  size_t incidents = 0;
+  size_t detected = 0;
+  std::map<std::string, size_t> at_open;          // the verdict of each incident's detecting open
+  std::map<std::string, size_t> outside_at_open;  // its vantage note: fine, failing, none, -
+  size_t live_network = 0;                        // incidents the live reading ever called network
+  size_t live_provider = 0;            // ... provider, from the outside vantage failing too
+  std::vector<int64_t> network_after;  // minutes from the start to the first network reading
+};
+
+// The core's reading of the outside vantage for a target at `minute`, as the board shows it.
+std::optional<std::string> live_verdict(const TargetRows& rows, int64_t minute) {
+  auto [first, last] = rows.range(minute - kVantageLookbackMin + 1, minute);
+  std::vector<TimedRow> timed;
+  for (size_t i = first; i < last; ++i) {
+    timed.push_back({&rows.rows[i], rows.minutes[i] * kMinuteMillis});
+  }
+  return vantage_evidence(timed, minute * kMinuteMillis).verdict();
+}
+
+VerdictCount verdicts_of(const Run& heyhi, const Simulation& sim, const Group& g) {
+  VerdictCount c;
+  for (size_t i : g.incidents) {
+    const Incident& incident = sim.incidents[i];
+    ++c.incidents;
+    if (const auto& found = heyhi.score.detection[i]) {
+      ++c.detected;
+      const Alert& alert = heyhi.events[*found].alert;
+      ++c.at_open[alert.verdict];
+      ++c.outside_at_open[alert.vantage ? alert.vantage->state : "-"];
+    }
+    std::optional<int64_t> network_at;
+    bool provider_seen = false;
+    for (int64_t m = incident.start_minute; m < incident.end_minute; ++m) {
+      auto verdict = live_verdict(sim.confirmed.targets[incident.target], m);
+      if (verdict == "network" && !network_at) network_at = m - incident.start_minute;
+      provider_seen = provider_seen || verdict == "provider";
+    }
+    c.live_provider += provider_seen;
+    if (!network_at) continue;
+    ++c.live_network;
+    c.network_after.push_back(*network_at);
+  }
+  std::sort(c.network_after.begin(), c.network_after.end());
+  return c;
+}
+
+void print_verdicts(const Run& heyhi, const Simulation& sim, const std::vector<Group>& groups) {
+  fmt::print(
+      "verdicts of HeyHi's rules: what each incident's first fitting open blamed and what the "
+      "outside\nvantage had seen by then (fine, failing, none since every region failed; - "
+      "when not every\nregion failed), then the live reading of the outside vantage (the "
+      "board's verdict) over\nthe incident's minutes: network = every Cloudflare region "
+      "failing and the outside vantage\nfine, with the minutes from the start to the first "
+      "such reading; provider = failing there too\n");
+  fmt::print("{:<30}| {:>8} | {:>7} {:>8} {:>4} | {:>4} {:>7} {:>4} {:>3} | {:>7} {:>3} {:>8}\n",
+             "incident", "detected", "network", "provider", "ours", "fine", "failing", "none", "-",
+             "network", "p50", "provider");
+  for (const Group& g : groups) {
+    VerdictCount c = verdicts_of(heyhi, sim, g);
+    auto n = [](const std::map<std::string, size_t>& m, const char* k) {
+      return m.count(k) ? m.at(k) : 0;
+    };
+    fmt::print("{:<30}| {:>8} | {:>7} {:>8} {:>4} | {:>4} {:>7} {:>4} {:>3} | {:>7} {:>3} {:>8}\n",
+               group_label(g), fmt::format("{}/{}", c.detected, c.incidents),
+               n(c.at_open, "network"), n(c.at_open, "provider"), n(c.at_open, "ours"),
+               n(c.outside_at_open, "fine"), n(c.outside_at_open, "failing"),
+               n(c.outside_at_open, "none"), n(c.outside_at_open, "-"), c.live_network,
+               minutes_or_dash(nearest_rank(c.network_after, 0.5)), c.live_provider);
   }
   fmt::print("\n");
 }
@@ -658,6 +762,21 @@ void print_json(const std::vector<Run>& runs, const Simulation& sim,
     w.end_object().field("replay_s", run.seconds).end_object();
     fmt::print("{}\n", w.str());
   }
+  for (const Group& g : groups) {
+    VerdictCount c = verdicts_of(runs.front(), sim, g);
+    JsonWriter w;
+    w.begin_object().field("figure", "verdict").field("decider", runs.front().name);
+    w.field("kind", incident_kind_name(g.kind)).field("cadence_min", g.cadence);
+    w.field("incidents", static_cast<int64_t>(c.incidents));
+    w.field("detected", static_cast<int64_t>(c.detected)).key("at_open").begin_object();
+    for (const auto& [verdict, n] : c.at_open) w.field(verdict, static_cast<int64_t>(n));
+    w.end_object().key("outside_at_open").begin_object();
+    for (const auto& [state, n] : c.outside_at_open) w.field(state, static_cast<int64_t>(n));
+    w.end_object().field("live_network", static_cast<int64_t>(c.live_network));
+    w.field("live_network_p50_min", nearest_rank(c.network_after, 0.5));
+    w.field("live_provider", static_cast<int64_t>(c.live_provider)).end_object();
+    fmt::print("{}\n", w.str());
+  }
   for (const Goal& goal : goals) {
     for (size_t r = 0; r < runs.size(); ++r) {
       JsonWriter w;
@@ -726,6 +845,7 @@ int main(int argc, char** argv) {
   print_setting(args, sim, probes);
   print_detection(runs, sim, groups);
   print_false(runs, sim);
+  print_verdicts(runs.front(), sim, groups);
   print_goals(runs, goals, sim, groups);
   print_evidence(runs.front(), sim, groups);
   print_json(runs, sim, groups, goals);

@@ -111,6 +111,51 @@ TEST_SUITE("aggregate") {
     CHECK(a.targets[0].baseline_p95_ms == 400);
   }
 
+  TEST_CASE("a target failing from every Cloudflare region carries the outside vantage's view") {
+    std::vector<Row> rows;
+    for (int m = 0; m < 5; ++m) {
+      for (const char* region : {"enam", "weur"})
+        rows.push_back(row(m, "openai", "a", region, "timeout"));
+      rows.push_back(row(m, "openai", "b", "enam", "ok"));
+    }
+    rows.push_back(row(2, "openai", "a", "gha-eastus", "ok"));
+    Aggregation a = aggregate(rows, kStart + 4 * kMinuteMs, 15);
+    const ScopeFigures* failing = find(a.targets, "openai", "a");
+    REQUIRE(failing);
+    REQUIRE(failing->vantage);
+    CHECK(failing->vantage->verdict() == "network");
+    CHECK(failing->vantage->text(a.to_ms) ==
+          "failing from enam, weur; fine from gha-eastus 2 min ago");
+    CHECK_FALSE(find(a.targets, "openai", "b")->vantage);
+
+    std::string in = R"({"now_ms":1796300280000,"window_min":15,"rows":[)";
+    const char* regions_by_minute[] = {"enam", "enam", "gha-eastus"};
+    for (int minute = 0; minute < 3; ++minute) {
+      int64_t at = kStart + minute * kMinuteMs;
+      in += std::string(minute ? "," : "") + R"({"scheduled_at":")" + iso_utc_minute(at) +
+            R"(","ts":")" + iso_utc_millis(at + 5) + R"(","region":")" + regions_by_minute[minute] +
+            R"(","provider":"openai","model":"m","ok":false,"error_type":"timeout",)" +
+            R"("latency_ms":3003})";
+    }
+    in += "]}";
+    Document doc;
+    REQUIRE(doc.parse(api_aggregate(in)) == simdjson::SUCCESS);
+    element target;
+    REQUIRE(member(doc.root(), "targets")->at(0).get(target) == simdjson::SUCCESS);
+    element vantage = *member(target, "vantage");
+    CHECK(string_at(vantage, "verdict") == "provider");
+    CHECK(string_at(vantage, "state") == "failing");
+    CHECK(string_at(vantage, "vantage") == "gha-eastus");
+    CHECK(string_at(vantage, "evidence") == "failing from enam and from gha-eastus 2 min ago");
+    std::vector<std::pair<std::string, bool>> regions;
+    for (element r : items(*member(doc.root(), "regions"))) {
+      regions.emplace_back(string_at(r, "region").value_or(""),
+                           bool_at(r, "outside_vantage").value_or(false));
+    }
+    CHECK(regions ==
+          std::vector<std::pair<std::string, bool>>{{"enam", false}, {"gha-eastus", true}});
+  }
+
   TEST_CASE("bad input is named") {
     Document doc;
     REQUIRE(doc.parse(api_aggregate(R"({"rows":[],"now_ms":1})")) == simdjson::SUCCESS);

@@ -50,6 +50,8 @@ Aggregation aggregate(const std::vector<Row>& rows, int64_t now_ms, int window_m
       if (r.row->provider == target.provider && r.row->model == target.model) own.push_back(r);
     }
     target.baseline_p95_ms = baseline_p95(own, out.to_ms);
+    VantageEvidence evidence = vantage_evidence(own, out.to_ms);
+    if (evidence.every_region_failing) target.vantage = std::move(evidence);
   }
   return out;
 }

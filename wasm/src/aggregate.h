@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "rows.h"
+#include "vantage.h"
 #include "window-stats.h"
 
 namespace heyhi {
@@ -19,6 +20,9 @@ struct ScopeFigures {
   std::string region;    // set for region scopes only
   Tally tally;
   std::optional<int64_t> baseline_p95_ms;  // targets only, where there is enough history
+  // Targets only: set while every Cloudflare region is failing against the target, with what
+  // an outside vantage saw since (the alert rules' evidence, at the window's last minute).
+  std::optional<VantageEvidence> vantage;
 };
 
 struct Aggregation {

@@ -6,7 +6,9 @@
 #include <doctest/doctest.h>
 
 #include "config.h"
+#include "schedule.h"
 #include "time-format.h"
+#include "vantage.h"
 
 using namespace heyhi;
 
@@ -343,5 +345,184 @@ TEST_SUITE("alerting") {
     REQUIRE(actions.size() == 1);
     CHECK(actions[0].kind == ActionKind::resolve);
     CHECK_FALSE(actions[0].notify);
+  }
+}
+
+namespace {
+
+constexpr const char* kCloudflare = R"(["enam","weur","apac"])";
+
+// Every Cloudflare region fine until `from`, then failing with `error` each minute up to `to`.
+void every_region(Replay& replay, int to, int from, std::string_view error,
+                  const std::map<int, std::string>& outside = {}) {
+  for (int m = 0; m <= to; ++m) {
+    std::string outcome = m < from ? "ok" : std::string(error);
+    std::vector<Row> rows = {probe(m, outcome, "enam"), probe(m, outcome, "weur"),
+                             probe(m, outcome, "apac")};
+    if (auto o = outside.find(m); o != outside.end())
+      rows.push_back(probe(m, o->second, "gha-eastus"));
+    replay.minute(m, rows);
+  }
+}
+
+const Alert* opened(const Replay& replay, std::string_view rule) {
+  for (const AlertAction& a : replay.actions) {
+    if (a.kind == ActionKind::open && a.alert.rule == rule) return &a.alert;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_SUITE("alerting: outside vantage") {
+  TEST_CASE("every Cloudflare region failing while the outside vantage is fine is the network") {
+    Replay replay{config_with(kCloudflare)};
+    every_region(replay, 12, 10, "timeout", {{10, "ok"}});
+    const Alert* alert = opened(replay, "provider_errors");
+    REQUIRE(alert != nullptr);
+    // Six failures are 20 % of the window's probes, not over it: the rule opens a minute later.
+    CHECK(alert->opened_at == iso_utc_minute(kStart + 12 * kMinute));
+    CHECK(alert->verdict == "network");
+    REQUIRE(alert->vantage);
+    CHECK(alert->vantage->state == "fine");
+    CHECK(alert->vantage->evidence ==
+          "failing from apac, enam, weur; fine from gha-eastus 2 min ago");
+    CHECK(alert->detail ==
+          "9 of 30 probes failed in 10 min from 3 of 3 regions: timeout 9; "
+          "failing from apac, enam, weur; fine from gha-eastus 2 min ago");
+    CHECK(alert->measured.regions_failing == 3);
+    CHECK(alert->measured.regions_total == 3);
+  }
+
+  TEST_CASE("every Cloudflare region failing and the outside vantage failing too is the provider") {
+    Replay replay{config_with(kCloudflare)};
+    // Connection failures alone would read as the network; from outside as well, they are not.
+    every_region(replay, 12, 10, "connect_error", {{10, "connect_error"}});
+    const Alert* alert = opened(replay, "provider_errors");
+    REQUIRE(alert != nullptr);
+    CHECK(alert->verdict == "provider");
+    REQUIRE(alert->vantage);
+    CHECK(alert->vantage->state == "failing");
+    CHECK(alert->vantage->evidence ==
+          "failing from apac, enam, weur and from gha-eastus 2 min ago");
+  }
+
+  TEST_CASE("without outside rows the verdict is the error types' as before") {
+    SUBCASE("timeouts are the provider") {
+      Replay replay{config_with(kCloudflare)};
+      every_region(replay, 12, 10, "timeout");
+      const Alert* alert = opened(replay, "provider_errors");
+      REQUIRE(alert != nullptr);
+      CHECK(alert->verdict == "provider");
+      REQUIRE(alert->vantage);
+      CHECK(alert->vantage->state == "none");
+      CHECK(alert->vantage->evidence == "failing from apac, enam, weur; no outside vantage");
+    }
+    SUBCASE("connection failures are the network") {
+      Replay replay{config_with(kCloudflare)};
+      every_region(replay, 12, 10, "connect_error");
+      const Alert* alert = opened(replay, "provider_errors");
+      REQUIRE(alert != nullptr);
+      CHECK(alert->verdict == "network");
+      CHECK(alert->vantage->state == "none");
+    }
+    SUBCASE("a failure rate that is not every region failing carries no vantage note") {
+      Replay replay{config_with(kCloudflare)};
+      for (int m = 0; m < 10; ++m) {
+        std::string enam = m % 2 ? "overloaded" : "ok";
+        replay.minute(
+            m, {probe(m, enam, "enam"), probe(m, m % 3 ? "ok" : "overloaded", "weur"),
+                probe(m, m % 3 == 1 ? "overloaded" : "ok", "apac"), probe(m, "ok", "gha-eastus")});
+      }
+      const Alert* alert = opened(replay, "provider_errors");
+      REQUIRE(alert != nullptr);
+      CHECK(alert->verdict == "provider");
+      CHECK_FALSE(alert->vantage);
+    }
+  }
+
+  TEST_CASE("outside rows from before the failures or beyond the lookback change nothing") {
+    SUBCASE("a success from before the Cloudflare regions began failing") {
+      Replay replay{config_with(kCloudflare)};
+      every_region(replay, 12, 10, "timeout", {{8, "ok"}});
+      const Alert* alert = opened(replay, "provider_errors");
+      REQUIRE(alert != nullptr);
+      CHECK(alert->verdict == "provider");
+      CHECK(alert->vantage->state == "none");
+    }
+    SUBCASE("a success between the last Cloudflare success and the first failure") {
+      Replay replay{config_with(kCloudflare)};
+      // Cloudflare probes every other minute: fine at 8, failing from 10; outside fine at 9.
+      for (int m = 0; m <= 16; ++m) {
+        std::vector<Row> rows;
+        if (m % 2 == 0) {
+          for (const char* region : {"enam", "weur", "apac"}) {
+            rows.push_back(probe(m, m < 10 ? "ok" : "timeout", region));
+          }
+        }
+        if (m == 9) rows.push_back(probe(m, "ok", "gha-eastus"));
+        replay.minute(m, rows);
+      }
+      const Alert* alert = opened(replay, "provider_errors");
+      REQUIRE(alert != nullptr);
+      CHECK(alert->verdict == "provider");
+      CHECK(alert->vantage->state == "none");
+    }
+    SUBCASE("a success older than the lookback") {
+      Config config = config_with(kCloudflare);
+      std::vector<Row> rows;
+      for (int m = 0; m <= 45; ++m) {
+        for (const char* region : {"enam", "weur", "apac"})
+          rows.push_back(probe(m, "timeout", region));
+      }
+      rows.push_back(probe(10, "ok", "gha-eastus"));
+      auto verdict_at = [&](int minute) {
+        std::vector<Row> upto;
+        for (const Row& r : rows) {
+          if (r.scheduled_at <= iso_utc_minute(kStart + minute * kMinute)) upto.push_back(r);
+        }
+        EvaluationInput input{kStart + minute * kMinute, upto, {}, {}};
+        for (const AlertAction& a : evaluate(config, input)) {
+          if (a.alert.rule == "provider_errors")
+            return a.alert.verdict + "/" + a.alert.vantage->state;
+        }
+        return std::string("none");
+      };
+      CHECK(verdict_at(10 + kVantageLookbackMin - 1) == "network/fine");
+      CHECK(verdict_at(10 + kVantageLookbackMin) == "provider/none");
+    }
+  }
+
+  TEST_CASE("an outside vantage failing alone opens nothing and starts no confirmation") {
+    Replay replay{config_with(kCloudflare)};
+    for (int m = 0; m < 20; ++m) {
+      replay.minute(m, {probe(m, "ok", "enam"), probe(m, "ok", "weur"), probe(m, "ok", "apac"),
+                        probe(m, "connect_error", "gha-eastus"), probe(m, "auth", "gha-eastus")});
+    }
+    CHECK(replay.actions.empty());
+    CHECK_FALSE(starts_confirmation(probe(3, "connect_error", "gha-eastus")));
+    CHECK(starts_confirmation(probe(3, "connect_error", "enam")));
+  }
+
+  TEST_CASE("outside rows count toward no Cloudflare region guard") {
+    SUBCASE("two regions failing and the outside vantage failing are not three regions") {
+      Replay replay{config_with(kCloudflare)};
+      for (int m = 0; m < 10; ++m) {
+        replay.minute(m, {probe(m, "server_error", "enam"), probe(m, "server_error", "weur"),
+                          probe(m, "ok", "apac"), probe(m, "server_error", "gha-eastus")});
+      }
+      CHECK(replay.count(ActionKind::open, "provider_errors") == 0);
+      REQUIRE(replay.count(ActionKind::open, "regional") == 2);
+      CHECK(opened(replay, "regional")->title == "OpenAI m: failing from enam, fine from apac");
+    }
+    SUBCASE("an outside vantage that is fine is no healthy region for the regional rule") {
+      Replay replay{config_with(R"(["enam","weur"])")};
+      for (int m = 0; m < 20; ++m) {
+        replay.minute(m, {probe(m, "timeout", "enam"), probe(m, "timeout", "weur"),
+                          probe(m, "ok", "gha-eastus")});
+      }
+      CHECK(replay.count(ActionKind::open, "regional") == 0);
+      CHECK(replay.count(ActionKind::open, "provider_errors") == 1);
+    }
   }
 }

@@ -12,6 +12,7 @@
 #include "summary.h"
 #include "time-format.h"
 #include "validator.h"
+#include "vantage.h"
 #include "window-stats.h"
 
 namespace heyhi {
@@ -210,7 +211,8 @@ struct Finding {
 
 struct TargetView {
   const Target& target;
-  const std::vector<TimedRow>& rows;
+  const std::vector<TimedRow>& rows;     // Cloudflare regions only: what every rule counts
+  const std::vector<TimedRow>& outside;  // outside vantages: the verdict's second signal
   int64_t now_minute_ms;
   size_t regions_total;
   std::string official;
@@ -252,6 +254,19 @@ bool enough_failures(const TargetView& view, const RateRule& rule, const Tally& 
          t.regions_failing(region_min) >= std::min<int64_t>({rule.min_regions, regions, probing});
 }
 
+// The error types decide the verdict, unless every Cloudflare region is failing and an outside
+// vantage probed since: fine from there is Cloudflare's path, failing from there the provider.
+void attribute(const TargetView& view, const Tally& t, Alert& alert) {
+  std::vector<TimedRow> all = view.rows;
+  all.insert(all.end(), view.outside.begin(), view.outside.end());
+  VantageEvidence evidence = vantage_evidence(all, view.now_minute_ms);
+  alert.verdict = evidence.verdict().value_or(t.verdict());
+  if (!evidence.every_region_failing) return;
+  std::string text = evidence.text(view.now_minute_ms);
+  alert.vantage = VantageNote{std::string(evidence.state()), text};
+  alert.detail += "; " + text;
+}
+
 Finding check_errors(const TargetView& view) {
   const ErrorRule& rule = view.target.rules.provider_errors;
   Tally t = tally_all(view.rows, last_minutes(view.now_minute_ms, rule.window_min));
@@ -261,13 +276,13 @@ Finding check_errors(const TargetView& view) {
       tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
   f.recovered = stretch.probes > stretch.ours && stretch.counted() == 0;
   f.alert = base_alert(view, "provider_errors", view.target.id);
-  f.alert.verdict = t.verdict();
   f.alert.measured = measure(t, rule.window_min, view.regions_total);
   f.alert.title = fmt::format("{} {}: {}% of probes failing", display_name(f.alert.provider),
                               view.target.model, percent(t.rate()));
   f.alert.detail = fmt::format(
       "{} of {} probes failed in {} min from {} of {} regions: {}", t.counted(), t.probes - t.ours,
       rule.window_min, t.failing_regions.size(), view.regions_total, error_list(t.error_types));
+  attribute(view, t, f.alert);
   return f;
 }
 
@@ -316,12 +331,12 @@ Finding check_mismatch(const TargetView& view) {
   // The provider acknowledging the trouble ends the mismatch as surely as recovery does.
   f.recovered = !says_fine || (stretch.probes > stretch.ours && stretch.counted() == 0);
   f.alert = base_alert(view, "official_mismatch", view.target.id);
-  f.alert.verdict = t.verdict();
   f.alert.measured = measure(t, rule.window_min, view.regions_total);
   f.alert.title = fmt::format("{} {}: {}% failing while the status page says operational",
                               display_name(f.alert.provider), view.target.model, percent(t.rate()));
   f.alert.detail = fmt::format("{} of {} probes failed in {} min: {}", t.counted(),
                                t.probes - t.ours, rule.window_min, error_list(t.error_types));
+  attribute(view, t, f.alert);
   return f;
 }
 
@@ -509,23 +524,28 @@ void decide(const Config& config, const EvaluationInput& input, const RuleSettin
   out.push_back({ActionKind::resolve, notify, std::move(finding.alert)});
 }
 
-std::vector<TimedRow> rows_of_target(const EvaluationInput& input, const Target& target) {
+// The target's rows from the Cloudflare regions, and apart from them its outside ones.
+std::pair<std::vector<TimedRow>, std::vector<TimedRow>> rows_of_target(const EvaluationInput& input,
+                                                                       const Target& target) {
   std::string_view provider = provider_name(target.provider);
-  std::vector<TimedRow> out;
+  std::pair<std::vector<TimedRow>, std::vector<TimedRow>> out;
   for (const Row& row : input.rows) {
     if (row.provider != provider || row.model != target.model) continue;
-    if (auto minute = parse_iso_utc(row.scheduled_at)) out.push_back({&row, *minute});
+    auto minute = parse_iso_utc(row.scheduled_at);
+    if (!minute) continue;
+    (is_outside_vantage(row.region) ? out.second : out.first).push_back({&row, *minute});
   }
   return out;
 }
 
 void evaluate_target(const Config& config, const EvaluationInput& input, const Target& target,
                      std::vector<AlertAction>& out, std::set<std::string>& seen) {
-  std::vector<TimedRow> rows = rows_of_target(input, target);
+  auto [rows, outside] = rows_of_target(input, target);
   auto official = input.official.find(std::string(provider_name(target.provider)));
   int64_t now_minute_ms = epoch_minute(input.now_ms) * kMinuteMs;
   TargetView view{target,
                   rows,
+                  outside,
                   now_minute_ms,
                   config.regions.size(),
                   official == input.official.end() ? "unknown" : official->second,

@@ -106,6 +106,12 @@ struct Measured {
   std::map<std::string, int64_t> error_types;
 };
 
+// What the outside vantage said when every Cloudflare region was failing against the target.
+struct VantageNote {
+  std::string state;     // fine, failing, none
+  std::string evidence;  // "failing from apac, enam, weur; fine from gha-eastus 3 min ago"
+};
+
 struct Alert {
   std::string rule;   // provider_errors, latency, official_mismatch, regional, configuration
   std::string scope;  // "provider/model", or "provider/model@region" for the regional rule
@@ -113,6 +119,9 @@ struct Alert {
   std::string model;
   std::optional<std::string> region;
   std::string verdict;  // provider, ours, network
+  // Set by the error rules when every Cloudflare region was failing; outside fine is the
+  // network (Cloudflare's egress), outside failing too is the provider.
+  std::optional<VantageNote> vantage;
   std::string title;
   std::string detail;
   std::optional<std::string> fix;
@@ -157,7 +166,8 @@ struct FeedState {
 struct EvaluationInput {
   int64_t now_ms = 0;
   std::vector<Row> rows;  // at least the longest window and recovery stretch; older rows
-                          // at the same hour on previous days make the latency baseline
+                          // at the same hour on previous days make the latency baseline.
+                          // Rows from an outside vantage only refine the error rules' verdict
   std::vector<OpenAlert> open_alerts;
   std::map<std::string, std::string> official;  // provider → operational, degraded, ...
   std::map<std::string, int64_t> acknowledged;  // provider → first acknowledgement, epoch ms

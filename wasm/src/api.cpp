@@ -156,6 +156,13 @@ void write_alert(JsonWriter& w, const Alert& a) {
   w.field("official_acknowledged_at", a.official_acknowledged_at);
   w.field("official_lag_min", a.official_lag_min).field("opened_at", a.opened_at);
   w.field("last_notified_at", a.last_notified_at).field("resolved_at", a.resolved_at);
+  w.key("vantage");
+  if (a.vantage) {
+    w.begin_object().field("state", a.vantage->state).field("evidence", a.vantage->evidence);
+    w.end_object();
+  } else {
+    w.null();
+  }
   w.key("measured");
   write_measured(w, a.measured);
   w.end_object();
@@ -266,8 +273,20 @@ void write_figures(JsonWriter& w, const ScopeFigures& s) {
   w.end_object();
 }
 
+void write_vantage(JsonWriter& w, const std::optional<VantageEvidence>& v, int64_t now_ms) {
+  w.key("vantage");
+  if (!v) {
+    w.null();
+    return;
+  }
+  std::optional<std::string> vantage;
+  if (!v->vantage.empty()) vantage = v->vantage;
+  w.begin_object().field("verdict", v->verdict()).field("state", v->state());
+  w.field("evidence", v->text(now_ms)).field("vantage", vantage).end_object();
+}
+
 void write_scopes(JsonWriter& w, std::string_view name, const std::vector<ScopeFigures>& all,
-                  bool baselines) {
+                  bool baselines, int64_t now_ms = 0) {
   w.key(name).begin_array();
   for (const ScopeFigures& s : all) {
     w.begin_object();
@@ -280,7 +299,9 @@ void write_scopes(JsonWriter& w, std::string_view name, const std::vector<ScopeF
       } else {
         w.null();
       }
+      write_vantage(w, s.vantage, now_ms);
     }
+    if (!s.region.empty()) w.field("outside_vantage", is_outside_vantage(s.region));
     w.end_object();
   }
   w.end_array();
@@ -382,7 +403,7 @@ std::string api_aggregate(std::string_view in) {
   write_figures(w, a.overall);
   w.end_object();
   write_scopes(w, "providers", a.providers, false);
-  write_scopes(w, "targets", a.targets, true);
+  write_scopes(w, "targets", a.targets, true, a.to_ms);
   write_scopes(w, "regions", a.regions, false);
   return w.end_object().take();
 }

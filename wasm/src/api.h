@@ -75,13 +75,17 @@ std::string api_summarize(std::string_view in);
 
 // in:  {"rows": [row, ...], "now_ms": <epoch ms>, "window_min": N}
 // out: {"ok":true, "from", "to", "window_min", "overall": F, "providers": [F + provider],
-//       "targets": [F + provider, model, baseline_p95_ms, p95_over_baseline],
-//       "regions": [F + region]}
+//       "targets": [F + provider, model, baseline_p95_ms, p95_over_baseline, vantage],
+//       "regions": [F + region, outside_vantage]}
 //      where F = {probes, failures:{provider, network, ours, ambiguous}, failure_rate,
 //      provider_failure_rate, p50_ms, p95_ms, error_types:{}}. failure_rate is every failure
 //      over every probe; provider_failure_rate is what the alert rules use: provider and
 //      network failures over the probes that tested the provider. Rates and percentiles are
-//      null for an empty scope; one sample is every percentile.
+//      null for an empty scope; one sample is every percentile. A region is an
+//      outside_vantage when its name is no Cloudflare location hint. A target's vantage is
+//      null unless every Cloudflare region has been failing against it, and then
+//      {verdict: network|provider|null, state: fine|failing|none, evidence, vantage}: what
+//      the alert rules would say from the outside vantage's probes since then.
 std::string api_aggregate(std::string_view in);
 
 // in:  {"config": {...}, "now_ms": <epoch ms of the evaluating minute>,
@@ -99,8 +103,13 @@ std::string api_aggregate(std::string_view in);
 // out: {"ok":true, "actions":[{kind: open|remind|resolve, notify, alert:{rule, scope,
 //       provider, model, region, verdict, title, detail, fix, official_status,
 //       official_acknowledged_at, official_lag_min, opened_at,
-//       last_notified_at, resolved_at, measured:{window_min, probes, failures, failure_rate,
+//       last_notified_at, resolved_at, vantage: {state: fine|failing|none, evidence} | null,
+//       measured:{window_min, probes, failures, failure_rate,
 //       p50_ms, p95_ms, baseline_p95_ms, regions_failing, regions_total, error_types}}}]}
+//      Rows whose region is no Cloudflare location hint come from an outside vantage: the
+//      rules count Cloudflare rows only, and when every Cloudflare region is failing the
+//      error rules' verdict and `vantage` say what the outside vantage saw since (network
+//      when it was fine, provider when it failed too; as before, with state none, without).
 std::string api_evaluate(std::string_view in);
 
 // in:  {"kind": "open"|"remind"|"resolve", "alert": {...as in an api_evaluate action...},

@@ -118,6 +118,17 @@ TEST_SUITE("config") {
     CHECK(parsed.value().provider_origin == "http://127.0.0.1:9100");
   }
 
+  TEST_CASE("a region is an outside vantage exactly when it is no Cloudflare location hint") {
+    for (const char* hint : {"wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"}) {
+      CAPTURE(hint);
+      CHECK_FALSE(is_outside_vantage(hint));
+    }
+    for (const char* vantage : {"gha-eastus", "ext-laptop", "enam-2", "ENAM", ""}) {
+      CAPTURE(vantage);
+      CHECK(is_outside_vantage(vantage));
+    }
+  }
+
   TEST_CASE("stable_hash is FNV-1a and the same on every platform") {
     CHECK(stable_hash("") == 2166136261u);
     CHECK(stable_hash("a") == 0xe40c292cu);

@@ -267,6 +267,8 @@ std::optional<Provider> provider_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+bool is_outside_vantage(std::string_view region) { return !contains(kLocationHints, region); }
+
 uint32_t stable_hash(std::string_view text) {
   uint32_t hash = 2166136261u;
   for (char c : text) {

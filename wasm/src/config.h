@@ -70,6 +70,11 @@ inline constexpr int kMaxBacklogItems = 100000;
 
 Result<Config, std::vector<Error>> parse_config(std::string_view json);
 
+// Whether a row's region names a vantage point outside Cloudflare (a GitHub runner, a laptop)
+// rather than one of the location hints: its rows are a second signal for the verdict, never
+// part of the Cloudflare regions' counts.
+bool is_outside_vantage(std::string_view region);
+
 // FNV-1a, 32 bits: the same on every platform, so a target's phase is stable across builds.
 uint32_t stable_hash(std::string_view text);
 

@@ -218,6 +218,56 @@ TEST_SUITE("notify") {
     CHECK(r.email("subject") == "[HeyHi] OPEN: Anthropic claude-haiku-5-5 — our configuration");
   }
 
+  TEST_CASE("a failure from every Cloudflare region that is fine from outside reads as egress") {
+    std::string egress = R"({"rule":"provider_errors","provider":"openai","model":"gpt-6-luna",
+        "verdict":"network","title":"OpenAI gpt-6-luna: 100% of probes failing",
+        "vantage":{"state":"fine",
+                   "evidence":"failing from apac, enam, weur; fine from gha-eastus 3 min ago"}})";
+    Rendered r(notification("open", egress));
+    REQUIRE(r.ok());
+    CHECK(has(fields_of(r.block(1)),
+              "*Verdict*\nnetwork (Cloudflare egress): failing from apac, "
+              "enam, weur; fine from gha-eastus 3 min ago"));
+    CHECK(string_at(r.slack(), "text") ==
+          "OPEN: OpenAI gpt-6-luna: 100% of probes failing — network (Cloudflare egress)");
+    CHECK(r.email("subject") == "[HeyHi] OPEN: OpenAI gpt-6-luna — network (Cloudflare egress)");
+    CHECK(r.email("text").find("Verdict: network (Cloudflare egress): failing from apac, enam, "
+                               "weur; fine from gha-eastus 3 min ago") != std::string::npos);
+    element vantage = present(member(*member(r.webhook(), "alert"), "vantage"));
+    CHECK(string_at(vantage, "state") == "fine");
+    CHECK(string_at(vantage, "evidence") ==
+          "failing from apac, enam, weur; fine from gha-eastus 3 min ago");
+    CHECK(string_at(*member(r.webhook(), "alert"), "verdict") == "network");
+    CHECK(validate_slack_message(r.slack_json()).empty());
+  }
+
+  TEST_CASE("an outside vantage failing too, or none, keeps the provider's words with evidence") {
+    std::string both = R"({"provider":"openai","verdict":"provider","vantage":{"state":"failing",
+        "evidence":"failing from enam and from gha-eastus this minute"}})";
+    Rendered r(notification("open", both));
+    REQUIRE(r.ok());
+    CHECK(has(fields_of(r.block(1)),
+              "*Verdict*\nprovider incident: failing from enam and from gha-eastus this minute"));
+    std::string network = R"({"provider":"openai","verdict":"network",
+        "vantage":{"state":"none","evidence":"failing from enam; no outside vantage"}})";
+    Rendered n(notification("open", network));
+    CHECK(has(fields_of(n.block(1)), "*Verdict*\nnetwork: failing from enam; no outside vantage"));
+    CHECK(n.email("subject") == "[HeyHi] OPEN: OpenAI — network");
+    element unknown = present(member(*member(n.webhook(), "alert"), "vantage"));
+    CHECK(string_at(unknown, "state") == "none");
+    Rendered plain(notification("open"));
+    CHECK(member(*member(plain.webhook(), "alert"), "vantage")->is_null());
+  }
+
+  TEST_CASE("a long vantage evidence stays within slack's field limit") {
+    std::string alert = R"({"provider":"openai","verdict":"network","vantage":{"state":"fine",
+        "evidence":)" + repeated("failing from enam ", 300) +
+                        "}}";
+    Rendered r(notification("open", alert));
+    REQUIRE(r.ok());
+    CHECK(validate_slack_message(r.slack_json()).empty());
+  }
+
   TEST_CASE("every rendered slack message passes validate_slack_message") {
     const std::string long_text = repeated("Überlastung 日本 🚨 & <x> ", 400);
     const std::string inputs[] = {

@@ -37,6 +37,9 @@ struct AlertFacts {
   std::string official_status = "unknown";  // the status vocabulary, or "outage"
   std::optional<std::string> official_acknowledged_at;
   std::optional<int64_t> official_lag_min;
+  // What an outside vantage saw while every Cloudflare region failed; state fine, failing
+  // or none.
+  std::optional<std::string> vantage_state, vantage_evidence;
   Measurements measured;
 };
 
@@ -296,6 +299,22 @@ std::string_view verdict_words(std::string_view verdict) {
   return verdict == "ours" ? "our configuration" : "network";
 }
 
+// Failing from every Cloudflare region and fine from outside it: Cloudflare's own path.
+bool cloudflare_egress(const AlertFacts& a) {
+  return a.verdict == "network" && a.vantage_state == "fine";
+}
+
+std::string verdict_label(const AlertFacts& a) {
+  if (cloudflare_egress(a)) return "network (Cloudflare egress)";
+  return std::string(verdict_words(*a.verdict));
+}
+
+// The verdict with the vantage evidence behind it, for the facts.
+std::string verdict_fact(const AlertFacts& a) {
+  std::string label = verdict_label(a);
+  return a.vantage_evidence ? fmt::format("{}: {}", label, *a.vantage_evidence) : label;
+}
+
 // "OpenAI gpt-6-luna", or the scope, or nothing when the input named neither.
 std::string target_label(const AlertFacts& a) {
   std::string label = a.provider ? provider_display(*a.provider) : "";
@@ -335,6 +354,10 @@ AlertFacts read_alert(element alert) {
   a.official_acknowledged_at = text_at(alert, "official_acknowledged_at");
   if (a.official_acknowledged_at) a.official_lag_min = int_at(alert, "official_lag_min");
   a.measured = read_measured(member(alert, "measured"));
+  if (auto vantage = member(alert, "vantage"); vantage && vantage->is_object()) {
+    a.vantage_state = one_of(text_at(*vantage, "state"), {"fine", "failing", "none"});
+    if (a.vantage_state) a.vantage_evidence = free_text_at(*vantage, "evidence");
+  }
   auto title = free_text_at(alert, "title");
   a.title = title ? *title : made_up_title(a);
   return a;
@@ -396,7 +419,8 @@ std::string_view event_name(Kind kind) {
 std::string summary(const Notification& n) {
   std::string out = fmt::format("{}: {}", kind_word(n.kind), one_line(n.alert.title));
   if (n.alert.verdict) {
-    out += fmt::format(" ({})", verdict_words(*n.alert.verdict));
+    std::string label = verdict_label(n.alert);
+    out += cloudflare_egress(n.alert) ? " — " + label : fmt::format(" ({})", label);
   }
   return out;
 }
@@ -471,7 +495,7 @@ std::vector<Fact> facts_of(const AlertFacts& a) {
   add_fact(facts, "Model", a.model);
   facts.push_back({"Region", a.region.value_or("all regions")});
   if (a.verdict) {
-    facts.push_back({"Verdict", std::string(verdict_words(*a.verdict))});
+    facts.push_back({"Verdict", verdict_fact(a)});
   }
   facts.push_back({"Official status", official_text(a)});
   add_fact(facts, "Failure rate", failure_text(m));
@@ -655,6 +679,13 @@ void write_webhook(JsonWriter& w, const Notification& n) {
   w.field("official_acknowledged_at", a.official_acknowledged_at);
   w.field("official_lag_min", a.official_lag_min).field("opened_at", a.opened_at);
   w.field("last_notified_at", a.last_notified_at).field("resolved_at", a.resolved_at);
+  w.key("vantage");
+  if (a.vantage_state) {
+    w.begin_object().field("state", a.vantage_state).field("evidence", a.vantage_evidence);
+    w.end_object();
+  } else {
+    w.null();
+  }
   w.key("measured");
   write_measured(w, a.measured);
   w.end_object().key("links").begin_object();
@@ -666,7 +697,7 @@ std::string email_subject(const Notification& n) {
   std::string target = target_label(n.alert);
   std::string what = one_line(target.empty() ? n.alert.title : target);
   if (n.alert.verdict) {
-    what += fmt::format(" — {}", verdict_words(*n.alert.verdict));
+    what += fmt::format(" — {}", verdict_label(n.alert));
   }
   return cut(fmt::format("[HeyHi] {}: {}", kind_word(n.kind), what), kEmailSubjectMax);
 }

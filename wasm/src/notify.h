@@ -7,7 +7,7 @@
 //   {"kind": "open" | "remind" | "resolve",
 //    "alert": {rule, scope, provider, model, region, verdict, title, detail, fix, measured: {...},
 //              official_status, official_acknowledged_at, official_lag_min, opened_at,
-//              last_notified_at, resolved_at},
+//              last_notified_at, resolved_at, vantage: {state, evidence}},
 //    "links": {board, status_page}}
 //
 // Generic webhook body, schema "heyhi.alert.v1". Every key is always present, null when the
@@ -36,6 +36,12 @@
 //                                    when the provider said it first
 //      "opened_at": string | null, "last_notified_at": string | null,
 //      "resolved_at": string | null,           ISO 8601 UTC as the evaluator wrote them
+//      "vantage": {"state": "fine" | "failing" | "none", "evidence": string | null} | null,
+//                                    what an outside vantage (a probe from outside
+//                                    Cloudflare) saw while every Cloudflare region failed:
+//                                    fine with verdict "network" is Cloudflare's egress,
+//                                    failing is the provider, none means no outside probe
+//                                    since; null when the verdict did not turn on it
 //      "measured": {"window_min", "probes", "failures", "p50_ms", "p95_ms", "baseline_p95_ms",
 //                   "regions_failing", "regions_total": integer | null,
 //                   "failure_rate": number in [0, 1] | null,   failures / probes if absent

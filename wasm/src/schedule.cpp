@@ -12,7 +12,7 @@ bool is_due(const Target& target, int64_t epoch_minute) {
 }
 
 bool starts_confirmation(const Row& row) {
-  if (row.ok || !row.error_type) return false;
+  if (row.ok || !row.error_type || is_outside_vantage(row.region)) return false;
   Attribution who = attribution_of(*row.error_type);
   return who == Attribution::provider || who == Attribution::network;
 }

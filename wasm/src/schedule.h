@@ -17,7 +17,8 @@ namespace heyhi {
 
 bool is_due(const Target& target, int64_t epoch_minute);
 
-// A failure that could be the start of an incident: the provider or the network is to blame.
+// A failure from a Cloudflare region that could be the start of an incident: the provider or
+// the network is to blame.
 bool starts_confirmation(const Row& row);
 
 // The target's latest such failure among `recent` before `epoch_minute`, as an epoch minute.

@@ -1,7 +1,7 @@
 // The board as one HTML document, an SVG badge and an RSS feed, each built from a Summary.
 // Every stored or configured text passes through escapeXml on its way out. The page is whole
 // without JavaScript; with it, uPlot (served by the Worker) draws the 24-hour sparklines.
-import type { Colour, Summary, TargetFigures } from "./board.ts";
+import type { Colour, RegionFigures, Summary, TargetFigures } from "./board.ts";
 import type { BoardAlert } from "./store/board.ts";
 
 const ENTITIES: Record<string, string> = {
@@ -104,6 +104,24 @@ function timeline(summary: Summary): string {
   return `<ol id="timeline">${items.join("")}</ol>`;
 }
 
+// Outside vantages (a GitHub runner, a laptop) get rows of their own, marked as such: their
+// probes are a second opinion on Cloudflare's path, not another Cloudflare region.
+function regionTable(regions: RegionFigures[]): string {
+  if (regions.length === 0) return `<p class="muted">No probe in the last hour.</p>`;
+  const rows = regions.map(
+    (r) =>
+      `<tr data-region="${escapeXml(r.region)}" data-outside="${r.outside_vantage}">` +
+      `<td>${escapeXml(r.region)}</td>` +
+      `<td>${r.outside_vantage ? "outside Cloudflare" : "Cloudflare"}</td>` +
+      `<td>${r.probes_1h}</td><td>${percent(r.error_rate_1h)}</td>` +
+      `<td>${escapeXml(r.last_probe_at)}</td></tr>`,
+  );
+  const head =
+    "<tr><th>region or vantage</th><th>where</th><th>probes 1 h</th><th>errors 1 h</th>" +
+    "<th>latest probe</th></tr>";
+  return `<table id="regions">${head}${rows.join("")}</table>`;
+}
+
 function failedProbes(summary: Summary): string {
   if (summary.failed_probes.length === 0) return `<p class="muted">No failed probe.</p>`;
   const rows = summary.failed_probes.map(
@@ -136,6 +154,7 @@ ${deadBanners(summary)}
 <p id="verdict" class="verdict ${summary.verdict.state}">${escapeXml(summary.verdict.text)}</p>
 <h2>Providers and models</h2>
 <table id="targets">${head}${summary.targets.map(targetRow).join("")}</table>
+<h2>Where the probes come from, last hour</h2>${regionTable(summary.regions)}
 <h2>Error rate, last 24 hours</h2>${heatmap(summary.targets, "24h")}
 <h2>Error rate, last 7 days</h2>${heatmap(summary.targets, "7d")}
 <h2>Timeline: our alerts and official events</h2>${timeline(summary)}

@@ -2,7 +2,7 @@
 // aggregate (15 minutes, each of the last 24 hours, 24 hours, 7 days), the verdict from the
 // alerts the core opened, the official status beside it, and the channels that are dead.
 // Only what a viewer may see leaves here: scrubbed details, no payloads, no secrets.
-import type { Aggregation, CheckRow, Core, StatusCurrentRow } from "./core.ts";
+import type { Aggregation, CheckRow, Core, StatusCurrentRow, TargetVantage } from "./core.ts";
 import type { BoardAlert, FinishedDelivery } from "./store/board.ts";
 import type { Store } from "./store/store.ts";
 
@@ -29,12 +29,33 @@ export interface TargetFigures {
   error_rate_7d: number | null;
   /** The failure rate of each of the last 24 hours, oldest first; null for an hour unprobed. */
   sparkline_24h: Array<number | null>;
+  /** The core's reading of an outside vantage while every Cloudflare region fails. */
+  vantage: TargetVantage | null;
+}
+
+/** Each region that probed in the last hour: Cloudflare's location hints and outside vantages. */
+export interface RegionFigures {
+  region: string;
+  outside_vantage: boolean;
+  probes_1h: number;
+  error_rate_1h: number | null;
+  last_probe_at: string;
+}
+
+export interface FailingProvider {
+  provider: string;
+  verdict: BoardAlert["verdict"];
+  alerts: number;
+  /** The outside vantage's evidence, when it decided between the network and the provider. */
+  evidence?: string;
+  /** Failing from every Cloudflare region and fine from outside: Cloudflare's own path. */
+  cloudflare_egress?: true;
 }
 
 export interface Verdict {
   state: "all_clear" | "failing";
   text: string;
-  failing: Array<{ provider: string; verdict: BoardAlert["verdict"]; alerts: number }>;
+  failing: FailingProvider[];
 }
 
 export interface TimelineEntry {
@@ -58,6 +79,7 @@ export interface Summary {
   store: string;
   verdict: Verdict;
   targets: TargetFigures[];
+  regions: RegionFigures[];
   official: Array<{ provider: string; status: string; components: StatusCurrentRow[] }>;
   dead_channels: DeadChannel[];
   alerts: BoardAlert[];
@@ -91,16 +113,20 @@ export async function boardSummary(
   const official = officialByProvider(input.current);
   const open = input.alerts.filter((a) => a.resolved_at === null);
   const figures = targetFigures(input.rows, nowMs, aggregate);
-  const known = targetList(targets, input.rows);
+  const known = targetList(targets, input.rows).map((t) => ({
+    ...t,
+    ...figures(t.provider, t.model),
+  }));
+  const vantages = new Map(known.map((t) => [targetKey(t), t.vantage]));
   return {
     generated_at: new Date(nowMs).toISOString(),
     store: store.kind,
-    verdict: verdict(open),
+    verdict: verdict(open, vantages),
     targets: known.map((t) => {
-      const f = figures(t.provider, t.model);
-      const status = colour(t, f, open);
-      return { ...t, status, official_status: official.get(t.provider)?.status ?? "unknown", ...f };
+      const status = colour(t, t, open);
+      return { ...t, status, official_status: official.get(t.provider)?.status ?? "unknown" };
     }),
+    regions: regionFigures(input.rows, aggregate(input.rows, nowMs, 60)),
     official: [...official.entries()].map(([provider, o]) => ({ provider, ...o })),
     dead_channels: deadChannels(input.deliveries),
     alerts: input.alerts,
@@ -156,9 +182,11 @@ async function readBoard(store: Store, nowMs: number): Promise<BoardInput> {
 type Aggregate = (rows: CheckRow[], at: number, windowMin: number) => Aggregation;
 type Figures = Omit<TargetFigures, "provider" | "model" | "status" | "official_status">;
 
+const targetKey = (t: { provider: string; model: string }) => `${t.provider}\u0000${t.model}`;
+
 /** The figures of each target: the core aggregates, the board only looks them up. */
 function targetFigures(rows: CheckRow[], nowMs: number, aggregate: Aggregate) {
-  const key = (t: { provider: string; model: string }) => `${t.provider}\u0000${t.model}`;
+  const key = targetKey;
   const index = (a: Aggregation) => new Map(a.targets.map((t) => [key(t), t]));
   const last15 = index(aggregate(rows, nowMs, 15));
   const day = index(aggregate(rows, nowMs, 24 * 60));
@@ -173,8 +201,25 @@ function targetFigures(rows: CheckRow[], nowMs: number, aggregate: Aggregate) {
       error_rate_24h: day.get(k)?.failure_rate ?? null,
       error_rate_7d: week.get(k)?.failure_rate ?? null,
       sparkline_24h: hours.map((h) => h.get(k)?.failure_rate ?? null),
+      vantage: last15.get(k)?.vantage ?? null,
     };
   };
+}
+
+/** The last hour per region, Cloudflare's first; rows come newest first, so the first seen
+ * of a region is its latest probe. */
+function regionFigures(rows: CheckRow[], hour: Aggregation): RegionFigures[] {
+  const latest = new Map<string, string>();
+  for (const r of rows) if (!latest.has(r.region)) latest.set(r.region, r.scheduled_at);
+  return hour.regions
+    .map((r) => ({
+      region: r.region,
+      outside_vantage: r.outside_vantage,
+      probes_1h: r.probes,
+      error_rate_1h: r.provider_failure_rate,
+      last_probe_at: latest.get(r.region) ?? "",
+    }))
+    .sort((a, b) => Number(a.outside_vantage) - Number(b.outside_vantage));
 }
 
 // Each hour is aggregated from its own rows only, so the core reads every row once.
@@ -253,21 +298,49 @@ const VERDICT_WORDS: Record<BoardAlert["verdict"], string> = {
   ours: "the evidence points at our configuration",
   network: "the evidence points at the network",
 };
+// A provider-blamed alert outweighs a network one, and both outweigh a configuration one.
+const VERDICT_WEIGHT: Record<BoardAlert["verdict"], number> = { ours: 0, network: 1, provider: 2 };
 
-/** All clear, or each provider with open alerts and what the core's evidence blames. */
-export function verdict(open: BoardAlert[]): Verdict {
-  const byProvider = new Map<string, { verdict: BoardAlert["verdict"]; alerts: number }>();
+function verdictText(f: FailingProvider): string {
+  const words = VERDICT_WORDS[f.verdict] + (f.cloudflare_egress ? " (Cloudflare egress)" : "");
+  return `${f.provider} is failing: ${words}${f.evidence ? `: ${f.evidence}` : ""}`;
+}
+
+/**
+ * All clear, or each provider with open alerts and what the core's evidence blames. An alert's
+ * verdict is the one it opened with, unless the core now reads an outside vantage for its
+ * target (`vantages`, by provider and model): that reading is newer, since outside probes
+ * come late.
+ */
+export function verdict(
+  open: BoardAlert[],
+  vantages: Map<string, TargetVantage | null> = new Map(),
+): Verdict {
+  const byProvider = new Map<string, FailingProvider>();
   for (const a of open) {
-    const entry = byProvider.get(a.provider) ?? { verdict: a.verdict, alerts: 0 };
+    const entry: FailingProvider = byProvider.get(a.provider) ?? {
+      provider: a.provider,
+      verdict: "ours",
+      alerts: 0,
+    };
     entry.alerts++;
-    // A provider-blamed alert outweighs a configuration one for the same provider.
-    if (a.verdict === "provider") entry.verdict = "provider";
+    const live = a.verdict === "ours" ? null : (vantages.get(targetKey(a)) ?? null);
+    const blamed = live?.verdict ?? a.verdict;
+    if (VERDICT_WEIGHT[blamed] >= VERDICT_WEIGHT[entry.verdict]) {
+      const outweighs = VERDICT_WEIGHT[blamed] > VERDICT_WEIGHT[entry.verdict];
+      entry.verdict = blamed;
+      if (outweighs) {
+        delete entry.evidence;
+        delete entry.cloudflare_egress;
+      }
+      if (live && !entry.evidence) entry.evidence = live.evidence;
+      if (live?.verdict === "network") entry.cloudflare_egress = true;
+    }
     byProvider.set(a.provider, entry);
   }
-  const failing = [...byProvider.entries()].map(([provider, e]) => ({ provider, ...e }));
+  const failing = [...byProvider.values()];
   if (failing.length === 0) return { state: "all_clear", text: "All clear", failing };
-  const text = failing.map((f) => `${f.provider} is failing: ${VERDICT_WORDS[f.verdict]}`);
-  return { state: "failing", text: text.join("; "), failing };
+  return { state: "failing", text: failing.map(verdictText).join("; "), failing };
 }
 
 // "channel dead: slack 404: no_service": only the receiver's own code is shown.

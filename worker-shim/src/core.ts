@@ -187,6 +187,8 @@ export interface Alert {
   opened_at: string;
   last_notified_at: string | null;
   resolved_at: string | null;
+  /** What an outside vantage saw while every Cloudflare region failed; null otherwise. */
+  vantage?: { state: "fine" | "failing" | "none"; evidence: string } | null;
   measured: AlertMeasured;
 }
 
@@ -342,9 +344,20 @@ export interface Aggregation {
       model: string;
       baseline_p95_ms: number | null;
       p95_over_baseline: number | null;
+      /** Set while every Cloudflare region fails against the target. */
+      vantage: TargetVantage | null;
     }
   >;
-  regions: Array<ScopeFigures & { region: string }>;
+  regions: Array<ScopeFigures & { region: string; outside_vantage: boolean }>;
+}
+
+/** What a vantage point outside Cloudflare saw while every Cloudflare region failed. */
+export interface TargetVantage {
+  /** network: fine from outside; provider: failing from outside too; null: no outside probe. */
+  verdict: "network" | "provider" | null;
+  state: "fine" | "failing" | "none";
+  evidence: string;
+  vantage: string | null;
 }
 
 export interface SlackMessage {

@@ -39,6 +39,28 @@ std::string outage_csv() {
 }  // namespace
 
 TEST_SUITE("detection backtest") {
+  TEST_CASE("an outside vantage's rows are kept for the verdict and are no region") {
+    std::string csv = outage_csv();
+    for (int m = 0; m < 90; m += 5) {
+      std::string at = iso_utc_minute((kStartMinute + m) * kMinuteMillis);
+      csv += at + "," + at + ",gha-eastus,,openai,gpt-6-luna,true,200,,,300,,,,,\n";
+    }
+    auto rows = read_csv_rows(csv);
+    REQUIRE(rows.ok());
+    BacktestOptions options;
+    Backtest result = run_backtest(rows.value(), config_of(kConfig), options);
+    CHECK(result.trace.config.regions == std::vector<std::string>{"enam", "weur"});
+    for (const auto& skipped : result.skipped) CHECK(skipped.what.find("gha") == std::string::npos);
+    REQUIRE_FALSE(result.events.empty());
+    const AlertEvent& opened = result.events.front();
+    CHECK(opened.minute - kStartMinute == 22);
+    // Failing from both Cloudflare regions since minute 20, fine from outside at minute 20.
+    CHECK(opened.alert.verdict == "network");
+    REQUIRE(opened.alert.vantage);
+    CHECK(opened.alert.vantage->evidence ==
+          "failing from enam, weur; fine from gha-eastus 2 min ago");
+  }
+
   TEST_CASE("an outage in exported CSV rows backtests to one open and one resolve") {
     auto rows = read_csv_rows(outage_csv());
     REQUIRE(rows.ok());

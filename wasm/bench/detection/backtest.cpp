@@ -10,9 +10,12 @@
 namespace heyhi::detection {
 namespace {
 
+// The Cloudflare regions the rows name; outside vantages are no region of the configuration.
 std::vector<std::string> regions_in(const std::vector<Row>& rows) {
   std::set<std::string> found;
-  for (const Row& row : rows) found.insert(row.region);
+  for (const Row& row : rows) {
+    if (!is_outside_vantage(row.region)) found.insert(row.region);
+  }
   return {found.begin(), found.end()};
 }
 
@@ -41,8 +44,9 @@ Backtest run_backtest(std::vector<Row> rows, Config config, const BacktestOption
   std::map<std::string, size_t> skipped;
   out.trace.targets.resize(config.targets.size());
   for (Row& row : rows) {
-    if (std::find(config.regions.begin(), config.regions.end(), row.region) ==
-        config.regions.end()) {
+    bool outside = is_outside_vantage(row.region);
+    if (!outside && std::find(config.regions.begin(), config.regions.end(), row.region) ==
+                        config.regions.end()) {
       ++skipped["region " + row.region];
       continue;
     }

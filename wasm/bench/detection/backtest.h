@@ -14,8 +14,9 @@
 namespace heyhi::detection {
 
 struct BacktestOptions {
-  // The regions the deployment probed from; empty: every region found in the rows. Rows from
-  // other regions are left out.
+  // The Cloudflare regions the deployment probed from; empty: every one found in the rows.
+  // Rows from other Cloudflare regions are left out; an outside vantage's rows are kept, for
+  // the verdict.
   std::vector<std::string> regions;
   // Without status-page history the official_mismatch rule cannot fire; this assumes the page
   // said operational throughout.

@@ -9,6 +9,7 @@ std::string_view incident_kind_name(IncidentKind kind) {
     case IncidentKind::latency_3x: return "latency_3x";
     case IncidentKind::region_down: return "region_down";
     case IncidentKind::ramp: return "ramp";
+    case IncidentKind::egress: return "cloudflare_egress";
   }
   return "outage";
 }
@@ -20,6 +21,7 @@ std::string_view incident_kind_label(IncidentKind kind) {
     case IncidentKind::latency_3x: return "latency 3x";
     case IncidentKind::region_down: return "one region down";
     case IncidentKind::ramp: return "ramp to 60 %";
+    case IncidentKind::egress: return "Cloudflare egress trouble";
   }
   return "full outage";
 }

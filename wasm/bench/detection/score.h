@@ -13,10 +13,12 @@
 
 namespace heyhi::detection {
 
-enum class IncidentKind { outage, errors_30, latency_3x, region_down, ramp };
-inline constexpr IncidentKind kIncidentKinds[] = {IncidentKind::outage, IncidentKind::errors_30,
-                                                  IncidentKind::latency_3x,
-                                                  IncidentKind::region_down, IncidentKind::ramp};
+// egress: Cloudflare's own path to the providers in trouble, so every target fails from every
+// Cloudflare region at once while a vantage outside Cloudflare sees the providers fine.
+enum class IncidentKind { outage, errors_30, latency_3x, region_down, ramp, egress };
+inline constexpr IncidentKind kIncidentKinds[] = {
+    IncidentKind::outage,      IncidentKind::errors_30, IncidentKind::latency_3x,
+    IncidentKind::region_down, IncidentKind::ramp,      IncidentKind::egress};
 
 std::string_view incident_kind_name(IncidentKind kind);   // "outage", "errors_30", ...
 std::string_view incident_kind_label(IncidentKind kind);  // "full outage", "30 % errors", ...
@@ -27,6 +29,8 @@ struct Incident {
   std::optional<std::string> region;  // set when only one region is affected
   int64_t start_minute = 0;
   int64_t end_minute = 0;  // exclusive: the first minute back to normal
+  // egress: the share of its failures that are connection failures; the rest time out.
+  double connect_share = 0;
 };
 
 inline constexpr int64_t kLateMinutes = 10;

@@ -1,5 +1,7 @@
 #include "detection/sim.h"
 
+#include <algorithm>
+
 #include <doctest/doctest.h>
 
 #include "detection/test-trace.h"
@@ -47,7 +49,8 @@ TEST_SUITE("detection simulator") {
     Simulation calm = simulate(config_of(kConfig), short_run(0));
     Simulation hurt = simulate(config_of(kConfig), short_run(2));
     CHECK(calm.incidents.empty());
-    CHECK(hurt.incidents.size() == 20);  // 5 kinds, 2 at each of 2 cadences
+    // 5 kinds, 2 at each of 2 cadences; 2 Cloudflare egress events, each on both targets.
+    CHECK(hurt.incidents.size() == 24);
     for (size_t t = 0; t < 2; ++t) {
       const TargetRows& a = calm.trace.targets[t];
       const TargetRows& b = hurt.trace.targets[t];
@@ -72,6 +75,7 @@ TEST_SUITE("detection simulator") {
         case IncidentKind::latency_3x: CHECK(length == 60); break;
         case IncidentKind::region_down: CHECK((length >= 30 && length <= 60)); break;
         case IncidentKind::ramp: CHECK(length == 40); break;
+        case IncidentKind::egress: CHECK((length >= 20 && length <= 60)); break;
       }
       CHECK(i.region.has_value() == (i.kind == IncidentKind::region_down));
       CHECK(i.start_minute >= sim.month_from);
@@ -97,6 +101,66 @@ TEST_SUITE("detection simulator") {
     }
     CHECK(sim.noise[0].median_ms >= 150);
     CHECK(sim.noise[0].median_ms <= 900);
+  }
+
+  TEST_CASE("Cloudflare egress trouble fails every target everywhere but from outside") {
+    Simulation sim = simulate(config_of(kConfig), short_run(2));
+    std::vector<const Incident*> egress;
+    for (const Incident& i : sim.incidents) {
+      if (i.kind == IncidentKind::egress) egress.push_back(&i);
+    }
+    REQUIRE(egress.size() == 4);
+    int64_t cloudflare = 0, outside = 0, outside_ok = 0;
+    for (const Incident* i : egress) {
+      CHECK(i->connect_share >= 0.2);
+      CHECK(i->connect_share <= 0.8);
+      const TargetRows& rows = sim.confirmed.targets[i->target];
+      auto [first, last] = rows.range(i->start_minute, i->end_minute - 1);
+      for (size_t r = first; r < last; ++r) {
+        const Row& row = rows.rows[r];
+        if (is_outside_vantage(row.region)) {
+          ++outside;
+          outside_ok += row.ok;
+          continue;
+        }
+        ++cloudflare;
+        REQUIRE_FALSE(row.ok);
+        CHECK((row.error_type == ErrorType::connect_error || row.error_type == ErrorType::timeout));
+      }
+    }
+    // Each event holds both targets at once.
+    CHECK(egress[0]->start_minute == egress[1]->start_minute);
+    CHECK(cloudflare > 0);
+    CHECK(outside > 0);
+    CHECK(outside_ok >= outside - 1);
+  }
+
+  TEST_CASE("the outside vantage runs late or not at all, one row per target per run") {
+    Simulation sim = simulate(config_of(kConfig), short_run(0));
+    REQUIRE(sim.outside_runs.size() > 100);
+    std::vector<int64_t> gaps;
+    for (size_t i = 1; i < sim.outside_runs.size(); ++i) {
+      gaps.push_back(sim.outside_runs[i] - sim.outside_runs[i - 1]);
+    }
+    std::sort(gaps.begin(), gaps.end());
+    // Five minutes on paper; skipped runs and lateness make the gaps irregular.
+    CHECK(gaps.front() >= 1);
+    CHECK(gaps[gaps.size() / 2] <= 7);
+    CHECK(gaps.back() >= 15);
+    double per_slot = static_cast<double>(sim.outside_runs.size()) /
+                      static_cast<double>((sim.month_to - sim.outside_runs.front()) / 5);
+    CHECK(per_slot > 0.7);
+    CHECK(per_slot < 0.9);
+    for (size_t t = 0; t < 2; ++t) {
+      size_t rows = 0;
+      for (const Row& row : sim.confirmed.targets[t].rows) {
+        if (row.region != kOutsideVantage) continue;
+        ++rows;
+        CHECK_FALSE(row.colo);
+      }
+      CHECK(rows == sim.outside_runs.size());
+      for (const Row& row : sim.trace.targets[t].rows) CHECK_FALSE(is_outside_vantage(row.region));
+    }
   }
 
   TEST_CASE("probes follow each target's cadence in every region") {

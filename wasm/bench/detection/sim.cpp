@@ -127,14 +127,18 @@ Chain chain_for(double base_rate, const NoiseModel& model) {
 
 struct Effect {
   double fail = 0;
-  const std::vector<Mix>* mix = nullptr;
+  const std::vector<Mix>* mix = nullptr;  // none: connect_share decides
   double latency_factor = 1;
+  double connect_share = 0;
 };
 
+// A Cloudflare region's view. An egress failure is a connection that fails or hangs past the
+// timeout: the request never gets an answer from the provider, so no provider error body.
 Effect effect_at(const Incident* incident, const std::string& region, int64_t minute) {
   Effect e;
   if (!incident || minute < incident->start_minute || minute >= incident->end_minute) return e;
   switch (incident->kind) {
+    case IncidentKind::egress: e = {1.0, nullptr, 1, incident->connect_share}; break;
     case IncidentKind::outage: e = {1.0, &kOutageMix, 1}; break;
     case IncidentKind::errors_30: e = {0.3, &kPartialMix, 1}; break;
     case IncidentKind::latency_3x: e = {0, nullptr, 3}; break;
@@ -148,6 +152,15 @@ Effect effect_at(const Incident* incident, const std::string& region, int64_t mi
     }
   }
   return e;
+}
+
+// The outside vantage shares the provider's trouble, never Cloudflare's.
+Effect outside_effect_at(const Incident* incident, int64_t minute) {
+  if (!incident || incident->kind == IncidentKind::egress ||
+      incident->kind == IncidentKind::region_down) {
+    return {};
+  }
+  return effect_at(incident, kOutsideVantage, minute);
 }
 
 struct Probe {
@@ -175,7 +188,9 @@ Probe draw_probe(Random& noise, Random& hurt, bool bad, const Chain& chain,
   double latency = (u_outlier < model.outlier_rate ? tail : body) * effect.latency_factor;
   bool background_fails = u_error < (bad ? model.patch_error_rate : chain.calm_rate);
   if (u_hurt < effect.fail) {
-    p.type = pick(*effect.mix, u_hurt_type);
+    p.type = effect.mix                           ? pick(*effect.mix, u_hurt_type)
+             : u_hurt_type < effect.connect_share ? ErrorType::connect_error
+                                                  : ErrorType::timeout;
     p.origin = kFromIncident;
   } else if (background_fails) {
     p.type = pick(bad ? kPatchMix : kCalmMix, u_type);
@@ -201,7 +216,7 @@ Row make_row(const Target& target, const std::string& region, int64_t minute, co
   r.scheduled_at = iso_utc_minute(minute * kMinuteMillis);
   r.ts = iso_utc_millis(minute * kMinuteMillis + p.offset_ms);
   r.region = region;
-  r.colo = colo_of(region);
+  if (!is_outside_vantage(region)) r.colo = colo_of(region);
   r.provider = std::string(provider_name(target.provider));
   r.model = target.model;
   r.ok = p.ok;
@@ -225,6 +240,7 @@ int64_t duration_of(IncidentKind kind, Random& rng) {
     case IncidentKind::latency_3x: return 60;
     case IncidentKind::region_down: return rng.between(30, 60);
     case IncidentKind::ramp: return 40;
+    case IncidentKind::egress: return rng.between(20, 60);
   }
   return 30;
 }
@@ -241,6 +257,32 @@ bool clashes(const std::vector<Incident>& placed, const Incident& candidate) {
   });
 }
 
+// Cloudflare egress trouble hits every enabled target at once: one incident per target, all
+// with the same span and error mix, each clear of that target's other incidents. Its own
+// random stream leaves the other kinds where they were.
+void place_egress(const Config& config, const SimOptions& options, int64_t from, int64_t to,
+                  std::vector<Incident>& placed) {
+  Random rng(stream_seed(options.seed, 0xe9, 0));
+  for (int n = 0; n < options.incidents_per_cadence; ++n) {
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      int64_t length = duration_of(IncidentKind::egress, rng);
+      int64_t start = rng.between(from + 60, to - length - 60);
+      double connect_share = rng.uniform(0.2, 0.8);
+      std::vector<Incident> event;
+      for (size_t t = 0; t < config.targets.size(); ++t) {
+        if (!config.targets[t].enabled) continue;
+        event.push_back(
+            {IncidentKind::egress, t, std::nullopt, start, start + length, connect_share});
+      }
+      bool clear = std::none_of(event.begin(), event.end(),
+                                [&](const Incident& i) { return clashes(placed, i); });
+      if (!clear) continue;
+      placed.insert(placed.end(), event.begin(), event.end());
+      break;
+    }
+  }
+}
+
 std::vector<Incident> place_incidents(const Config& config, const SimOptions& options, int64_t from,
                                       int64_t to) {
   Random rng(stream_seed(options.seed, 0xfeed, 0));
@@ -250,6 +292,7 @@ std::vector<Incident> place_incidents(const Config& config, const SimOptions& op
   }
   std::vector<Incident> placed;
   for (IncidentKind kind : kIncidentKinds) {
+    if (kind == IncidentKind::egress) continue;
     for (const auto& [cadence, members] : by_cadence) {
       (void)cadence;
       for (int n = 0; n < options.incidents_per_cadence; ++n) {
@@ -272,9 +315,56 @@ std::vector<Incident> place_incidents(const Config& config, const SimOptions& op
       }
     }
   }
+  place_egress(config, options, from, to, placed);
   std::sort(placed.begin(), placed.end(),
             [](const Incident& a, const Incident& b) { return a.start_minute < b.start_minute; });
   return placed;
+}
+
+// The minutes the outside vantage's runs start: each scheduled slot skipped or late.
+std::vector<int64_t> outside_runs(const SimOptions& options, int64_t from, int64_t to) {
+  const OutsideSchedule& s = options.outside;
+  Random rng(stream_seed(options.seed, 0x6a, 0));
+  std::vector<int64_t> runs;
+  for (int64_t slot = from - from % s.every_min; slot <= to; slot += s.every_min) {
+    double u_skip = rng.uniform();
+    double u_late = rng.uniform();
+    double u_within = rng.uniform();
+    if (u_skip < s.skipped) continue;
+    double lo = 20, hi = 30;
+    if (u_late < s.on_time) {
+      lo = 0, hi = 3;
+    } else if (u_late < s.on_time + s.late_3_10) {
+      lo = 3, hi = 10;
+    } else if (u_late < s.on_time + s.late_3_10 + s.late_10_20) {
+      lo = 10, hi = 20;
+    }
+    int64_t start = slot + static_cast<int64_t>(lo + (hi - lo) * u_within);
+    if (start >= from && start <= to) runs.push_back(start);
+  }
+  // Runs that start in the same minute are one: the concurrency group keeps one pending run.
+  std::sort(runs.begin(), runs.end());
+  runs.erase(std::unique(runs.begin(), runs.end()), runs.end());
+  return runs;
+}
+
+// One outside row per run for the target: its own calm background, the provider's trouble.
+void add_outside_rows(const Simulation& sim, const Target& target, size_t t, const Chain& chain,
+                      const std::vector<const Incident*>& mine, const NoiseModel& model,
+                      uint64_t seed, TargetRows& into) {
+  Random noise(stream_seed(seed, t + 1, 0x6a));
+  Random hurt(stream_seed(seed ^ 0xabcdef, t + 1, 0x6a));
+  size_t next_incident = 0;
+  for (int64_t minute : sim.outside_runs) {
+    while (next_incident < mine.size() && mine[next_incident]->end_minute <= minute) {
+      ++next_incident;
+    }
+    const Incident* active = next_incident < mine.size() ? mine[next_incident] : nullptr;
+    Effect effect = outside_effect_at(active, minute);
+    Probe p = draw_probe(noise, hurt, false, chain, sim.noise[t], target, model, effect);
+    p.offset_ms = 2000 + noise.between(0, 20000);
+    into.rows.push_back(make_row(target, kOutsideVantage, minute, p));
+  }
 }
 
 }  // namespace
@@ -300,6 +390,7 @@ Simulation simulate(Config config, const SimOptions& options, const NoiseModel& 
   sim.month_to = month_start + options.days * kDayMinutes - 1;
   int64_t from = month_start - options.warmup_days * kDayMinutes;
   sim.incidents = place_incidents(config, options, sim.month_from, sim.month_to);
+  if (options.outside_vantage) sim.outside_runs = outside_runs(options, from, sim.month_to);
 
   Random shapes(stream_seed(options.seed, 0x5ea, 0));
   for (size_t t = 0; t < config.targets.size(); ++t) {
@@ -361,6 +452,7 @@ Simulation simulate(Config config, const SimOptions& options, const NoiseModel& 
         sim.confirmed.targets[t].rows.push_back(std::move(row));
       }
     }
+    add_outside_rows(sim, target, t, chain, mine, model, options.seed, sim.confirmed.targets[t]);
     order_rows(sim.trace.targets[t]);
     order_rows(sim.confirmed.targets[t]);
   }

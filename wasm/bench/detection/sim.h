@@ -18,13 +18,33 @@ inline constexpr const char* kFromCalm = "sim: background, calm";
 inline constexpr const char* kFromTail = "sim: latency tail past the timeout";
 inline constexpr const char* kFromIncident = "sim: incident";
 
+// The outside vantage's name on its rows: a GitHub Actions runner.
+inline constexpr const char* kOutsideVantage = "gha-eastus";
+
+// GitHub's scheduled workflows, as the outside vantage's runs meet them: a run every
+// `every_min` minutes on paper, some never started, the others started late (GitHub documents
+// delays under load and dropped runs, without figures; these rates are assumptions). A run
+// probes every target once.
+struct OutsideSchedule {
+  int every_min = 5;
+  double skipped = 0.15;
+  // Lateness of a run that starts: up to 3 min for the first share, 3-10 for the second,
+  // 10-20 for the third, 20-30 for the rest.
+  double on_time = 0.10;
+  double late_3_10 = 0.45;
+  double late_10_20 = 0.30;
+};
+
 struct SimOptions {
   uint64_t seed = 20261201;
   int days = 30;
   // History before the month, so the latency baseline has its week from the first minute.
   int warmup_days = 7;
-  int incidents_per_cadence = 10;  // of each kind, at each cadence present in the config
+  int incidents_per_cadence = 10;  // of each kind, at each cadence present in the config;
+                                   // Cloudflare egress trouble: this many, over every target
   int64_t month_start_minute = 0;  // 0: 2026-11-02T00:00Z
+  bool outside_vantage = true;     // an outside vantage's rows in `confirmed`
+  OutsideSchedule outside;
 };
 
 // What the simulator drew for one target.
@@ -35,7 +55,9 @@ struct TargetNoise {
 
 struct Simulation {
   Trace trace;  // the probes on each target's cadence: what a monitor without confirmation stores
-  Trace confirmed;  // those plus the confirmation probes HeyHi's plan adds after a failure
+  Trace confirmed;  // those plus the confirmation probes HeyHi's plan adds after a failure,
+                    // and the outside vantage's rows
+  std::vector<int64_t> outside_runs;  // the minutes the outside vantage's runs started
   std::vector<Incident> incidents;
   std::vector<TargetNoise> noise;
   int64_t month_from = 0;  // first scored minute
