@@ -57,6 +57,7 @@ function quietStore(settings: Settings, nowMs: number): { store: Store; rows: nu
     rowsIn(settings, minutesOf(baselineRanges(settings.budget, nowMs))).map(
       (r): BaselineSample => ({
         scheduled_at: r.scheduled_at,
+        region: r.region,
         provider: r.provider,
         model: r.model,
         latency_ms: r.latency_ms,

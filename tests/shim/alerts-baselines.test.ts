@@ -38,6 +38,7 @@ function weekOfSamples(): BaselineSample[] {
     scheduled_at: new Date(HOUR - (1 + Math.floor(i / 20)) * DAY_MS + (i % 20) * 60_000)
       .toISOString()
       .replace(".000Z", "Z"),
+    region: "enam",
     provider: "openai",
     model: MODEL,
     latency_ms: 900,

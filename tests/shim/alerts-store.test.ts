@@ -320,6 +320,7 @@ function sharedBehaviour(store: () => Store): void {
       samples,
       [0, 1, 2, 3].map((m) => ({
         scheduled_at: minute(at(m)),
+        region: rows[0]!.region,
         provider: rows[0]!.provider,
         model,
         latency_ms: 100 + m,

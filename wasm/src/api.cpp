@@ -205,6 +205,8 @@ Result<std::map<std::string, std::vector<int64_t>>> read_samples(element samples
     }
     ++index;
     if (!in_baseline_hours(*minute, now_minute_ms)) continue;
+    // A baseline is what Cloudflare's regions see; a runner elsewhere has its own network.
+    if (auto region = string_at(item, "region"); region && is_outside_vantage(*region)) continue;
     out[fmt::format("{}/{}", *provider, *model)].push_back(*latency);
   }
   return out;

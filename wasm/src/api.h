@@ -23,9 +23,10 @@ std::string api_validate_config(std::string_view in);
 //      "backlog_max_items"), each saying by how much and what to change.
 std::string api_budget(std::string_view in);
 
-// in:  {"config": {...}, "now_ms", "samples": [{scheduled_at, provider, model, latency_ms}]}
-//      samples: successful probes; those outside this clock hour on the previous days are
-//      ignored.
+// in:  {"config": {...}, "now_ms",
+//       "samples": [{scheduled_at, region?, provider, model, latency_ms}]}
+//      samples: successful probes; those outside this clock hour on the previous days, or
+//      from an outside vantage, are ignored.
 // out: {"ok":true, "hour": <this clock hour, ISO>, "targets": {<target id>: p95 ms | null}}
 //      what api_evaluate takes as "baselines" for every minute of the hour.
 std::string api_baselines(std::string_view in);

@@ -45,9 +45,10 @@ export interface Delivery extends NewDelivery, DeliveryUpdate {
 
 export type ChecksResult = Result<{ rows: CheckRow[] }>;
 
-/** A successful probe's latency, which is all a latency baseline needs of it. */
+/** A successful probe's latency, and where from: all a latency baseline needs of it. */
 export interface BaselineSample {
   scheduled_at: string;
+  region: string;
   provider: string;
   model: string;
   latency_ms: number;
@@ -55,11 +56,18 @@ export interface BaselineSample {
 
 export type SamplesResult = Result<{ samples: BaselineSample[] }>;
 
-export const SAMPLE_COLUMNS = ["scheduled_at", "provider", "model", "latency_ms"] as const;
+export const SAMPLE_COLUMNS = [
+  "scheduled_at",
+  "region",
+  "provider",
+  "model",
+  "latency_ms",
+] as const;
 
 export function sampleFrom(raw: Raw): BaselineSample {
   return {
     scheduled_at: isoMinute(Date.parse(String(raw.scheduled_at))),
+    region: String(raw.region),
     provider: String(raw.provider),
     model: String(raw.model),
     latency_ms: Number(raw.latency_ms),
