@@ -1,4 +1,4 @@
-// The alert step's latency baselines: read once an hour from the earlier days' samples, kept
+// The alert step's latency baselines and outside vantages' rows. Baselines: read once an hour from the earlier days' samples, kept
 // by the home region's object and handed back each minute, and passed to the core in place of
 // the old rows. A store that cannot give them costs the baseline, not the evaluation.
 import assert from "node:assert/strict";
@@ -6,7 +6,11 @@ import { before, describe, test } from "node:test";
 
 import type { Alert, CheckRow, Core, HourBaselines } from "../../worker-shim/src/core.ts";
 import { runAlerts } from "../../worker-shim/src/alerts.ts";
-import type { BaselineSample, TimeRange } from "../../worker-shim/src/store/alerts.ts";
+import {
+  CLOUDFLARE_REGIONS,
+  type BaselineSample,
+  type TimeRange,
+} from "../../worker-shim/src/store/alerts.ts";
 import type { Store } from "../../worker-shim/src/store/store.ts";
 import { captureLog, loadTestCore, okRow, recordingStore, testSettings } from "./support.ts";
 
@@ -45,13 +49,19 @@ function weekOfSamples(): BaselineSample[] {
   }));
 }
 
-function baselineStore(options: { samplesFail?: boolean } = {}) {
+function baselineStore(options: { samplesFail?: boolean; outsideFail?: boolean } = {}) {
   const reads: TimeRange[][] = [];
+  const outsideReads: TimeRange[][] = [];
   const opened: Alert[] = [];
   let recent: CheckRow[] = [];
   const store: Store = {
     ...recordingStore(),
-    checksBetween: async () => ({ ok: true, rows: recent }),
+    async checksBetween(ranges, filter) {
+      if (!filter?.outsideOnly) return { ok: true, rows: recent };
+      outsideReads.push(ranges);
+      if (options.outsideFail) return { ok: false, reason: "postgrest 503", retryable: true };
+      return { ok: true, rows: [] };
+    },
     async baselineSamples(ranges) {
       reads.push(ranges);
       if (options.samplesFail) return { ok: false, reason: "postgrest 503", retryable: true };
@@ -62,7 +72,13 @@ function baselineStore(options: { samplesFail?: boolean } = {}) {
       return { ok: true, opened: true, id: opened.length };
     },
   };
-  return { store, reads, opened, setRecent: (rows: CheckRow[]) => (recent = rows) };
+  return {
+    store,
+    reads,
+    outsideReads,
+    opened,
+    setRecent: (rows: CheckRow[]) => (recent = rows),
+  };
 }
 
 async function alertMinute(store: Store, minute: number, baselines: HourBaselines | null) {
@@ -121,4 +137,45 @@ describe("the alert step's hourly baselines", () => {
     // Without a baseline 2400 ms is judged by the absolute 5000 ms line alone.
     assert.equal(opened.filter((a) => a.rule === "latency").length, 0);
   });
+});
+
+describe("the alert step's read of outside vantages", () => {
+  test("reads their rows further back than the recent range, apart from it", async () => {
+    const { store, outsideReads, setRecent } = baselineStore();
+    setRecent(slowRows(40));
+    await alertMinute(store, 40, null);
+    // The recent range is 14:28 to 14:40 (13 minutes at cadence 1); the outside vantages'
+    // rows go back to 14:11.
+    assert.deepEqual(outsideReads, [
+      [{ from: "2026-12-10T14:11:00.000Z", to: "2026-12-10T14:27:00.000Z" }],
+    ]);
+  });
+
+  test("a failed read of them is logged and the rules still run", async () => {
+    const { store, opened, setRecent } = baselineStore({ outsideFail: true });
+    setRecent(slowRows(20));
+    const { report, events } = await alertMinute(store, 20, null);
+    assert.equal(report.error, undefined);
+    assert.ok(events.some((e) => e.event === "outside_rows_unreadable"));
+    assert.ok(opened.some((a) => a.rule === "latency"));
+  });
+});
+
+const ONE = [{ provider: "openai", model: MODEL }];
+
+test("the stores' list of Cloudflare regions is the one the core accepts", () => {
+  for (const region of CLOUDFLARE_REGIONS) {
+    const answer = core.validateConfig(JSON.stringify({ regions: [region], targets: ONE }));
+    assert.ok(answer.ok, `${region}: ${JSON.stringify(answer)}`);
+  }
+  const outside = core.validateConfig(JSON.stringify({ regions: ["gha-eastus"], targets: ONE }));
+  assert.equal(outside.ok, false);
+  const all = JSON.stringify({ regions: ["nowhere"], targets: ONE });
+  const refusal = core.validateConfig(all);
+  assert.ok(!refusal.ok);
+  const listed = /must be one of: ([a-z, ]+)/.exec(JSON.stringify(refusal.errors))?.[1] ?? "";
+  assert.deepEqual(
+    listed.split(", ").map((r) => r.trim()),
+    [...CLOUDFLARE_REGIONS],
+  );
 });

@@ -301,15 +301,17 @@ function sharedBehaviour(store: () => Store): void {
     assert.equal(typeof failed?.ok, "boolean");
   });
 
-  test("checksBetween failedOnly and baselineSamples split the rows by outcome", async () => {
+  test("checksBetween's filters and baselineSamples split the rows by outcome and vantage", async () => {
     const model = `${PREFIX}-${randomUUID()}`;
     const base = Date.UTC(2032, 0, 1) + randomInt(0, 400_000) * MINUTE_MS;
     const at = (m: number) => base + m * MINUTE_MS;
     const rows = [0, 1, 2, 3].map((m) => checkRow(model, at(m), { latency_ms: 100 + m }));
     rows.push(failedRow(model, at(1)), failedRow(model, at(3)), failedRow(model, at(9)));
-    ok(await store().insertChecks(rows));
+    const outside = checkRow(model, at(2), { region: "gha-eastus", colo: null, latency_ms: 90 });
+    ok(await store().insertChecks([...rows, outside]));
     const range = [{ from: minute(at(0)), to: minute(at(5)) }];
 
+    assert.deepEqual(ok(await store().checksBetween(range, { outsideOnly: true })).rows, [outside]);
     const failed = ok(await store().checksBetween(range, { failedOnly: true })).rows;
     assert.deepEqual(
       failed.map((r) => [r.scheduled_at, r.ok, r.error_type]),
@@ -317,7 +319,7 @@ function sharedBehaviour(store: () => Store): void {
     );
     const samples = ok(await store().baselineSamples(range)).samples;
     assert.deepEqual(
-      samples,
+      samples.filter((x) => x.region !== "gha-eastus"),
       [0, 1, 2, 3].map((m) => ({
         scheduled_at: minute(at(m)),
         region: rows[0]!.region,

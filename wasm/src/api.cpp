@@ -323,7 +323,8 @@ void write_budget(JsonWriter& w, const Config& config, const Budget& budget) {
   w.field("connections", kFreeConnections).end_object();
   w.key("reads").begin_object().field("confirm_min", budget.reads.confirm_min);
   w.field("lookback_min", budget.reads.lookback_min);
-  w.field("baseline_days", budget.reads.baseline_days).end_object();
+  w.field("baseline_days", budget.reads.baseline_days);
+  w.field("outside_lookback_min", budget.reads.outside_lookback_min).end_object();
   write_invocation(w, "region", budget.region);
   write_invocation(w, "scheduled", budget.scheduled);
   w.key("caps").begin_object().field("alert_actions", kAlertActionsPerRun);

@@ -110,6 +110,7 @@ TEST_SUITE("budget") {
     CHECK(read_plan(confirm).confirm_min == 25);
     CHECK(read_plan(confirm).lookback_min == 13);
     CHECK(read_plan(confirm).baseline_days == 7);
+    CHECK(read_plan(confirm).outside_lookback_min == 30);
   }
   TEST_CASE("the busiest minute is found over the whole schedule period, disabled ones aside") {
     // Phases spread these over their cadences; whatever they are, no minute holds more than
@@ -164,8 +165,9 @@ TEST_SUITE("budget") {
     REQUIRE(problems.size() == 1);
     CHECK(problems[0].field == "regions");
     // 72 × 13 recent rows are a page, 72 × 420 baseline samples 31:
-    // 1 + 6 + 1 + 1 + 31 + 1 + 8 + 1 + 1 + 18 = 69 subrequests.
-    CHECK(problems[0].message.find("69 subrequests in a minute, 19 over the Workers Free "
+    // 1 + 6 + 1 + 1 + 1 + 31 + 1 + 8 + 1 + 1 + 18 = 70 subrequests, the outside vantages'
+    // read among them.
+    CHECK(problems[0].message.find("70 subrequests in a minute, 20 over the Workers Free "
                                    "plan's 50") != std::string::npos);
     CHECK(problems[0].message.find("fewer regions") != std::string::npos);
   }

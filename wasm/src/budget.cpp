@@ -67,6 +67,7 @@ InvocationBudget scheduled_budget(const Config& config) {
   add(budget, "update of the kept alert transitions", 1);
   add(budget, "reads of the rows the alert rules evaluate",
       std::max(1, ceil_div(rows.recent, kStorePageRows)));
+  add(budget, "read of the outside vantages' rows", 1);
   add(budget, "reads of the latency baselines, in the first minute of an hour",
       std::max(1, ceil_div(rows.baseline, kStorePageRows)));
   add(budget, "read of the open alerts", 1);

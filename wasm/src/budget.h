@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "result.h"
+#include "vantage.h"
 #include "window-stats.h"
 
 namespace heyhi {
@@ -52,6 +53,9 @@ struct ReadPlan {
   int confirm_min = 0;  // 0: no target confirms, no read
   int lookback_min = 0;
   int baseline_days = kBaselineHourDays;
+  // Outside vantages' rows are read further back, apart from the rest: a runner outside
+  // Cloudflare probes every few minutes, late, and the verdict looks for its latest word.
+  int outside_lookback_min = kVantageLookbackMin;
 };
 
 // Rows each read returns at most, from every region: the subrequest count pages by these, and

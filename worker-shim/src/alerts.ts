@@ -4,7 +4,14 @@
 // the transitions this invocation won, and deliver what is due, retrying on later runs.
 // Transitions the store could not take are handed back to be kept (in the home region's
 // object) and are written first on a later run, in the order they were decided.
-import type { AlertAction, Budget, Core, HourBaselines, StatusSourceRow } from "./core.ts";
+import type {
+  AlertAction,
+  Budget,
+  CheckRow,
+  Core,
+  HourBaselines,
+  StatusSourceRow,
+} from "./core.ts";
 import type { Logger } from "./log.ts";
 import type { Channel } from "./notify/channels.ts";
 import { sendEmail, type EmailBody } from "./notify/email.ts";
@@ -73,6 +80,27 @@ export interface AlertOutcome {
 export function recentRange(budget: Budget, nowMs: number): TimeRange {
   const iso = (ms: number) => new Date(ms).toISOString();
   return { from: iso(nowMs - (budget.reads.lookback_min - 1) * MINUTE_MS), to: iso(nowMs) };
+}
+
+/** Before the recent range, as far back as the verdict looks for an outside vantage's rows. */
+export function outsideRange(budget: Budget, nowMs: number): TimeRange {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const { lookback_min, outside_lookback_min } = budget.reads;
+  return {
+    from: iso(nowMs - (outside_lookback_min - 1) * MINUTE_MS),
+    to: iso(nowMs - lookback_min * MINUTE_MS),
+  };
+}
+
+// The outside vantages' rows before the recent range: a second signal, so a failed read is
+// logged and the rules run on the Cloudflare rows alone.
+async function outsideRows(ctx: AlertContext, nowMs: number): Promise<CheckRow[]> {
+  const { budget, store } = ctx.settings;
+  if (budget.reads.outside_lookback_min <= budget.reads.lookback_min) return [];
+  const read = await store.checksBetween([outsideRange(budget, nowMs)], { outsideOnly: true });
+  if (read.ok) return read.rows;
+  ctx.log.event("outside_rows_unreadable", { reason: read.reason });
+  return [];
 }
 
 /** This clock hour on each of the previous days: where the latency baselines come from. */
@@ -269,10 +297,11 @@ interface Decision {
 // decision and the conditional updates after it.
 async function decide(ctx: AlertContext, nowMs: number, report: AlertReport): Promise<Decision> {
   const { store, budget } = ctx.settings;
-  const [checks, open, baselines] = await Promise.all([
+  const [checks, open, baselines, outside] = await Promise.all([
     store.checksBetween([recentRange(budget, nowMs)]),
     store.openAlerts(),
     hourBaselines(ctx, nowMs),
+    outsideRows(ctx, nowMs),
   ]);
   const none: Decision = { actions: [], open: new Map() };
   if (!checks.ok || !open.ok) {
@@ -282,7 +311,7 @@ async function decide(ctx: AlertContext, nowMs: number, report: AlertReport): Pr
   }
   const answer = ctx.core.evaluate(ctx.settings.configJson, {
     now_ms: nowMs,
-    rows: checks.rows,
+    rows: [...outside, ...checks.rows],
     open_alerts: open.alerts,
     official: ctx.official ?? {},
     // Never absent: without baselines the core would look for them among the recent rows.

@@ -58,7 +58,12 @@ export interface InvocationBudget {
 export interface Budget {
   limits: { subrequests: number; connections: number };
   /** What the scheduled handler reads: failures to confirm, recent rows, hourly baselines. */
-  reads: { confirm_min: number; lookback_min: number; baseline_days: number };
+  reads: {
+    confirm_min: number;
+    lookback_min: number;
+    baseline_days: number;
+    outside_lookback_min: number;
+  };
   region: InvocationBudget;
   scheduled: InvocationBudget;
   caps: {

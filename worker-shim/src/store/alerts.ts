@@ -123,6 +123,28 @@ export const DELIVERY_CONFLICT_COLUMNS = ["alert_id", "event", "event_at", "chan
 // One ordering for check rows in both stores: the table's unique key.
 export const CHECK_ORDER = ["scheduled_at", "region", "provider", "model"] as const;
 
+/**
+ * Cloudflare's Durable Object location hints, the only regions the configuration accepts: a
+ * row from any other region came from an outside vantage. The core's list, in the same order.
+ */
+export const CLOUDFLARE_REGIONS = [
+  "wnam",
+  "enam",
+  "sam",
+  "weur",
+  "eeur",
+  "apac",
+  "oc",
+  "afr",
+  "me",
+] as const;
+
+/** Which rows of the ranges a read returns: every probe, or only the failed or outside ones. */
+export interface ChecksFilter {
+  failedOnly?: boolean;
+  outsideOnly?: boolean;
+}
+
 /** A request the store refuses before sending: retrying the same input cannot help. */
 export function refused(reason: string): Failure {
   return { ok: false, reason, retryable: false };

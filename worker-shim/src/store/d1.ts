@@ -18,9 +18,11 @@ import {
   openAlertFrom,
   refused,
   reminderTimes,
+  CLOUDFLARE_REGIONS,
   SAMPLE_COLUMNS,
   sampleFrom,
   updateValues,
+  type ChecksFilter,
   type ChecksResult,
   type ClaimResult,
   type DeliveryUpdate,
@@ -98,6 +100,9 @@ const CHECK_SELECT = `select ${CHECK_COLUMNS.map((c) => `c.${c}`).join(", ")} `;
 export const CHECKS_BETWEEN_SQL = CHECK_SELECT + IN_RANGES + CHECKS_ORDER;
 // "c.ok = 0" is the predicate of the failed-probes index, so SQLite reads the failures only.
 export const FAILED_CHECKS_BETWEEN_SQL = CHECK_SELECT + IN_RANGES + "and c.ok = 0 " + CHECKS_ORDER;
+const CLOUDFLARE_LIST = CLOUDFLARE_REGIONS.map((r) => `'${r}'`).join(", ");
+export const OUTSIDE_CHECKS_BETWEEN_SQL =
+  CHECK_SELECT + IN_RANGES + `and c.region not in (${CLOUDFLARE_LIST}) ` + CHECKS_ORDER;
 export const BASELINE_SAMPLES_SQL =
   `select ${SAMPLE_COLUMNS.map((c) => `c.${c}`).join(", ")} ` + IN_RANGES + "and c.ok = 1";
 
@@ -229,8 +234,12 @@ export class D1Store implements Store {
     }, SCHEMA_ERROR);
   }
 
-  async checksBetween(ranges: TimeRange[], filter = { failedOnly: false }): Promise<ChecksResult> {
-    const sql = filter.failedOnly ? FAILED_CHECKS_BETWEEN_SQL : CHECKS_BETWEEN_SQL;
+  async checksBetween(ranges: TimeRange[], filter: ChecksFilter = {}): Promise<ChecksResult> {
+    const sql = filter.failedOnly
+      ? FAILED_CHECKS_BETWEEN_SQL
+      : filter.outsideOnly
+        ? OUTSIDE_CHECKS_BETWEEN_SQL
+        : CHECKS_BETWEEN_SQL;
     const read = await this.#inRanges(ranges, sql);
     return read.ok ? { ok: true, rows: read.raw.map(checkRowFrom) } : read;
   }

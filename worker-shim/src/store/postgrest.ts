@@ -17,6 +17,7 @@ import {
   alertValues,
   CHECK_ORDER,
   checkRowFrom,
+  CLOUDFLARE_REGIONS,
   SAMPLE_COLUMNS,
   sampleFrom,
   DELIVERY_COLUMNS,
@@ -30,6 +31,7 @@ import {
   refused,
   reminderTimes,
   updateValues,
+  type ChecksFilter,
   type ChecksResult,
   type SamplesResult,
   type ClaimResult,
@@ -146,18 +148,20 @@ export class PostgrestStore implements Store {
     return failure(response);
   }
 
-  async checksBetween(ranges: TimeRange[], filter = { failedOnly: false }): Promise<ChecksResult> {
-    const read = await this.#inRanges(ranges, CHECK_COLUMNS, filter.failedOnly ? "false" : null);
+  async checksBetween(ranges: TimeRange[], filter: ChecksFilter = {}): Promise<ChecksResult> {
+    const where: Query = {};
+    if (filter.failedOnly) where.ok = "is.false";
+    if (filter.outsideOnly) where.region = `not.in.(${CLOUDFLARE_REGIONS.join(",")})`;
+    const read = await this.#inRanges(ranges, CHECK_COLUMNS, where);
     return read.ok ? { ok: true, rows: read.rows.map(checkRowFrom) } : read;
   }
 
   async baselineSamples(ranges: TimeRange[]): Promise<SamplesResult> {
-    const read = await this.#inRanges(ranges, SAMPLE_COLUMNS, "true");
+    const read = await this.#inRanges(ranges, SAMPLE_COLUMNS, { ok: "is.true" });
     return read.ok ? { ok: true, samples: read.rows.map(sampleFrom) } : read;
   }
 
-  // `ok`: "true" or "false" to read only successes or failures, null for every probe.
-  async #inRanges(ranges: TimeRange[], columns: readonly string[], ok: string | null) {
+  async #inRanges(ranges: TimeRange[], columns: readonly string[], where: Query) {
     const minutes = minuteRanges(ranges);
     if (typeof minutes === "string") return refused(minutes);
     if (minutes.length === 0) return { ok: true as const, rows: [] };
@@ -167,7 +171,7 @@ export class PostgrestStore implements Store {
     return this.#readAll("llm_checks", {
       select: columns.join(","),
       or: `(${or.join(",")})`,
-      ...(ok === null ? {} : { ok: `is.${ok}` }),
+      ...where,
       order: CHECK_ORDER.join(","),
     });
   }

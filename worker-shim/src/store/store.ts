@@ -13,6 +13,7 @@ import type {
   StatusSourceRow,
 } from "../core.ts";
 import type {
+  ChecksFilter,
   ChecksResult,
   ClaimResult,
   DeliveryUpdate,
@@ -47,9 +48,9 @@ export interface Store {
 
   /**
    * The llm_checks rows whose scheduled_at is in any of the inclusive ranges, in one read;
-   * with `failedOnly`, only the failed probes.
+   * with `failedOnly`, only the failed probes; with `outsideOnly`, only outside vantages'.
    */
-  checksBetween(ranges: TimeRange[], filter?: { failedOnly?: boolean }): Promise<ChecksResult>;
+  checksBetween(ranges: TimeRange[], filter?: ChecksFilter): Promise<ChecksResult>;
   /** The successful probes' latencies in the ranges: what the hourly baselines are made of. */
   baselineSamples(ranges: TimeRange[]): Promise<SamplesResult>;
   /** The alerts not yet resolved, oldest first. */
