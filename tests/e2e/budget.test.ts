@@ -56,7 +56,7 @@ test("the health document refuses the configuration, saying by how much and what
   assert.equal(health.ok, false);
   const region = health.errors.find((e) => e.field === "targets");
   assert.match(region?.message ?? "", REGION_EXCESS);
-  assert.match(region?.message ?? "", /give some targets a longer cadence_min/);
+  assert.match(region?.message ?? "", /set alerting\.confirm_min to 0 so that cadence_min spreads them/);
   const scheduled = health.errors.find((e) => e.field === "regions");
   assert.match(scheduled?.message ?? "", /^the scheduled handler would make \d+ subrequests/);
 });

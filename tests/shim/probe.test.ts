@@ -293,3 +293,32 @@ describe("withConcurrency", () => {
     assert.deepEqual(results, []);
   });
 });
+
+describe("probe failures under Node", () => {
+  test("a name that does not resolve is classified dns_error, from the error's cause", async () => {
+    const due = probe("openai");
+    // Node's fetch rejects so when getaddrinfo fails: the reason is on the cause alone.
+    const failing: typeof fetch = async () => {
+      const cause = Object.assign(new Error("getaddrinfo ENOTFOUND api.openai.com"), {
+        code: "ENOTFOUND",
+      });
+      throw new TypeError("fetch failed", { cause });
+    };
+    const deps = { fetch: failing, now: () => performance.now(), wallClock: () => Date.now() };
+    const { outcome, started_ms } = await runProbe(due, key(due), deps);
+    assert.equal(outcome.error?.message, "fetch failed (ENOTFOUND)");
+    const answer = core.classify({
+      provider: due.provider,
+      model: due.model,
+      region: due.region,
+      colo: null,
+      scheduled_ms: started_ms,
+      started_ms,
+      timeout_ms: due.timeout_ms,
+      outcome,
+    });
+    assert.ok(answer.ok);
+    assert.equal(answer.row.error_type, "dns_error");
+    assert.equal(answer.row.attribution, "network");
+  });
+});

@@ -63,7 +63,7 @@ describe("loadSettings refuses a bad HEYHI_CONFIG", () => {
       region?.message ?? "",
       /^each region's object would make 52 subrequests in a minute, 2 over the Workers Free plan's 50 \(probes due at once in the busiest minute: 50;/,
     );
-    assert.match(region?.message ?? "", /give some targets a longer cadence_min/);
+    assert.match(region?.message ?? "", /set alerting\.confirm_min to 0 so that cadence_min spreads them/);
   });
 
   test("the default configuration's budget is loaded with it", () => {

@@ -167,9 +167,15 @@ Budget compute_budget(const Config& config) {
 
 std::vector<Error> budget_problems(const Config& config, const Budget& budget) {
   std::vector<Error> problems;
-  if (auto e = over_limit("targets", "each region's object", budget.region,
-                          "give some targets a longer cadence_min, so fewer are due in the "
-                          "same minute, or disable some")) {
+  // Confirming targets count as due in every minute, so their cadence cannot help.
+  bool confirming = std::any_of(config.targets.begin(), config.targets.end(), may_confirm);
+  std::string_view fix = confirming
+                             ? "every target that confirms failures may be due in the same "
+                               "minute: disable some, or set alerting.confirm_min to 0 so that "
+                               "cadence_min spreads them"
+                             : "give some targets a longer cadence_min, so fewer are due in the "
+                               "same minute, or disable some";
+  if (auto e = over_limit("targets", "each region's object", budget.region, fix)) {
     problems.push_back(std::move(*e));
   }
   if (auto e = over_limit("regions", "the scheduled handler", budget.scheduled,

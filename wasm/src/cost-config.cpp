@@ -40,7 +40,9 @@ bool is_iso_date(std::string_view text) {
   for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
     if (text[i] < '0' || text[i] > '9') return false;
   }
-  return true;
+  int month = (text[5] - '0') * 10 + (text[6] - '0');
+  int day = (text[8] - '0') * 10 + (text[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
 std::optional<std::string> text_at(element object, const std::string& path, std::string_view key,

@@ -158,6 +158,8 @@ TEST_SUITE("cost") {
     CHECK(names(errors, "cost.prices[2].input_usd_per_mtok", "is required"));
     CHECK(names(errors, "cost.prices[4]", "priced twice"));
     CHECK(names(errors, "cost.prices[5]", "must be an object"));
+    CHECK(names(errors_of(R"({"targets":[],"cost":{"prices_as_of":"2026-13-45"}})"),
+                "cost.prices_as_of", "YYYY-MM-DD"));
     CHECK(names(errors_of(R"({"targets":[],"cost":{"prices":[]}})"), "cost.prices_as_of",
                 "is required with prices"));
     CHECK(names(errors_of(R"({"targets":[],"cost":{"prices":{}}})"), "cost.prices",

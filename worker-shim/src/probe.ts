@@ -66,9 +66,13 @@ function decode(chunks: Uint8Array[]): string {
   return chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join("") + decoder.decode();
 }
 
+// Node's fetch says only "fetch failed" and keeps the system's reason (ENOTFOUND for a name
+// that does not resolve, ECONNREFUSED, ...) on its cause; the classifier needs that word.
 export function describe(error: unknown): { name: string; message: string } {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: "Error", message: String(error) };
+  if (!(error instanceof Error)) return { name: "Error", message: String(error) };
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  const message = typeof code === "string" ? `${error.message} (${code})` : error.message;
+  return { name: error.name, message };
 }
 
 export async function runProbe(
