@@ -33,16 +33,19 @@ constexpr double kSupabaseEgressBytesPerMonth = 5 * kGB;
 // D1 counts a written row for the table and one for each index the insert updates:
 // llm_checks has its unique key, the ts index and the provider/model/ts index.
 constexpr double kD1RowsWrittenPerCheck = 4;
-// Sizes per stored probe, with its indexes, as scripts/bench measured them on 30 seeded days
-// of the default configuration (PostgreSQL 15 after vacuum; SQLite pages for D1).
-constexpr double kPostgresBytesPerCheck = 380;
-constexpr double kPostgresBytesPerHourlyRow = 330;
+// Sizes per stored probe, with its indexes: PostgreSQL's as scripts/bench measured them on 30
+// seeded days of the default configuration after vacuum (2026-12-03: 178 MB for 518 400
+// probes, 6.1 MB for 23 793 rollup rows); D1's is an estimate, SQLite keeping the same row
+// and three indexes in somewhat less room, not measured on D1 itself.
+constexpr double kPostgresBytesPerCheck = 345;
+constexpr double kPostgresBytesPerHourlyRow = 260;
 constexpr double kD1BytesPerCheck = 300;
 constexpr double kPostgresRawDays = 35;      // trend_settings' default retention
 constexpr double kPostgresRollupDays = 400;  // the same for the hourly rollup
-// PostgREST's JSON for one row as the alert step reads it, and for one baseline sample.
-constexpr double kRowJsonBytes = 330;
-constexpr double kSampleJsonBytes = 100;
+// PostgREST's JSON for a typical row as the alert step reads it (every column, a request id,
+// no detail), and for one baseline sample.
+constexpr double kRowJsonBytes = 345;
+constexpr double kSampleJsonBytes = 130;
 // Failures are a small share of probes outside incidents; the confirmation read returns
 // only them. Open alerts, due deliveries and status state add a few rows each minute.
 constexpr double kFailureShare = 0.05;
