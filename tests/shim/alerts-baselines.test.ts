@@ -1,6 +1,7 @@
-// The alert step's latency baselines and outside vantages' rows. Baselines: read once an hour from the earlier days' samples, kept
-// by the home region's object and handed back each minute, and passed to the core in place of
-// the old rows. A store that cannot give them costs the baseline, not the evaluation.
+// The alert step's latency baselines and outside vantages' rows. Baselines: read once an hour
+// from the earlier days' samples, kept by the home region's object and handed back each
+// minute, and passed to the core in place of the old rows. A store that cannot give them
+// costs the baseline, not the evaluation. Outside vantages' rows: read further back, apart.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 

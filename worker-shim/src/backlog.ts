@@ -1,8 +1,9 @@
 // A region object's own storage (its SQLite database): the colo it learned, the hour's latency
-// baselines when it is the home region's, and what the store could not take yet. Rows and alert transitions wait here in arrival order, each once
-// (a repeated cron minute keeps nothing twice), up to a bound; past it the oldest rows go
-// first, then the oldest transitions. Every method is synchronous, as the Durable Object SQL
-// API is, so a run's changes to its backlog cannot interleave with another call's.
+// baselines when it is the home region's, and what the store could not take yet. Rows and
+// alert transitions wait here in arrival order, each once (a repeated cron minute keeps
+// nothing twice), up to a bound; past it the oldest rows go first, then the oldest
+// transitions. Every method is synchronous, as the Durable Object SQL API is, so a run's
+// changes to its backlog cannot interleave with another call's.
 
 import type { HourBaselines } from "./core.ts";
 
