@@ -65,10 +65,12 @@ async function handBackTransitions(
   log: Logger,
 ): Promise<void> {
   const { done, keep, baselines } = alerts.change;
-  if (done.length === 0 && keep.length === 0 && !baselines) return;
+  const transitions = done.length > 0 || keep.length > 0;
+  if (!transitions && !baselines) return;
   const home = homeRegion(settings);
   if (run.home_transitions === null) {
-    log.event("alert_transitions_unkept", { region: home, count: keep.length });
+    // Baselines not kept are read again next minute; transitions are worth a word.
+    if (transitions) log.event("alert_transitions_unkept", { region: home, count: keep.length });
     return;
   }
   try {
