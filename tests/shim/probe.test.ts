@@ -6,7 +6,13 @@ import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, describe, test } from "node:test";
 
 import type { Core, DueProbe } from "../../worker-shim/src/core.ts";
-import { MAX_BODY_BYTES, runProbe, withConcurrency } from "../../worker-shim/src/probe.ts";
+import {
+  MAX_BODY_BYTES,
+  PROBE_STAGGER_MS,
+  runProbe,
+  withConcurrency,
+} from "../../worker-shim/src/probe.ts";
+import { probeAll } from "../../worker-shim/src/run.ts";
 import { startEmulator, type Emulator, type FaultRule } from "../emulator/emulator.mjs";
 import { fakeKey, loadTestCore, probeFor, PROVIDERS, warmUp } from "./support.ts";
 
@@ -320,5 +326,32 @@ describe("probe failures under Node", () => {
     assert.ok(answer.ok);
     assert.equal(answer.row.error_type, "dns_error");
     assert.equal(answer.row.attribution, "network");
+  });
+});
+
+describe("probes of one run start apart", () => {
+  test("the first wave's fetches start 5 ms apart; later ones start when a slot frees", async () => {
+    const providers = ["openai", "anthropic", "gemini", "mistral"];
+    const due = providers.map((p) => probe(p));
+    const starts = new Map<string, number>();
+    const fetchAt: typeof fetch = async (input) => {
+      const provider = providers.find((p) => String(input).includes(`/${p}/`))!;
+      starts.set(provider, performance.now());
+      return new Response('{"error":{"message":"fake"}}', { status: 500 });
+    };
+    const deps = { fetch: fetchAt, now: () => performance.now(), wallClock: () => Date.now() };
+    const secrets = Object.fromEntries(due.map((d) => [d.request.auth.secret_name, key(d)]));
+    const settings = { secrets, secretValues: Object.values(secrets) };
+    const t0 = performance.now();
+    await probeAll({ core, settings, probeDeps: deps }, due, Date.now(), {
+      concurrency: 3,
+      colo: null,
+    });
+    const at = (p: string) => starts.get(p)! - t0;
+    assert.ok(at("openai") < 4, `the first starts at once (${at("openai")} ms)`);
+    assert.ok(at("anthropic") >= PROBE_STAGGER_MS - 1, `the second at ${at("anthropic")} ms`);
+    assert.ok(at("gemini") >= 2 * PROBE_STAGGER_MS - 1, `the third at ${at("gemini")} ms`);
+    // The fourth takes the first lane as soon as it is free, with no stagger of its own.
+    assert.ok(at("mistral") < PROBE_STAGGER_MS, `the fourth at ${at("mistral")} ms`);
   });
 });

@@ -3,7 +3,7 @@
 import type { CheckRow, Core, DueProbe } from "./core.ts";
 import type { Logger } from "./log.ts";
 import { secretRedactor, type Redactor } from "./redact.ts";
-import { defaultProbeDeps, runProbe, withConcurrency, type ProbeDeps } from "./probe.ts";
+import { defaultProbeDeps, runProbe, staggered, withConcurrency, type ProbeDeps } from "./probe.ts";
 import type { Settings } from "./settings.ts";
 import type { WriteResult } from "./store/store.ts";
 
@@ -56,9 +56,11 @@ export function probeAll(
   scheduledMs: number,
   options: { concurrency: number; colo: string | null },
 ): Promise<CheckRow[]> {
-  return withConcurrency(due, options.concurrency, (probe) =>
-    probeAndClassify(ctx, probe, scheduledMs, options.colo),
-  );
+  // Only the first wave starts at once; later probes start as earlier ones finish.
+  return withConcurrency(due, options.concurrency, async (probe, index) => {
+    await staggered(index, options.concurrency);
+    return probeAndClassify(ctx, probe, scheduledMs, options.colo);
+  });
 }
 
 /** The rows as the core normalises them for every store: the same keys in the same order. */
