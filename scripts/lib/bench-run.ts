@@ -1,9 +1,10 @@
-// CPU time of one region's whole scheduled minute (runRegion, as its Durable Object runs it)
-// for 6, 18 and 60 targets, 1, 3 and 10 per provider, with a store that keeps nothing. Two
-// series: probes through Node's fetch to the provider emulator answering at once (a proxy
-// for workerd's client, whose CPU accounting is not exposed locally), then the emulator's
-// recorded answers replayed in process, which leaves the shim's and the core's own CPU. The emulator runs in a child process so its CPU is not
-// counted; this process's CPU (process.cpuUsage, all its threads) is read around each run.
+// CPU time of one region's whole scheduled minute (runRegion, as its Durable Object runs it) for 6,
+// 18 and 60 targets, 1, 3 and 10 per provider, with a store that keeps nothing. Two series: probes
+// through Node's fetch to the provider emulator answering at once (a proxy for workerd's client,
+// whose CPU accounting is not exposed locally), then the emulator's recorded answers replayed in
+// process, which leaves the shim's and the core's own CPU. The emulator runs in a child process so
+// its CPU is not counted; this process's CPU (process.cpuUsage, all its threads) is read around
+// each run.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
