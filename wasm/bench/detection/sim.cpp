@@ -382,6 +382,8 @@ std::vector<std::pair<int64_t, int64_t>> stretches(const std::vector<int64_t>& m
 }
 
 Simulation simulate(Config config, const SimOptions& options, const NoiseModel& model) {
+  // A disabled target is never probed: no rows, no noise, no incidents of its own.
+  std::erase_if(config.targets, [](const Target& t) { return !t.enabled; });
   Simulation sim;
   int64_t month_start = options.month_start_minute
                             ? options.month_start_minute
