@@ -33,12 +33,15 @@ std::string api_baselines(std::string_view in);
 
 // in:  a configuration document.
 // out: {"ok":true, "cost": {days, currency, prices_as_of, budget_usd_month, usd_month,
-//       over_budget, probes_month, unpriced:[target id],
-//       targets:[{id, probes_month, input_tokens, output_tokens, input_usd_per_mtok,
-//       output_usd_per_mtok, usd_month}],
+//       over_budget, probes_month, confirmation_probes_month, assumed_failure_rate,
+//       unpriced:[target id],
+//       targets:[{id, probes_month, confirmation_probes_month, input_tokens, output_tokens,
+//       input_usd_per_mtok, output_usd_per_mtok, usd_month}],
 //       allowances:[{service, what, per, used, limit, share, fits, note}]}}
 //      Prices and usd_month are null for a target the price table does not list. Tokens are
-//      per probe: the prompt with its chat template in, the output budget out.
+//      per probe: the prompt with its chat template in, the output budget out. probes_month
+//      is the cadence's; confirmation_probes_month is expected at assumed_failure_rate, and
+//      usd_month prices both.
 std::string api_cost(std::string_view in);
 
 // in:  {"config": {...}, "scheduled_ms": <epoch ms>, "recent"?: [row, ...]}

@@ -9,8 +9,8 @@
 namespace heyhi {
 namespace {
 
-constexpr std::array<std::string_view, 3> kCostKeys = {"budget_usd_month", "prices_as_of",
-                                                       "prices"};
+constexpr std::array<std::string_view, 4> kCostKeys = {"budget_usd_month", "prices_as_of", "prices",
+                                                       "assumed_failure_rate"};
 constexpr std::array<std::string_view, 5> kPriceKeys = {"provider", "model", "input_usd_per_mtok",
                                                         "output_usd_per_mtok", "source"};
 
@@ -101,6 +101,14 @@ void parse_cost_settings(element cost, Validator& v, CostSettings& into) {
       v.fail("cost.prices_as_of", "must be a date as YYYY-MM-DD");
     } else if (date) {
       into.prices_as_of = *date;
+    }
+  }
+  if (auto rate = member(cost, "assumed_failure_rate")) {
+    double number;
+    if (rate->get_double().get(number) != simdjson::SUCCESS || !(number >= 0) || number > 1) {
+      v.fail("cost.assumed_failure_rate", "must be a share of probes from 0 to 1");
+    } else {
+      into.assumed_failure_rate = number;
     }
   }
   auto prices = member(cost, "prices");

@@ -1,5 +1,7 @@
 #include "cost.h"
 
+#include <optional>
+#include <random>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -8,6 +10,7 @@
 #include "api.h"
 #include "config.h"
 #include "json-read.h"
+#include "schedule.h"
 #include "test-support.h"
 
 using namespace heyhi;
@@ -33,6 +36,9 @@ bool names(const std::vector<Error>& errors, std::string_view field, std::string
   return false;
 }
 
+// With no background failures, nothing starts confirmation: the cadence's probes alone.
+const std::string kNoNoise = R"("assumed_failure_rate":0,)";
+
 // One OpenAI and one Anthropic target, priced at round figures.
 std::string priced(const std::string& cost_extra = "", const std::string& regions = R"(["enam"])") {
   return fmt::format(R"({{"regions":{},"targets":[
@@ -54,17 +60,37 @@ const Allowance& allowance(const CostEstimate& cost, std::string_view service,
   return none;
 }
 
+// Counts the probes confirmation adds over `minutes`, running the plan's own rule (is_due,
+// starts a stretch on any failure, confirming) against failures drawn alone at `rate`.
+double simulated_confirmation_probes(const Target& target, int regions, double rate,
+                                     int64_t minutes) {
+  std::mt19937_64 draw(20261203);
+  auto fails = [&] { return static_cast<double>(draw() >> 11) * 0x1.0p-53 < rate; };
+  std::optional<int64_t> last_failure;
+  int64_t extra = 0;
+  for (int64_t minute = 0; minute < minutes; ++minute) {
+    bool scheduled = is_due(target, minute);
+    if (!scheduled && !confirming(target, last_failure, minute)) continue;
+    if (!scheduled) extra += regions;
+    for (int r = 0; r < regions; ++r) {
+      if (fails()) last_failure = minute;
+    }
+  }
+  return static_cast<double>(extra) * (30.0 * 1440) / static_cast<double>(minutes);
+}
+
 }  // namespace
 
 TEST_SUITE("cost") {
   TEST_CASE("a target's month is its probes from every region times its priced tokens") {
-    CostEstimate cost = estimate_cost(parse(priced("", R"(["enam","weur"])")));
+    CostEstimate cost = estimate_cost(parse(priced(kNoNoise, R"(["enam","weur"])")));
     REQUIRE(cost.targets.size() == 2);
     const TargetCost& small = cost.targets[0];
     // Every 2 minutes from 2 regions for 30 days; "ping" is one token after OpenAI's 7.
     CHECK(small.probes_month == 30 * 720 * 2);
     CHECK(small.input_tokens == 8);
     CHECK(small.output_tokens == 1);
+    CHECK(small.confirmation_probes_month == 0);
     CHECK(small.usd_month == doctest::Approx(43200 * (8 * 1.0 + 1 * 10.0) / 1e6));
     const TargetCost& big = cost.targets[1];
     CHECK(big.probes_month == 30 * 288 * 2);
@@ -104,11 +130,12 @@ TEST_SUITE("cost") {
 
   TEST_CASE("over budget only when the month costs more than the budget") {
     // 43200 × 18 / 1e6 + 17280 × 140 / 1e6 = 3.19 dollars from two regions.
-    CHECK(estimate_cost(parse(priced(R"("budget_usd_month":3.2,)", R"(["enam","weur"])")))
+    std::string regions = R"(["enam","weur"])";
+    CHECK(estimate_cost(parse(priced(kNoNoise + R"("budget_usd_month":3.2,)", regions)))
               .over_budget == false);
-    CHECK(estimate_cost(parse(priced(R"("budget_usd_month":3.1,)", R"(["enam","weur"])")))
+    CHECK(estimate_cost(parse(priced(kNoNoise + R"("budget_usd_month":3.1,)", regions)))
               .over_budget == true);
-    CHECK(estimate_cost(parse(priced("", R"(["enam","weur"])"))).over_budget == false);
+    CHECK(estimate_cost(parse(priced("", regions))).over_budget == false);
   }
 
   TEST_CASE("the shipped configuration costs under 5 dollars a month and fits every allowance") {
@@ -126,8 +153,8 @@ TEST_SUITE("cost") {
   }
 
   TEST_CASE("the allowances follow regions, cadences and the rules' reads") {
-    CostEstimate one = estimate_cost(parse(priced()));
-    CostEstimate three = estimate_cost(parse(priced("", R"(["enam","weur","apac"])")));
+    CostEstimate one = estimate_cost(parse(priced(kNoNoise)));
+    CostEstimate three = estimate_cost(parse(priced(kNoNoise, R"(["enam","weur","apac"])")));
     CHECK(allowance(one, "workers", "requests").used == 1440);
     CHECK(allowance(three, "workers", "requests").used == 1440);
     CHECK(allowance(one, "durable_objects", "requests").used == 1440 * 2);
@@ -139,6 +166,54 @@ TEST_SUITE("cost") {
           2.9 * allowance(one, "d1", "rows read").used - 3 * 20 * 1440);
     CHECK(allowance(three, "supabase", "egress").used > allowance(one, "supabase", "egress").used);
     CHECK(allowance(one, "workers", "subrequests").limit == 50);
+  }
+
+  TEST_CASE("the expected confirmation probes are those the plan's own rule sends") {
+    Config config = parse(R"({"regions":["enam","weur","apac"],"targets":[
+        {"provider":"openai","model":"two","cadence_min":2},
+        {"provider":"openai","model":"five","cadence_min":5}]})");
+    for (const Target& target : config.targets) {
+      for (double rate : {0.005, 0.01, 0.03}) {
+        double expected = expected_confirmation_probes(target, 3, rate);
+        double simulated = simulated_confirmation_probes(target, 3, rate, 4'000'000);
+        INFO(target.model << " at " << rate << ": expected " << expected << ", simulated "
+                          << simulated);
+        CHECK(expected == doctest::Approx(simulated).epsilon(0.05));
+      }
+    }
+  }
+
+  TEST_CASE("confirmation adds nothing without failures, without confirm_min or every minute") {
+    Config config = parse(R"({"regions":["enam","weur"],"alerting":{"confirm_min":0},"targets":[
+        {"provider":"openai","model":"off","cadence_min":5},
+        {"provider":"openai","model":"each","cadence_min":1,"alerting":{"confirm_min":10}},
+        {"provider":"openai","model":"on","cadence_min":5,"alerting":{"confirm_min":10}}]})");
+    CHECK(expected_confirmation_probes(config.targets[0], 2, 0.02) == 0);
+    CHECK(expected_confirmation_probes(config.targets[1], 2, 0.02) == 0);
+    CHECK(expected_confirmation_probes(config.targets[2], 2, 0) == 0);
+    CHECK(expected_confirmation_probes(config.targets[2], 2, 0.02) > 0);
+    // A target that always fails confirms every minute: 4 of every 5 minutes' probes are extra.
+    CHECK(expected_confirmation_probes(config.targets[2], 2, 1) == 30 * 1440 * 2 * 4 / 5);
+  }
+
+  TEST_CASE("confirmation probes are priced and stored like any other") {
+    CostEstimate quiet = estimate_cost(parse(priced(kNoNoise, R"(["enam","weur","apac"])")));
+    CostEstimate noisy = estimate_cost(
+        parse(priced(R"("assumed_failure_rate":0.02,)", R"(["enam","weur","apac"])")));
+    REQUIRE(noisy.targets.size() == 2);
+    const TargetCost& big = noisy.targets[1];
+    CHECK(big.probes_month == quiet.targets[1].probes_month);
+    CHECK(big.confirmation_probes_month > 0);
+    CHECK(big.usd_month ==
+          doctest::Approx(static_cast<double>(big.probes_month + big.confirmation_probes_month) *
+                          (8 * 5.0 + 4 * 25.0) / 1e6));
+    CHECK(noisy.confirmation_probes_month ==
+          noisy.targets[0].confirmation_probes_month + big.confirmation_probes_month);
+    CHECK(noisy.usd_month > quiet.usd_month);
+    CHECK(allowance(noisy, "d1", "rows written").used >
+          allowance(quiet, "d1", "rows written").used);
+    CHECK(allowance(noisy, "supabase", "database size").used >
+          allowance(quiet, "supabase", "database size").used);
   }
 
   TEST_CASE("a bad cost section names each bad field") {
@@ -164,6 +239,10 @@ TEST_SUITE("cost") {
                 "is required with prices"));
     CHECK(names(errors_of(R"({"targets":[],"cost":{"prices":{}}})"), "cost.prices",
                 "must be an array"));
+    for (std::string rate : {"-0.1", "1.5", "\"1%\""}) {
+      CHECK(names(errors_of(R"({"targets":[],"cost":{"assumed_failure_rate":)" + rate + "}}"),
+                  "cost.assumed_failure_rate", "share of probes"));
+    }
   }
 
   TEST_CASE("the cost answer carries every target, price and allowance") {

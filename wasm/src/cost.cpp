@@ -76,27 +76,35 @@ const Price* price_of(const CostSettings& cost, const Target& t) {
 TargetCost target_cost(const Config& config, const Target& t) {
   TargetCost out;
   out.id = t.id;
-  double per_day = kMinutesPerDay / t.cadence_min * static_cast<double>(config.regions.size());
+  int regions = static_cast<int>(config.regions.size());
+  double per_day = kMinutesPerDay / t.cadence_min * regions;
   out.probes_month = std::llround(per_day * kCostDays);
+  out.confirmation_probes_month =
+      std::llround(expected_confirmation_probes(t, regions, config.cost.assumed_failure_rate));
   out.input_tokens = probe_input_tokens(config, t);
   out.output_tokens = t.max_tokens;
   out.price = price_of(config.cost, t);
   if (out.price) {
-    double tokens_in = static_cast<double>(out.probes_month) * out.input_tokens;
-    double tokens_out = static_cast<double>(out.probes_month) * out.output_tokens;
-    out.usd_month =
-        (tokens_in * out.price->input_usd_per_mtok + tokens_out * out.price->output_usd_per_mtok) /
-        1e6;
+    double probes = static_cast<double>(out.probes_month + out.confirmation_probes_month);
+    out.usd_month = probes *
+                    (out.input_tokens * out.price->input_usd_per_mtok +
+                     out.output_tokens * out.price->output_usd_per_mtok) /
+                    1e6;
   }
   return out;
 }
 
+// Every row the enabled targets write in an average minute, confirmation probes included.
 double rows_per_minute(const Config& config) {
-  double per_region = 0;
+  int regions = static_cast<int>(config.regions.size());
+  double rows = 0;
   for (const Target& t : config.targets) {
-    if (t.enabled) per_region += 1.0 / t.cadence_min;
+    if (!t.enabled) continue;
+    rows += static_cast<double>(regions) / t.cadence_min;
+    rows += expected_confirmation_probes(t, regions, config.cost.assumed_failure_rate) /
+            (kCostDays * kMinutesPerDay);
   }
-  return per_region * static_cast<double>(config.regions.size());
+  return rows;
 }
 
 // Rows the scheduled handler reads in an average minute, outside incidents.
@@ -175,6 +183,22 @@ void supabase_allowances(const Config& config, std::vector<Allowance>& out) {
 
 }  // namespace
 
+double expected_confirmation_probes(const Target& target, int regions, double failure_rate) {
+  int window = target.rules.confirm_min;
+  if (!target.enabled || window <= 0 || target.cadence_min <= 1 || failure_rate <= 0) return 0;
+  // In a confirming minute every region probes; one minute in cadence_min it would anyway.
+  double extra_per_minute = regions * (1 - 1.0 / target.cadence_min);
+  double clean_minute = std::pow(1 - std::min(failure_rate, 1.0), regions);
+  if (clean_minute <= 0) return extra_per_minute * kCostDays * kMinutesPerDay;  // for ever
+  // A stretch ends after `window` clean minutes in a row: the expected number of trials until
+  // that many successes in a row. Between stretches the cadence runs until a probe round fails.
+  double stretch =
+      (1 - std::pow(clean_minute, window)) / ((1 - clean_minute) * std::pow(clean_minute, window));
+  double gap = target.cadence_min / (1 - clean_minute);
+  double share_confirming = stretch / (stretch + gap);
+  return share_confirming * extra_per_minute * kCostDays * kMinutesPerDay;
+}
+
 int probe_input_tokens(const Config& config, const Target& target) {
   // About four bytes of English text per token in every provider's tokenizer.
   int text = std::max<int>(1, static_cast<int>((config.prompt.size() + 3) / 4));
@@ -188,6 +212,7 @@ CostEstimate estimate_cost(const Config& config) {
     TargetCost cost = target_cost(config, t);
     if (!cost.price) out.unpriced.push_back(cost.id);
     out.probes_month += cost.probes_month;
+    out.confirmation_probes_month += cost.confirmation_probes_month;
     out.usd_month += cost.usd_month;
     out.targets.push_back(std::move(cost));
   }

@@ -31,6 +31,9 @@ struct CostSettings {
   std::string prices_as_of;  // the date the table was checked, ISO
   std::vector<Price> prices;
   std::optional<double> budget_usd_month;
+  // The share of probes that fail outside incidents and so start confirmation probing; the
+  // estimate prices the extra probes this much background noise brings.
+  double assumed_failure_rate = 0.01;
 };
 
 // Reads the configuration's "cost" object into `into`, naming every bad field.
@@ -40,11 +43,12 @@ inline constexpr int kCostDays = 30;
 
 struct TargetCost {
   std::string id;
-  long long probes_month = 0;
+  long long probes_month = 0;               // on the cadence, from every region
+  long long confirmation_probes_month = 0;  // expected at the assumed failure rate
   int input_tokens = 0;          // per probe, estimated from the prompt and the provider's template
   int output_tokens = 0;         // per probe: the output budget, which reasoning tokens also spend
   const Price* price = nullptr;  // null: not in the table
-  double usd_month = 0;
+  double usd_month = 0;          // every probe, the confirmation ones included
 };
 
 // One free allowance: how much of it the configuration uses, per `per` (day, month, or
@@ -63,6 +67,7 @@ struct Allowance {
 struct CostEstimate {
   std::vector<TargetCost> targets;
   long long probes_month = 0;
+  long long confirmation_probes_month = 0;
   double usd_month = 0;
   std::vector<std::string> unpriced;  // target ids the table has no price for
   std::vector<Allowance> allowances;
@@ -70,6 +75,11 @@ struct CostEstimate {
 };
 
 CostEstimate estimate_cost(const Config& config);
+
+// The probes a month that confirmation adds to `target`'s cadence when each probe fails, alone,
+// with probability `failure_rate`: every failure starts (or stretches) a confirmation stretch
+// in which every region probes each minute until confirm_min minutes pass without a failure.
+double expected_confirmation_probes(const Target& target, int regions, double failure_rate);
 
 // Tokens the provider counts for one probe's prompt: its chat template plus the text.
 int probe_input_tokens(const Config& config, const Target& target);

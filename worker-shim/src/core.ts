@@ -77,10 +77,12 @@ export interface Budget {
   backlog_minutes: number;
 }
 
-/** One target's share of the month: probes from every region, tokens per probe, dollars. */
+/** One target's share of the month: probes from every region (the cadence's, and those
+ * confirmation is expected to add), tokens per probe, dollars for both. */
 export interface TargetCost {
   id: string;
   probes_month: number;
+  confirmation_probes_month: number;
   input_tokens: number;
   output_tokens: number;
   input_usd_per_mtok: number | null;
@@ -108,6 +110,8 @@ export interface CostEstimate {
   usd_month: number;
   over_budget: boolean;
   probes_month: number;
+  confirmation_probes_month: number;
+  assumed_failure_rate: number;
   unpriced: string[];
   targets: TargetCost[];
   allowances: Allowance[];
