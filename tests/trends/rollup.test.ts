@@ -104,7 +104,7 @@ function ranges(): Array<{ name: string; range: Range }> {
 
 const SCOPES: Scope[] = [
   { provider: "openai", model: "gpt-6-luna", region: null },
-  { provider: "anthropic", model: "claude-opus-5-5", region: null },
+  { provider: "anthropic", model: "claude-haiku-5-5", region: null },
   { provider: "gemini", model: "gemini-3.5-flash-lite", region: "apac" },
   { provider: "xai", model: "grok-4.7", region: "weur" },
   { provider: "mistral", model: null, region: null },
