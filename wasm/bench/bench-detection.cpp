@@ -13,12 +13,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "cost.h"
 #include "detection/deciders.h"
 #include "detection/explain.h"
 #include "detection/files.h"
@@ -245,6 +247,18 @@ void print_setting(const Arguments& args, const Simulation& sim, size_t probes) 
       "only\n",
       config.targets.front().rules.confirm_min, confirmations,
       100.0 * static_cast<double>(confirmations) / static_cast<double>(probes));
+  double background = static_cast<double>(month_failures) / static_cast<double>(month_probes);
+  double expected = 0;
+  for (const Target& t : config.targets) {
+    expected +=
+        expected_confirmation_probes(t, static_cast<int>(config.regions.size()), background) *
+        args.sim.days / kCostDays;
+  }
+  fmt::print(
+      "  the cost estimate's formula, fed this background's failure rate alone (failures one by "
+      "one,\n  no incidents), expects {:.0f}; the estimate itself assumes "
+      "cost.assumed_failure_rate = {:.1f} %\n",
+      expected, config.cost.assumed_failure_rate * 100);
   fmt::print(
       "noise: base error rate {:.1f}-{:.1f} % per target (outside incidents {:.2f} % of "
       "probes failed),\n  {:.0f} % of errors in bad patches per target x region ({:.0f} % "
@@ -254,13 +268,24 @@ void print_setting(const Arguments& args, const Simulation& sim, size_t probes) 
       args.noise.patch_share * 100, args.noise.patch_error_rate * 100, args.noise.patch_mean_min,
       args.noise.latency_sigma, lo_ms, hi_ms, args.noise.outlier_rate * 100);
   fmt::print("official status: \"{}\" throughout, for every decider\n", args.official);
+  std::set<int64_t> egress_starts;
+  for (const Incident& i : sim.incidents) {
+    if (i.kind == IncidentKind::egress) egress_starts.insert(i.start_minute);
+  }
+  std::string egress_asked =
+      static_cast<int>(egress_starts.size()) < args.sim.incidents_per_cadence
+          ? fmt::format(
+                " (of {} asked: the month had no other stretch clear of every target's "
+                "incidents)",
+                args.sim.incidents_per_cadence)
+          : "";
   fmt::print(
       "incidents: {} ({} of each kind at each cadence): outage 20-90 min, 30 % errors "
       "30-120 min,\n  latency 3x 60 min, one region down 30-60 min, ramp 0->60 % over 40 "
-      "min; and {} times Cloudflare egress\n  trouble, 20-60 min, every target failing from "
+      "min; and {} times{} Cloudflare egress\n  trouble, 20-60 min, every target failing from "
       "every region (connection failures and timeouts,\n  20-80 % of them connection failures, "
       "drawn per event) while the outside vantage sees the providers fine\n",
-      sim.incidents.size(), args.sim.incidents_per_cadence, args.sim.incidents_per_cadence);
+      sim.incidents.size(), args.sim.incidents_per_cadence, egress_starts.size(), egress_asked);
   print_outside(args, sim);
   fmt::print("\n");
 }

@@ -56,6 +56,14 @@ class Random {
   uint64_t state_[4];
 };
 
+// A target's streams are keyed by its id, not its place in the list, so that adding or
+// disabling one target leaves every other target's background as it was.
+uint64_t target_key(const Target& target) {
+  uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a
+  for (unsigned char c : target.id) hash = (hash ^ c) * 0x100000001b3ULL;
+  return hash;
+}
+
 uint64_t stream_seed(uint64_t seed, uint64_t a, uint64_t b) {
   return seed ^ (a * 0x9e3779b97f4a7c15ULL) ^ (b * 0xc2b2ae3d27d4eb4fULL) ^ 0x5851f42d4c957f2dULL;
 }
@@ -285,7 +293,6 @@ void place_egress(const Config& config, const SimOptions& options, int64_t from,
 
 std::vector<Incident> place_incidents(const Config& config, const SimOptions& options, int64_t from,
                                       int64_t to) {
-  Random rng(stream_seed(options.seed, 0xfeed, 0));
   std::map<int, std::vector<size_t>> by_cadence;
   for (size_t i = 0; i < config.targets.size(); ++i) {
     if (config.targets[i].enabled) by_cadence[config.targets[i].cadence_min].push_back(i);
@@ -294,7 +301,9 @@ std::vector<Incident> place_incidents(const Config& config, const SimOptions& op
   for (IncidentKind kind : kIncidentKinds) {
     if (kind == IncidentKind::egress) continue;
     for (const auto& [cadence, members] : by_cadence) {
-      (void)cadence;
+      // One stream per kind and cadence: the targets of one cadence leave the other's alone.
+      Random rng(stream_seed(options.seed, 0xfeed,
+                             static_cast<uint64_t>(kind) * 64 + static_cast<uint64_t>(cadence)));
       for (int n = 0; n < options.incidents_per_cadence; ++n) {
         for (int attempt = 0; attempt < 1000; ++attempt) {
           Incident incident;
@@ -352,8 +361,8 @@ std::vector<int64_t> outside_runs(const SimOptions& options, int64_t from, int64
 void add_outside_rows(const Simulation& sim, const Target& target, size_t t, const Chain& chain,
                       const std::vector<const Incident*>& mine, const NoiseModel& model,
                       uint64_t seed, TargetRows& into) {
-  Random noise(stream_seed(seed, t + 1, 0x6a));
-  Random hurt(stream_seed(seed ^ 0xabcdef, t + 1, 0x6a));
+  Random noise(stream_seed(seed, target_key(target), 0x6a));
+  Random hurt(stream_seed(seed ^ 0xabcdef, target_key(target), 0x6a));
   size_t next_incident = 0;
   for (int64_t minute : sim.outside_runs) {
     while (next_incident < mine.size() && mine[next_incident]->end_minute <= minute) {
@@ -394,8 +403,8 @@ Simulation simulate(Config config, const SimOptions& options, const NoiseModel& 
   sim.incidents = place_incidents(config, options, sim.month_from, sim.month_to);
   if (options.outside_vantage) sim.outside_runs = outside_runs(options, from, sim.month_to);
 
-  Random shapes(stream_seed(options.seed, 0x5ea, 0));
   for (size_t t = 0; t < config.targets.size(); ++t) {
+    Random shapes(stream_seed(options.seed, 0x5ea, target_key(config.targets[t])));
     TargetNoise noise;
     noise.base_error_rate = shapes.uniform(0.005, 0.02);
     noise.median_ms = shapes.uniform(150, 900);
@@ -418,8 +427,8 @@ Simulation simulate(Config config, const SimOptions& options, const NoiseModel& 
     std::vector<uint8_t> patched(static_cast<size_t>(minutes), 0);
     for (size_t g = 0; g < config.regions.size(); ++g) {
       const std::string& region = config.regions[g];
-      Random noise(stream_seed(options.seed, t + 1, g + 1));
-      Random hurt(stream_seed(options.seed ^ 0xabcdef, t + 1, g + 1));
+      Random noise(stream_seed(options.seed, target_key(target), g + 1));
+      Random hurt(stream_seed(options.seed ^ 0xabcdef, target_key(target), g + 1));
       bool bad = false;
       size_t next_incident = 0;
       drawn[g].reserve(static_cast<size_t>(minutes));

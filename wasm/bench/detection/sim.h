@@ -40,7 +40,7 @@ struct SimOptions {
   int days = 30;
   // History before the month, so the latency baseline has its week from the first minute.
   int warmup_days = 7;
-  int incidents_per_cadence = 10;  // of each kind, at each cadence present in the config;
+  int incidents_per_cadence = 30;  // of each kind, at each cadence present in the config;
                                    // Cloudflare egress trouble: this many, over every target
   int64_t month_start_minute = 0;  // 0: 2026-11-02T00:00Z
   bool outside_vantage = true;     // an outside vantage's rows in `confirmed`
