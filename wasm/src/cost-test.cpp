@@ -194,6 +194,8 @@ TEST_SUITE("cost") {
     CHECK(expected_confirmation_probes(config.targets[2], 2, 0.02) > 0);
     // A target that always fails confirms every minute: 4 of every 5 minutes' probes are extra.
     CHECK(expected_confirmation_probes(config.targets[2], 2, 1) == 30 * 1440 * 2 * 4 / 5);
+    double nearly = expected_confirmation_probes(config.targets[2], 2, 0.999);
+    CHECK(nearly == doctest::Approx(30 * 1440 * 2 * 4 / 5));
   }
 
   TEST_CASE("confirmation probes are priced and stored like any other") {

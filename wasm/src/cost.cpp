@@ -189,11 +189,12 @@ double expected_confirmation_probes(const Target& target, int regions, double fa
   // In a confirming minute every region probes; one minute in cadence_min it would anyway.
   double extra_per_minute = regions * (1 - 1.0 / target.cadence_min);
   double clean_minute = std::pow(1 - std::min(failure_rate, 1.0), regions);
-  if (clean_minute <= 0) return extra_per_minute * kCostDays * kMinutesPerDay;  // for ever
+  double clean_window = std::pow(clean_minute, window);
+  // So noisy that a clean stretch practically never comes: confirming for ever.
+  if (clean_window < 1e-9) return extra_per_minute * kCostDays * kMinutesPerDay;
   // A stretch ends after `window` clean minutes in a row: the expected number of trials until
   // that many successes in a row. Between stretches the cadence runs until a probe round fails.
-  double stretch =
-      (1 - std::pow(clean_minute, window)) / ((1 - clean_minute) * std::pow(clean_minute, window));
+  double stretch = (1 - clean_window) / ((1 - clean_minute) * clean_window);
   double gap = target.cadence_min / (1 - clean_minute);
   double share_confirming = stretch / (stretch + gap);
   return share_confirming * extra_per_minute * kCostDays * kMinutesPerDay;
