@@ -150,9 +150,15 @@ export async function runProbe(
 // this far apart keeps each clock to its own request (1 to 3 ms over, as one probe alone).
 export const PROBE_STAGGER_MS = 5;
 
-/** The wait before the index-th probe of a run: the first wave's starts are spread out. */
+/**
+ * The wait before the index-th probe of a run: the first wave's starts are spread out, the
+ * first one's too. A deployed Worker's clock stands still between I/O events, and a timer's
+ * callback reads exactly the time it was due: so a probe started without a wait would count
+ * the CPU since the last I/O (parsing the settings, planning) as latency, while a timer that
+ * outlasts that work wakes on time and restarts the clock at the true time.
+ */
 export function staggered(index: number, lanes: number): Promise<void> {
-  const wait = index < lanes ? index * PROBE_STAGGER_MS : 0;
+  const wait = index < lanes ? (index + 1) * PROBE_STAGGER_MS : 0;
   return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
 }
 
