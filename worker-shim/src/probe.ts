@@ -106,9 +106,10 @@ export async function runProbe(
       signal: controller.signal,
       redirect: "manual",
     });
-    // The clock (and the timeout) start once fetch() has taken the request: neither runtime
-    // sends a byte of it before this code yields, and building it is the client's own work
-    // (about 0.5 ms in Node's fetch here), not the provider's latency.
+    // The clock (and the timeout) start once fetch() has taken the request: building it is
+    // the client's own work (about 0.5 ms in Node's fetch here), not the provider's latency,
+    // and Node sends no byte of it before this code yields. workerd's clock, in whole ms and
+    // standing still between I/O once deployed, hardly moves during the call.
     t0 = deps.now();
     timer = setTimeout(() => controller.abort(new ProbeTimeout("probe timed out")), due.timeout_ms);
     response = await sent;
