@@ -87,10 +87,10 @@ function stopper(child: ChildProcess): () => Promise<void> {
   };
 }
 
-/** How long the emulator itself held one request, receipt to last byte, on a 1 ms clock. */
+/** How long the emulator itself held one request: receipt to the start of its answer. */
 export interface Hold {
   delay_ms: number;
-  duration_ms: number;
+  held_ms: number;
 }
 
 interface Emulator extends Child {
@@ -100,7 +100,7 @@ interface Emulator extends Child {
 
 const delayOf = (name: string | null | undefined) => Number(/-(\d+)ms$/.exec(name ?? "")?.[1]);
 
-type LogLine = { event?: string; model?: string; duration_ms?: number };
+type LogLine = { event?: string; model?: string; held_ms?: number | null };
 
 function parseLogLine(line: string): LogLine | undefined {
   try {
@@ -129,8 +129,11 @@ function startEmulator(faultsPath: string): Promise<Emulator> {
   createInterface({ input: child.stderr }).on("line", (line) => {
     const logged = parseLogLine(line);
     const delay_ms = delayOf(logged?.model);
-    if (logged?.event !== "request" || !Number.isFinite(delay_ms)) return;
-    holds.push({ delay_ms, duration_ms: logged.duration_ms! });
+    const held_ms = logged?.held_ms;
+    if (logged?.event !== "request" || !Number.isFinite(delay_ms) || typeof held_ms !== "number") {
+      return;
+    }
+    holds.push({ delay_ms, held_ms });
   });
   return new Promise((resolve, reject) => {
     child.once("error", reject);
@@ -548,7 +551,7 @@ export function latencyFigures(all: LatencySample[], holds: Hold[] = []): Latenc
         : [],
     );
     heyhi.median_to_emulator_ms = gaps.length > 0 ? percentile(ascending(gaps), 50) : null;
-    const held = holds.filter((h) => h.delay_ms === delay).map((h) => h.duration_ms);
+    const held = holds.filter((h) => h.delay_ms === delay).map((h) => h.held_ms);
     return held.length > 0
       ? [heyhi, node, curl, blackbox, figure("emulator", delay, held)]
       : [heyhi, node, curl, blackbox];
@@ -603,7 +606,8 @@ export function latencyReport(figures: LatencyFigure[]): string {
       "is closer).",
       `goal: HeyHi's median |err| within ${GOAL_ABS_ERROR_MS} ms and no larger than either peer's.`,
       "emulator hold: the emulator's own time from receipt of each request of all four clients",
-      "to its last byte, on a 1 ms clock: a part of every tool's error, as is loopback HTTP.",
+      "to the start of its answer, on its high-resolution clock: a part of every tool's error;",
+      "the rest is loopback HTTP and each client's own work.",
       toEmulatorLine(figures),
     ].join("\n"),
   ].join("\n");

@@ -29,6 +29,12 @@ import { FIXED, truncate } from './transport.mjs';
 const PROVIDER_NAMES = [...PROVIDERS.keys()];
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const HANG_RELEASE_MS = 120_000;
+// A timer fires late, the more so the longer it is (here about 0.3 ms at 50 ms, 1.3 ms at 1 s),
+// and that lateness would be in every client's measured latency. A hold therefore aims each
+// timer short of its deadline, at this share of the time left less a margin, aims again from
+// where it woke, and waits out the last margin on the high-resolution clock.
+const AIM = 0.9;
+const FINISH_ON_CLOCK_MS = 2;
 
 export { FaultConfigError };
 
@@ -87,7 +93,7 @@ function setFaults(state, raw) {
 }
 
 function close(server, state) {
-  for (const timer of state.pending) clearTimeout(timer);
+  for (const cancel of state.pending) cancel();
   state.pending.clear();
   const closed = new Promise((resolve) => server.close(resolve));
   server.closeAllConnections();
@@ -96,6 +102,7 @@ function close(server, state) {
 
 async function handle(state, req, res) {
   const receivedAt = new Date();
+  const receivedHr = performance.now();
   const url = new URL(req.url, 'http://emulator.invalid');
   const raw = await readBody(req);
   if (raw === null) return send(res, json(413, { error: 'request body too large' }));
@@ -104,18 +111,21 @@ async function handle(state, req, res) {
 
   const ctx = context(state, req, url, raw);
   const entry = record(state, ctx, req, url, receivedAt);
-  logWhenDone(state, res, entry, receivedAt);
+  logWhenDone(state, res, entry, receivedAt, receivedHr);
   if (!ctx.provider) {
     return send(res, json(404, { error: 'no emulated route', path: url.pathname }), entry);
   }
 
   const plan = state.plan.pick(ctx.provider.name, ctx.model ?? '', ctx.region);
   entry.fault = plan.fault;
-  // A plain timer, tracked so that close() and a departing client both cancel it.
+  const respond = responder(state, ctx, plan, res, entry);
+  // Counted from the request's arrival, so the emulator's own reading and composing are inside
+  // the asked time, as a provider's are inside its latency.
   if (plan.latency_ms > 0) {
-    await new Promise((resolve) => later(state, res, plan.latency_ms, resolve));
+    await new Promise((resolve) => at(state, res, receivedHr + plan.latency_ms, resolve));
   }
-  deliver(state, ctx, plan, res, entry);
+  // The client may have gone away during the injected latency; there is nobody to answer.
+  if (!res.destroyed) respond();
 }
 
 // A colo for each Durable Object location hint, as the trace page of a data centre in that
@@ -213,20 +223,28 @@ function record(state, ctx, req, url, receivedAt) {
   });
 }
 
-function deliver(state, ctx, plan, res, entry) {
-  // The client may have gone away during the injected latency; there is nobody to answer.
-  if (res.destroyed) return;
+// The answer is composed before the injected latency, not after it: composing takes about
+// half a millisecond here, which would otherwise come on top of the asked time.
+function responder(state, ctx, plan, res, entry) {
   const fault = plan.fault;
-  if (fault === 'hang') return hold(state, res);
-  if (fault === 'reset') return reset(res);
-  if (FIXED[fault]) return send(res, FIXED[fault](), entry);
+  if (fault === 'hang') return () => hold(state, res);
+  if (fault === 'reset') return () => reset(res);
+  if (FIXED[fault]) return sender(res, FIXED[fault](), entry);
   if (PROVIDER_FAULTS.includes(fault)) {
-    return send(res, dressed(ctx, ctx.provider.faults[fault](ctx)), entry);
+    return sender(res, dressed(ctx, ctx.provider.faults[fault](ctx)), entry);
   }
   const response = dressed(ctx, answer(ctx));
-  if (fault === 'truncated' && response.status === 200) return send(res, truncate(response), entry);
-  if (fault === 'slow_body') return sendSlowly(state, res, response, plan.body_delay_ms, entry);
-  return send(res, response, entry);
+  if (fault === 'truncated' && response.status === 200) {
+    return sender(res, truncate(response), entry);
+  }
+  if (fault === 'slow_body') {
+    return () => sendSlowly(state, res, response, plan.body_delay_ms, entry);
+  }
+  return sender(res, response, entry);
+}
+
+function sender(res, response, entry) {
+  return () => send(res, response, entry);
 }
 
 /** The provider's own answer: the checks it makes, in the order a real API makes them. */
@@ -244,8 +262,12 @@ function dressed(ctx, response) {
   return { ...response, headers: { ...ctx.provider.headers(ctx), ...response.headers } };
 }
 
+// When each response began to be written, for the request log.
+const answeredAt = new WeakMap();
+
 function send(res, response, entry) {
   if (entry) entry.status = response.status;
+  answeredAt.set(res, performance.now());
   res.writeHead(response.status, withLength(response));
   res.end(response.body);
 }
@@ -256,6 +278,7 @@ function withLength(response) {
 
 function sendSlowly(state, res, response, delayMs, entry) {
   entry.status = response.status;
+  answeredAt.set(res, performance.now());
   res.writeHead(response.status, withLength(response));
   res.flushHeaders();
   later(state, res, delayMs, () => res.end(response.body));
@@ -275,20 +298,37 @@ function reset(res) {
   else socket.destroy();
 }
 
-/** A timer that dies with the response's connection and with the emulator. */
+/** `action` after `delayMs`, unless the response's connection or the emulator ends first. */
 function later(state, res, delayMs, action) {
-  const timer = setTimeout(() => {
-    state.pending.delete(timer);
-    action();
-  }, delayMs);
-  state.pending.add(timer);
-  res.on('close', () => {
-    clearTimeout(timer);
-    state.pending.delete(timer);
-  });
+  at(state, res, performance.now() + delayMs, action);
 }
 
-function logWhenDone(state, res, entry, receivedAt) {
+/** `action` once performance.now() reaches `deadline`, on the same terms as later(). */
+function at(state, res, deadline, action) {
+  let timer;
+  let immediate;
+  const cancel = () => {
+    clearTimeout(timer);
+    clearImmediate(immediate);
+    state.pending.delete(cancel);
+  };
+  const step = () => {
+    const left = deadline - performance.now();
+    if (left <= 0) {
+      cancel();
+      action();
+      return;
+    }
+    const aim = left * AIM - FINISH_ON_CLOCK_MS;
+    if (aim >= 1) timer = setTimeout(step, aim);
+    else immediate = setImmediate(step);
+  };
+  state.pending.add(cancel);
+  res.on('close', cancel);
+  step();
+}
+
+function logWhenDone(state, res, entry, receivedAt, receivedHr) {
   res.on('close', () => state.log({
     event: 'request',
     id: entry.id,
@@ -299,10 +339,15 @@ function logWhenDone(state, res, entry, receivedAt) {
     status: res.headersSent ? res.statusCode : null,
     completed: res.writableFinished,
     duration_ms: Date.now() - receivedAt.getTime(),
+    // Receipt to the start of the answer, to the microsecond: the latency the emulator gave,
+    // without the socket's own time to send it. Null for a request it never answered.
+    held_ms: answeredAt.has(res) ? microseconds(answeredAt.get(res) - receivedHr) : null,
     method: entry.method,
     path: entry.path,
   }));
 }
+
+const microseconds = (ms) => Math.round(ms * 1000) / 1000;
 
 function failInternally(state, res, err) {
   state.log({ event: 'emulator_error', message: err.message });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,10 +72,10 @@ function authHeaders(provider, key) {
 
 /** Sends one probe; `body` may be an object or a raw string. */
 function probe(provider, options = {}) {
-  const { model, key = KEY, region, headers = {}, signal } = options;
+  const { model, key = KEY, region, headers = {}, signal, origin = emulator.url } = options;
   const base = REQUESTS[provider](model);
   const body = options.body ?? base.body;
-  return fetch(`${emulator.url}${base.path}`, {
+  return fetch(`${origin}${base.path}`, {
     method: 'POST',
     signal,
     headers: {
@@ -217,6 +218,42 @@ describe('timing', () => {
       }
     });
 
+  // The time to the last byte at 250 ms less the time at 0 ms, each the median of interleaved
+  // requests on one kept-alive connection, leaves the hold alone: the client's own work and
+  // loopback are in both. A plain 250 ms timer fired about 0.5 ms late here, and composing the
+  // answer after it took as long again.
+  test('as a client measures it, injected latency adds the asked time to within 0.5 ms',
+    async () => {
+      await putFaults({ rules: [{ provider: 'openai', model: 'held-250', latency_ms: 250 }] });
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const times = { 'held-0': [], 'held-250': [] };
+      for (let i = 0; i < 9; i += 1) {
+        for (const model of Object.keys(times)) times[model].push(await lastByteMs(model, agent));
+      }
+      agent.destroy();
+      const added = median(times['held-250']) - median(times['held-0']);
+      assert.ok(Math.abs(added - 250) < 0.5, `250 ms of latency added ${added.toFixed(3)} ms`);
+    });
+
+  test('the request log says how long each answer was held, at the median within 0.3 ms of it',
+    async () => {
+      const events = [];
+      const logged = await startEmulator({
+        port: 0,
+        log: (event) => events.push(event),
+        faults: { rules: [{ provider: 'openai', latency_ms: 120 }] },
+      });
+      for (let i = 0; i < 7; i += 1) {
+        await (await probe('openai', { origin: logged.url })).arrayBuffer();
+      }
+      await logged.close();
+      const held = events.filter((e) => e.event === 'request').map((e) => e.held_ms);
+      assert.equal(held.length, 7);
+      for (const ms of held) assert.ok(ms >= 120, `held ${ms} ms for 120 ms`);
+      // The median, as a busy machine can hold up the odd one by a few ms.
+      assert.ok(median(held) < 120.3, `held ${held.join(', ')} ms for 120 ms`);
+    });
+
   test('slow_body sends the headers at once and the body after body_delay_ms', async () => {
     await putFaults({
       rules: [{ provider: 'cohere', sequence: ['slow_body'], body_delay_ms: 200 }],
@@ -262,6 +299,25 @@ describe('timing', () => {
     });
   });
 });
+
+/** Milliseconds from sending an OpenAI request for `model` to the last byte of its answer. */
+function lastByteMs(model, agent) {
+  const { path, body } = REQUESTS.openai(model);
+  const payload = JSON.stringify(body);
+  const headers = { 'content-type': 'application/json', ...authHeaders('openai', KEY) };
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const request = http.request(`${emulator.url}${path}`, { method: 'POST', agent, headers });
+    request.on('response', (response) => {
+      response.resume();
+      response.on('end', () => resolve(performance.now() - started));
+    });
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function hangingAfterRelease() {
   for (let i = 0; i < 50; i += 1) {

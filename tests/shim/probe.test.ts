@@ -1,9 +1,13 @@
 // probe.ts: one timed fetch per probe against the provider emulator over loopback, the body
 // cap against a local server, and the concurrency cap with promises the test settles itself.
 import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { createInterface } from "node:readline";
 import { after, before, beforeEach, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 
 import type { Core, DueProbe } from "../../worker-shim/src/core.ts";
 import {
@@ -11,6 +15,7 @@ import {
   PROBE_STAGGER_MS,
   runProbe,
   withConcurrency,
+  type ProbeDeps,
 } from "../../worker-shim/src/probe.ts";
 import { probeAll } from "../../worker-shim/src/run.ts";
 import { startEmulator, type Emulator, type FaultRule } from "../emulator/emulator.mjs";
@@ -90,6 +95,48 @@ describe("probe timing", () => {
     assert.equal(outcome.error?.timed_out, true);
     assert.ok((outcome.ms_to_headers ?? 300) < 300, `ms_to_headers ${outcome.ms_to_headers}`);
     assert.ok(outcome.ms_total >= 300 && outcome.ms_total < 360, `ms_total ${outcome.ms_total}`);
+  });
+});
+
+// The server runs in a process of its own and stamps each request's arrival on the monotonic
+// clock every process shares, so the probe's clock can be set against the wire.
+describe("probe clock", () => {
+  let server: ChildProcess;
+  let origin: string;
+  const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+  before(async () => {
+    const script = fileURLToPath(new URL("./arrival-server.mjs", import.meta.url).href);
+    server = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
+    const [line] = (await once(createInterface({ input: server.stdout! }), "line")) as [string];
+    origin = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
+  });
+
+  after(() => server.kill());
+
+  test("starts once fetch() has taken the request, before any of it reaches the server", async () => {
+    const due = probe("openai", 2000);
+    const local = { ...due, request: { ...due.request, url: `${origin}/v1/chat/completions` } };
+    for (let i = 0; i < 10; i += 1) {
+      let handedOver = NaN;
+      let lastRead = NaN;
+      const deps: ProbeDeps = {
+        fetch: (input, init) => {
+          const sent = fetch(input, init);
+          handedOver = monotonicMs();
+          return sent;
+        },
+        now: () => (lastRead = monotonicMs()),
+        wallClock: () => Date.now(),
+      };
+      const { outcome } = await runProbe(local, "local-secret", deps);
+      assert.equal(outcome.status, 200);
+      // The last reading is the one that stopped the clock.
+      const started = lastRead - outcome.ms_total;
+      const { arrived_ms } = JSON.parse(outcome.body ?? "{}") as { arrived_ms: number };
+      assert.ok(started >= handedOver, `clock started ${handedOver - started} ms before the call`);
+      assert.ok(arrived_ms >= started, `request arrived ${started - arrived_ms} ms before it`);
+    }
   });
 });
 
@@ -330,7 +377,7 @@ describe("probe failures under Node", () => {
 });
 
 describe("probes of one run start apart", () => {
-  test("the first wave's fetches start 5 ms apart; later ones start when a slot frees", async () => {
+  test("the first wave's fetches start 5 ms apart from 5 ms; later ones when a slot frees", async () => {
     const providers = ["openai", "anthropic", "gemini", "mistral"];
     const due = providers.map((p) => probe(p));
     const starts = new Map<string, number>();
@@ -348,10 +395,12 @@ describe("probes of one run start apart", () => {
       colo: null,
     });
     const at = (p: string) => starts.get(p)! - t0;
-    assert.ok(at("openai") < 4, `the first starts at once (${at("openai")} ms)`);
-    assert.ok(at("anthropic") >= PROBE_STAGGER_MS - 1, `the second at ${at("anthropic")} ms`);
-    assert.ok(at("gemini") >= 2 * PROBE_STAGGER_MS - 1, `the third at ${at("gemini")} ms`);
+    // Even the first waits, so that its clock starts on a timer rather than on the last I/O.
+    assert.ok(at("openai") >= PROBE_STAGGER_MS - 1, `the first at ${at("openai")} ms`);
+    assert.ok(at("anthropic") >= 2 * PROBE_STAGGER_MS - 1, `the second at ${at("anthropic")} ms`);
+    assert.ok(at("gemini") >= 3 * PROBE_STAGGER_MS - 1, `the third at ${at("gemini")} ms`);
     // The fourth takes the first lane as soon as it is free, with no stagger of its own.
-    assert.ok(at("mistral") < PROBE_STAGGER_MS, `the fourth at ${at("mistral")} ms`);
+    const fourth = at("mistral") - at("openai");
+    assert.ok(fourth < PROBE_STAGGER_MS, `the fourth ${fourth} ms after the first`);
   });
 });
