@@ -85,6 +85,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   Backtest result = run_backtest(std::move(rows).value(), config.value(), args.options);
+  if (result.refused) {
+    fmt::print(stderr, "backtest: {}: {}\n", args.file, *result.refused);
+    return 1;
+  }
   std::fputs(format_backtest(result, args.options).c_str(), stdout);
   return 0;
 }

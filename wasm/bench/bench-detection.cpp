@@ -61,31 +61,49 @@ bool number_arg(const char* text, double lo, double hi, double& into) {
   return true;
 }
 
-bool parse_arguments(int argc, char** argv, Arguments& args) {
+// A numeric flag's value, or why it is refused.
+std::optional<std::string> read_number(std::string_view flag, const char* text, double lo,
+                                       double hi, double& into) {
+  if (number_arg(text, lo, hi, into)) return std::nullopt;
+  return fmt::format("{} takes a number from {} to {}, not \"{}\"", flag, lo, hi, text);
+}
+
+// Reads the flags into `args`; the first one refused, and why, comes back.
+std::optional<std::string> parse_arguments(int argc, char** argv, Arguments& args) {
+  if (argc % 2 == 0) return fmt::format("{} has no value", argv[argc - 1]);
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view flag = argv[i];
     const char* value = argv[i + 1];
     double n = 0;
-    if (flag == "--seed" && number_arg(value, 0, 9.0e15, n)) {
-      args.sim.seed = static_cast<uint64_t>(n);
-    } else if (flag == "--days" && number_arg(value, 2, 120, n)) {
-      args.sim.days = static_cast<int>(n);
-    } else if (flag == "--incidents" && number_arg(value, 0, 20, n)) {
-      args.sim.incidents_per_cadence = static_cast<int>(n);
-    } else if (flag == "--patch-share" && number_arg(value, 0, 0.95, n)) {
-      args.noise.patch_share = n;
-    } else if (flag == "--outlier-rate" && number_arg(value, 0, 0.2, n)) {
-      args.noise.outlier_rate = n;
-    } else if (flag == "--official" &&
-               (std::string_view(value) == "operational" || std::string_view(value) == "unknown")) {
-      args.official = value;
+    std::optional<std::string> refused;
+    if (flag == "--seed") {
+      if (!(refused = read_number(flag, value, 0, 9.0e15, n))) {
+        args.sim.seed = static_cast<uint64_t>(n);
+      }
+    } else if (flag == "--days") {
+      if (!(refused = read_number(flag, value, 2, 120, n))) args.sim.days = static_cast<int>(n);
+    } else if (flag == "--incidents") {
+      if (!(refused = read_number(flag, value, 0, 60, n))) {
+        args.sim.incidents_per_cadence = static_cast<int>(n);
+      }
+    } else if (flag == "--patch-share") {
+      if (!(refused = read_number(flag, value, 0, 0.95, n))) args.noise.patch_share = n;
+    } else if (flag == "--outlier-rate") {
+      if (!(refused = read_number(flag, value, 0, 0.2, n))) args.noise.outlier_rate = n;
+    } else if (flag == "--official") {
+      if (std::string_view(value) == "operational" || std::string_view(value) == "unknown") {
+        args.official = value;
+      } else {
+        refused = fmt::format("--official takes operational or unknown, not \"{}\"", value);
+      }
     } else if (flag == "--config") {
       args.config = value;
     } else {
-      return false;
+      refused = fmt::format("unknown flag {}", flag);
     }
+    if (refused) return refused;
   }
-  return argc % 2 == 1;
+  return std::nullopt;
 }
 
 // --- grouping and statistics ----------------------------------------------------------------
@@ -845,7 +863,8 @@ std::vector<Run> run_deciders(const Simulation& sim, const Arguments& args) {
 int main(int argc, char** argv) {
   auto start = Clock::now();
   Arguments args;
-  if (!parse_arguments(argc, argv, args)) {
+  if (auto refused = parse_arguments(argc, argv, args)) {
+    fmt::print(stderr, "bench_detection: {}\n", *refused);
     std::fputs(
         "usage: bench_detection [--seed N] [--days N] [--incidents N] [--official "
         "operational|unknown]\n                       [--patch-share F] [--outlier-rate F] "

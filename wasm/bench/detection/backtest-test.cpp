@@ -106,6 +106,19 @@ TEST_SUITE("detection backtest") {
     CHECK(text.find("skipped: region weur (60 rows): not in --regions") != std::string::npos);
   }
 
+  TEST_CASE("rows spread over more than the longest replay are refused, not replayed for hours") {
+    auto rows = read_csv_rows(
+        "scheduled_at,region,provider,model,ok,error_type,latency_ms\n"
+        "1970-01-01T00:00:00Z,enam,openai,gpt-6-luna,true,,300\n"
+        "2026-12-03T12:20:00Z,enam,openai,gpt-6-luna,true,,300\n");
+    REQUIRE(rows.ok());
+    Backtest result = run_backtest(rows.value(), config_of(kConfig), {});
+    REQUIRE(result.refused);
+    CHECK(result.refused->find("from 1970-01-01T00:00") != std::string::npos);
+    CHECK(result.refused->find("at most 400 days") != std::string::npos);
+    CHECK(result.events.empty());
+  }
+
   TEST_CASE("no usable rows is said plainly") {
     auto rows = read_csv_rows(
         "scheduled_at,region,provider,model,ok,error_type,latency_ms\n"

@@ -63,6 +63,15 @@ Backtest run_backtest(std::vector<Row> rows, Config config, const BacktestOption
   out.trace.config = std::move(config);
   compute_span(out.trace);
   if (out.rows_used == 0) return out;
+  int64_t span_minutes = out.trace.last_minute - out.trace.first_minute;
+  if (span_minutes > kMaxBacktestDays * kDayMinutes) {
+    out.refused = fmt::format(
+        "the rows span {} days, from {} to {}; a backtest replays at most {} days: drop the rows "
+        "outside the stretch to replay",
+        span_minutes / kDayMinutes, iso_utc_minute(out.trace.first_minute * kMinuteMillis),
+        iso_utc_minute(out.trace.last_minute * kMinuteMillis), kMaxBacktestDays);
+    return out;
+  }
 
   auto decider =
       heyhi_rules(out.trace, options.assume_operational ? official_everywhere("operational")

@@ -2,7 +2,9 @@
 // the same minute-by-minute replay as the benchmark, so thresholds can be tuned on history.
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,11 +30,16 @@ struct Skipped {
   size_t rows = 0;
 };
 
+// The replay steps through every minute from the first row to the last: a stray row years
+// away would take hours, so a longer span is refused with the rows' first and last time.
+inline constexpr int64_t kMaxBacktestDays = 400;
+
 struct Backtest {
   Trace trace;
   std::vector<AlertEvent> events;
   std::vector<Skipped> skipped;
   size_t rows_used = 0;
+  std::optional<std::string> refused;  // why nothing was replayed, when the rows cannot be
 };
 
 Backtest run_backtest(std::vector<Row> rows, Config config, const BacktestOptions& options);
