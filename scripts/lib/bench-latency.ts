@@ -1,14 +1,15 @@
 // Latency accuracy: the provider emulator holds each of five endpoints for a known time, and
-// four clients time the same request to it in the same rounds. HeyHi twice: the Worker under
+// five clients time the same request to it in the same rounds. HeyHi twice: the Worker under
 // `wrangler dev` (workerd), its latency_ms read back from the rows it stored in local D1, and
 // the outside vantage's path (the same probe and classify code under Node, as node-main.ts
 // runs it); its peers are curl (time_total) and Prometheus' blackbox_exporter
-// (probe_duration_seconds).
+// (probe_duration_seconds); and the runtime's floor, a Worker timing a bare fetch() under a
+// `wrangler dev` of its own (latency-floor/worker.ts).
 // Each error is measured minus injected. Runs standalone too:
 //   node scripts/lib/bench-latency.ts [--samples N] [--delays 0,50,200]
 // after scripts/build, with prometheus-blackbox-exporter installed (scripts/setup).
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -24,7 +25,7 @@ import { applyD1Migrations, freePort, queryD1, ROOT, startWrangler } from "./har
 export const DELAYS_MS = [0, 50, 200, 1000, 3000];
 export const SAMPLES = 12;
 export const GOAL_ABS_ERROR_MS = 2;
-export const TOOLS = ["heyhi", "heyhi_node", "curl", "blackbox"] as const;
+export const TOOLS = ["heyhi", "heyhi_node", "curl", "blackbox", "workerd_fetch"] as const;
 const HEYHI_TOOLS: readonly Tool[] = ["heyhi", "heyhi_node"];
 export type Tool = (typeof TOOLS)[number];
 
@@ -33,6 +34,7 @@ const SECRET_NAME = "OPENAI_API_KEY";
 const FAKE_KEY = "bench-latency-key";
 const TIMEOUT_MS = 6000; // above the longest delay, so no probe is cut short
 const BLACKBOX = "/usr/bin/prometheus-blackbox-exporter";
+const FLOOR_NAME = "heyhi-latency-floor";
 // Each tool starts its round this long after the previous one, so that no two tools' requests
 // to the same endpoint reach the emulator, or leave it, in the same moment.
 const STAGGER_MS = 300;
@@ -290,6 +292,41 @@ async function blackboxOnce(base: string, p: Endpoint, round: number): Promise<L
   return { tool: "blackbox", delay_ms: p.delay_ms, round, ok, status, measured_ms };
 }
 
+interface FloorSample {
+  delay_ms: number;
+  status: number | null;
+  measured_ms: number;
+}
+
+// The floor Worker's wrangler.toml: HeyHi's compatibility date, nothing bound.
+function floorConfig(work: string): string {
+  const date = /^compatibility_date = "([^"]+)"/m.exec(
+    readFileSync(join(ROOT, "wrangler.toml"), "utf8"),
+  )?.[1];
+  const main = join(ROOT, "scripts/lib/latency-floor/worker.ts");
+  const path = join(work, "floor.toml");
+  const toml = `name = "${FLOOR_NAME}"\nmain = "${main}"\ncompatibility_date = "${date}"\n`;
+  writeFileSync(path, toml);
+  return path;
+}
+
+async function floorRound(
+  url: string,
+  points: Endpoint[],
+  round: number,
+): Promise<LatencySample[]> {
+  const answer = await fetch(url, { method: "POST", body: JSON.stringify(points) });
+  if (!answer.ok) throw new Error(`the floor Worker answered ${answer.status}`);
+  return ((await answer.json()) as FloorSample[]).map((s) => ({
+    tool: "workerd_fetch" as const,
+    delay_ms: s.delay_ms,
+    round,
+    ok: s.status === 200,
+    status: s.status,
+    measured_ms: s.measured_ms,
+  }));
+}
+
 interface StoredCheck {
   scheduled_at: string;
   ts: string;
@@ -334,7 +371,7 @@ export interface LatencyRun {
   holds: Hold[];
   /** The requests each tool was to send, one per delay. */
   endpoints: Endpoint[];
-  /** What the emulator received from all four clients, warm-up included. */
+  /** What the emulator received from all five clients, warm-up included. */
   seen: SeenRequest[];
 }
 
@@ -350,6 +387,7 @@ interface Bench {
   emulator: Emulator;
   blackbox: Child;
   wrangler: Awaited<ReturnType<typeof startWrangler>>;
+  floor: Awaited<ReturnType<typeof startWrangler>>;
   points: Endpoint[];
   core: Core;
   due: DueProbe[];
@@ -380,13 +418,20 @@ async function startBench(work: string, delays: number[], stops: Child["stop"][]
   };
   const wrangler = await startWrangler({ persistTo, vars });
   stops.push(wrangler.stop);
-  return { emulator, blackbox, wrangler, points, core, due, persistTo };
+  step("the floor Worker under wrangler dev");
+  const floor = await startWrangler({
+    persistTo: join(work, "floor-state"),
+    vars: {},
+    config: floorConfig(work),
+  });
+  stops.push(floor.stop);
+  return { emulator, blackbox, wrangler, floor, points, core, due, persistTo };
 }
 
-// One scheduled minute per round, curl and blackbox_exporter after it; their samples of the
-// measured rounds (HeyHi's are in D1).
+// One scheduled minute per round, the other clients after it; their samples of the measured
+// rounds (HeyHi's are in D1).
 async function runRounds(bench: Bench, minutes: number[]): Promise<LatencySample[]> {
-  const { wrangler, blackbox, points } = bench;
+  const { wrangler, blackbox, floor, points } = bench;
   const peers: LatencySample[] = [];
   for (const [i, minute] of minutes.entries()) {
     const round = i - WARM_UP_ROUNDS;
@@ -397,19 +442,25 @@ async function runRounds(bench: Bench, minutes: number[]): Promise<LatencySample
     const bb = Promise.all(points.map((p) => blackboxOnce(blackbox.url, p, round)));
     await sleep(STAGGER_MS);
     const node = nodeRound(bench.core, bench.due, round);
-    const [, curled, probed, noded] = await Promise.all([scheduled, curl, bb, node]);
-    if (round >= 0) peers.push(...curled, ...probed, ...noded);
+    await sleep(STAGGER_MS);
+    const bare = floorRound(floor.url, points, round);
+    const [, ...others] = await Promise.all([scheduled, curl, bb, node, bare]);
+    if (round >= 0) peers.push(...others.flat());
   }
   return peers;
 }
 
 // wrangler dev sends every subrequest through miniflare's outbound Worker, which marks it
-// with cf-worker: HeyHi's request of a probe is the first so marked after its clock started.
+// with cf-worker, the Worker's name: HeyHi's request of a probe is the first so marked, not
+// by the floor Worker, after its clock started.
+const fromHeyhiWorker = (r: SeenRequest) =>
+  Boolean(r.headers["cf-worker"]) && !r.headers["cf-worker"]!.startsWith(`${FLOOR_NAME}.`);
+
 function timeToEmulator(samples: LatencySample[], seen: SeenRequest[]): void {
   for (const s of samples.filter((x) => x.tool === "heyhi" && x.started_at)) {
     const started = Date.parse(s.started_at!);
     const gaps = seen
-      .filter((r) => r.headers["cf-worker"] && r.model === model(s.delay_ms))
+      .filter((r) => r.model === model(s.delay_ms) && fromHeyhiWorker(r))
       .map((r) => Date.parse(r.received_at) - started)
       .filter((gap) => gap >= 0);
     if (gaps.length > 0) s.to_emulator_ms = Math.min(...gaps);
@@ -476,7 +527,7 @@ export function checkSamples(all: LatencySample[], options: LatencyOptions = {})
 export interface LatencyFigure {
   bench: "latency_accuracy";
   delay_ms: number;
-  /** emulator: how long the emulator held the requests of all four clients, its own view. */
+  /** emulator: how long the emulator held the requests of all five clients, its own view. */
   tool: Tool | "emulator";
   samples: number;
   warm_up_rounds: number;
@@ -492,6 +543,8 @@ export interface LatencyFigure {
   goal_missed_by?: string[];
   /** HeyHi's: median ms from its probe's clock start to the emulator having the request. */
   median_to_emulator_ms?: number | null;
+  /** HeyHi's in workerd: its median error less the bare fetch()'s in the same runtime. */
+  over_floor_ms?: number;
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
@@ -536,15 +589,23 @@ function judge(f: LatencyFigure, [curl, blackbox]: LatencyFigure[]): void {
 export function latencyFigures(all: LatencySample[], holds: Hold[] = []): LatencyFigure[] {
   const delays = [...new Set(all.map((s) => s.delay_ms))].sort((a, b) => a - b);
   return delays.flatMap((delay) => {
-    const [heyhi, node, curl, blackbox] = TOOLS.map((tool) => {
+    const figures = TOOLS.map((tool) => {
       const measured = all.filter((s) => s.tool === tool && s.delay_ms === delay);
       return figure(
         tool,
         delay,
         measured.map((s) => s.measured_ms),
       );
-    }) as [LatencyFigure, LatencyFigure, LatencyFigure, LatencyFigure];
+    });
+    const [heyhi, node, curl, blackbox, floor] = figures as [
+      LatencyFigure,
+      LatencyFigure,
+      LatencyFigure,
+      LatencyFigure,
+      LatencyFigure,
+    ];
     for (const ours of [heyhi, node]) judge(ours, [curl, blackbox]);
+    heyhi.over_floor_ms = round3(heyhi.median_error_ms - floor.median_error_ms);
     const gaps = all.flatMap((s) =>
       s.tool === "heyhi" && s.delay_ms === delay && s.to_emulator_ms !== undefined
         ? [s.to_emulator_ms]
@@ -552,9 +613,7 @@ export function latencyFigures(all: LatencySample[], holds: Hold[] = []): Latenc
     );
     heyhi.median_to_emulator_ms = gaps.length > 0 ? percentile(ascending(gaps), 50) : null;
     const held = holds.filter((h) => h.delay_ms === delay).map((h) => h.held_ms);
-    return held.length > 0
-      ? [heyhi, node, curl, blackbox, figure("emulator", delay, held)]
-      : [heyhi, node, curl, blackbox];
+    return held.length > 0 ? [...figures, figure("emulator", delay, held)] : figures;
   });
 }
 
@@ -598,18 +657,30 @@ export function latencyReport(figures: LatencyFigure[]): string {
       "heyhi: latency_ms of the rows the Worker stored in local D1 under wrangler dev (workerd),",
       "a whole number of ms from a 1 ms clock; heyhi_node: latency_ms of the rows HeyHi's probe",
       "code records under Node, as its outside vantage (node-main.ts) runs it, in this process;",
-      "curl: time_total; blackbox: blackbox_exporter",
-      "0.23's probe_duration_seconds. The same POST, headers and body to the same emulator",
+      "curl: time_total; blackbox: blackbox_exporter 0.23's probe_duration_seconds;",
+      "workerd_fetch: a Worker that times a bare fetch() and reads the body, under a wrangler",
+      "dev of its own: the runtime's floor, not a peer. The same POST, headers and body to the same emulator",
       "endpoint, one endpoint per delay, every delay in parallel for each tool; in each round",
       `the tools start ${STAGGER_MS} ms apart. median err is signed (nearest-rank median),`,
       "|err| its absolute value. ratio: HeyHi's median |err| over the peer's (below 1: HeyHi",
       "is closer).",
       `goal: HeyHi's median |err| within ${GOAL_ABS_ERROR_MS} ms and no larger than either peer's.`,
-      "emulator hold: the emulator's own time from receipt of each request of all four clients",
+      "emulator hold: the emulator's own time from receipt of each request of all five clients",
       "to the start of its answer, on its high-resolution clock: a part of every tool's error;",
       "the rest is loopback HTTP and each client's own work.",
+      floorLine(figures),
       toEmulatorLine(figures),
     ].join("\n"),
+  ].join("\n");
+}
+
+// What HeyHi's probe code adds in workerd over the runtime's own fetch().
+function floorLine(figures: LatencyFigure[]): string {
+  const heyhi = figures.filter((f) => f.tool === "heyhi");
+  const over = heyhi.map((f) => `${f.delay_ms} ms: ${signed(f.over_floor_ms ?? NaN)}`);
+  return [
+    "HeyHi in workerd over workerd_fetch (median err less median err), per injected delay:",
+    `  ${over.join(", ")}`,
   ].join("\n");
 }
 

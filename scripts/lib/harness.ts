@@ -68,6 +68,8 @@ export interface Wrangler {
 export interface WranglerOptions {
   persistTo: string;
   vars: Record<string, string>;
+  /** Another Worker's wrangler.toml; HeyHi's own by default. */
+  config?: string;
   readyTimeoutMs?: number;
 }
 
@@ -88,6 +90,7 @@ export async function startWrangler(options: WranglerOptions): Promise<Wrangler>
     String(await freePort()),
   ];
   for (const [name, value] of Object.entries(options.vars)) args.push("--var", `${name}:${value}`);
+  if (options.config) args.push("--config", options.config);
   const child = spawn(WRANGLER, args, {
     cwd: ROOT,
     env: childEnv(),

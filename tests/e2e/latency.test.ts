@@ -1,6 +1,6 @@
 // The benchmark's latency accuracy in small: two injected delays, two rounds, HeyHi through
-// wrangler dev and D1 and its probe code under Node, beside curl and blackbox_exporter on the
-// same endpoints.
+// wrangler dev and D1 and its probe code under Node, beside curl, blackbox_exporter and a bare
+// fetch() in a Worker of its own on the same endpoints.
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 
@@ -89,4 +89,18 @@ test("the figures hold a line per delay and tool, HeyHi's with its ratios and go
     assert.ok(f.ratio_to_curl === null || (f.ratio_to_curl ?? 0) > 0, "ratio to curl");
     assert.ok(f.median_abs_error_ms >= 0 && f.p95_abs_error_ms >= f.median_abs_error_ms);
   }
+  for (const f of figures.filter((x) => x.tool === "heyhi")) {
+    const floor = figures.find((x) => x.tool === "workerd_fetch" && x.delay_ms === f.delay_ms);
+    const over = f.median_error_ms - floor!.median_error_ms;
+    assert.ok(Math.abs(f.over_floor_ms! - over) < 0.001, `over the floor: ${f.over_floor_ms}`);
+  }
+});
+
+test("the floor Worker's requests are not taken for HeyHi's at the emulator", () => {
+  const floorSeen = measured.seen.filter((r) =>
+    r.headers["cf-worker"]?.startsWith("heyhi-latency-floor."),
+  );
+  assert.equal(floorSeen.length, DELAYS.length * (SAMPLES + WARM_UP), "the floor's requests");
+  const heyhiSeen = measured.seen.filter((r) => r.headers["cf-worker"] && !floorSeen.includes(r));
+  assert.equal(heyhiSeen.length, DELAYS.length * (SAMPLES + WARM_UP), "HeyHi's requests");
 });
