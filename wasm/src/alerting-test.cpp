@@ -337,6 +337,38 @@ TEST_SUITE("alerting") {
                                              "targets[0].alerting.latency.p95_ms"});
   }
 
+  TEST_CASE("a maintenance window whose providers are misspelt is refused, not read as all") {
+    const std::string window = R"("start":"2026-12-03T12:00:00Z","end":"2026-12-03T13:00:00Z")";
+    struct Case {
+      std::string item;
+      std::string field;
+    };
+    for (const Case& c : {Case{"{" + window + R"(,"provider":["mistral"]})", ".provider"},
+                          Case{"{" + window + R"(,"providers":"mistral"})", ".providers"},
+                          Case{"{" + window + R"(,"providers":[]})", ".providers"},
+                          Case{"{" + window + R"(,"models":["a"]})", ".models"},
+                          Case{R"("2026-12-03T12:00:00Z")", ""}}) {
+      CAPTURE(c.item);
+      auto parsed = parse_config(R"({"targets":[{"provider":"openai","model":"a"}],
+        "alerting":{"maintenance":[)" +
+                                 c.item + "]}}");
+      REQUIRE_FALSE(parsed.ok());
+      REQUIRE(parsed.error().size() == 1);
+      CHECK(parsed.error()[0].field == "alerting.maintenance[0]" + c.field);
+    }
+  }
+
+  TEST_CASE("a target's alerting names only the rule keys; its maintenance points to the top") {
+    auto parsed = parse_config(R"({"targets":[{"provider":"openai","model":"a",
+      "alerting":{"regionl":{},"maintenance":[]}}]})");
+    REQUIRE_FALSE(parsed.ok());
+    REQUIRE(parsed.error().size() == 2);
+    CHECK(parsed.error()[0].field == "targets[0].alerting.regionl");
+    CHECK(parsed.error()[0].message.find("maintenance") == std::string::npos);
+    CHECK(parsed.error()[1].field == "targets[0].alerting.maintenance");
+    CHECK(parsed.error()[1].message.find("top-level alerting section") != std::string::npos);
+  }
+
   TEST_CASE("an open alert for a target no longer configured resolves quietly") {
     Config config = config_with(R"(["enam"])");
     EvaluationInput input{

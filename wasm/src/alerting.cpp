@@ -20,9 +20,30 @@ namespace {
 
 // --- settings ---------------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 9> kAlertingKeys = {
+constexpr std::array<std::string_view, 8> kRuleKeys = {
+    "provider_errors", "latency",      "official_mismatch", "regional",
+    "configuration",   "recovery_min", "reminder_min",      "confirm_min"};
+constexpr std::array<std::string_view, 9> kTopLevelAlertingKeys = {
     "provider_errors", "latency",      "official_mismatch", "regional",   "configuration",
     "recovery_min",    "reminder_min", "confirm_min",       "maintenance"};
+constexpr std::array<std::string_view, 3> kMaintenanceKeys = {"start", "end", "providers"};
+
+// A target's overrides take the rule keys only. Maintenance gets a reason of its own: a user
+// who writes it there means the top-level windows, which cover targets by provider.
+void reject_unknown_target_keys(element object, const std::string& path, Validator& v) {
+  for (auto [key, value] : fields(object)) {
+    (void)value;
+    if (contains(kRuleKeys, key) || is_annotation(key)) continue;
+    if (key == "maintenance") {
+      v.fail(path + ".maintenance",
+             "maintenance windows are set once, in the top-level alerting section, by provider");
+      continue;
+    }
+    v.fail(field_path(path, key),
+           fmt::format("unknown field; expected one of: {}",
+                       join_names(kRuleKeys.data(), kRuleKeys.data() + kRuleKeys.size())));
+  }
+}
 
 // provider_errors and official_mismatch take the same keys, with their own defaults.
 template <typename RateRule>
@@ -72,9 +93,13 @@ void parse_regional(element section, const std::string& path, Validator& v, Regi
 
 }  // namespace
 
-void parse_rule_settings(element object, const std::string& path, Validator& v,
-                         RuleSettings& into) {
-  v.reject_unknown_keys(object, path, kAlertingKeys);
+void parse_rule_settings(element object, const std::string& path, Validator& v, RuleSettings& into,
+                         RuleScope scope) {
+  if (scope == RuleScope::top_level) {
+    v.reject_unknown_keys(object, path, kTopLevelAlertingKeys);
+  } else {
+    reject_unknown_target_keys(object, path, v);
+  }
   if (auto s = v.object_at(object, path, "provider_errors")) {
     parse_rate_rule(*s, path + ".provider_errors", v, into.provider_errors);
   }
@@ -99,6 +124,40 @@ void parse_rule_settings(element object, const std::string& path, Validator& v,
   into.confirm_min = v.int_in(object, path, "confirm_min", 0, 60).value_or(into.confirm_min);
 }
 
+namespace {
+
+// A window's providers: absent means every provider. Anything else that does not name them
+// is refused, since a window read as "every provider" would silence every alert.
+std::vector<std::string> parse_window_providers(element item, const std::string& at, Validator& v) {
+  std::vector<std::string> names;
+  auto providers = member(item, "providers");
+  if (!providers) return names;
+  if (!providers->is_array()) {
+    v.fail(at + ".providers",
+           "must be an array of provider names such as [\"openai\"]; "
+           "leave it out to silence every provider");
+    return names;
+  }
+  size_t listed = 0;
+  for (element p : items(*providers)) {
+    ++listed;
+    std::string_view name;
+    if (p.get_string().get(name) == simdjson::SUCCESS && provider_from_name(name)) {
+      names.emplace_back(name);
+    } else {
+      v.fail(at + ".providers", "must list provider names such as \"openai\"");
+    }
+  }
+  if (listed == 0) {
+    v.fail(at + ".providers",
+           "is empty: list the providers to silence, or leave it out to "
+           "silence every provider");
+  }
+  return names;
+}
+
+}  // namespace
+
 std::vector<Maintenance> parse_maintenance(element alerting, const std::string& path,
                                            Validator& v) {
   std::vector<Maintenance> windows;
@@ -111,6 +170,11 @@ std::vector<Maintenance> parse_maintenance(element alerting, const std::string& 
   size_t index = 0;
   for (element item : items(*list)) {
     std::string at = fmt::format("{}.maintenance[{}]", path, index++);
+    if (!item.is_object()) {
+      v.fail(at, "must be an object {start, end, providers?}");
+      continue;
+    }
+    v.reject_unknown_keys(item, at, kMaintenanceKeys);
     auto start = string_at(item, "start");
     auto end = string_at(item, "end");
     auto start_ms = start ? parse_iso_utc(*start) : std::nullopt;
@@ -119,18 +183,7 @@ std::vector<Maintenance> parse_maintenance(element alerting, const std::string& 
       v.fail(at, "needs start and end as ISO 8601 UTC times, end after start");
       continue;
     }
-    Maintenance window{*start_ms, *end_ms, {}};
-    if (auto providers = member(item, "providers"); providers && providers->is_array()) {
-      for (element p : items(*providers)) {
-        std::string_view name;
-        if (p.get_string().get(name) == simdjson::SUCCESS && provider_from_name(name)) {
-          window.providers.emplace_back(name);
-        } else {
-          v.fail(at + ".providers", "must list provider names such as \"openai\"");
-        }
-      }
-    }
-    windows.push_back(std::move(window));
+    windows.push_back({*start_ms, *end_ms, parse_window_providers(item, at, v)});
   }
   return windows;
 }

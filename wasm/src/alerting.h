@@ -89,8 +89,12 @@ struct Maintenance {
   std::vector<std::string> providers;  // empty: every provider
 };
 
+// The top-level "alerting" section also holds the maintenance windows; a target's holds rules.
+enum class RuleScope { top_level, target };
+
 // Applies the rule sections present in `object` (an "alerting" object) onto `into`.
-void parse_rule_settings(element object, const std::string& path, Validator& v, RuleSettings& into);
+void parse_rule_settings(element object, const std::string& path, Validator& v, RuleSettings& into,
+                         RuleScope scope);
 std::vector<Maintenance> parse_maintenance(element alerting, const std::string& path, Validator& v);
 
 struct Measured {

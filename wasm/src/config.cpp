@@ -202,11 +202,7 @@ void parse_targets(element root, Validator& v, const Defaults& defaults, Config&
     Target target;
     target.rules = config.alerting;
     if (auto overrides = v.object_at(item, path, "alerting")) {
-      if (member(*overrides, "maintenance")) {
-        v.fail(path + ".alerting.maintenance",
-               "maintenance windows are set once, at the top level");
-      }
-      parse_rule_settings(*overrides, path + ".alerting", v, target.rules);
+      parse_rule_settings(*overrides, path + ".alerting", v, target.rules, RuleScope::target);
     }
     parse_target_identity(item, path, v, target);
     parse_target_options(item, path, v, defaults, target);
@@ -294,7 +290,7 @@ Result<Config, std::vector<Error>> parse_config(std::string_view json) {
   parse_regions(root, v, config);
   parse_origin(root, v, config);
   if (auto alerting = v.object_at(root, "", "alerting")) {
-    parse_rule_settings(*alerting, "alerting", v, config.alerting);
+    parse_rule_settings(*alerting, "alerting", v, config.alerting, RuleScope::top_level);
     config.maintenance = parse_maintenance(*alerting, "alerting", v);
   }
   parse_targets(root, v, parse_defaults(root, v), config);
