@@ -291,4 +291,31 @@ describe("runRegion keeps secrets out of what it writes", () => {
     for (const row of rows) assert.match(row.detail ?? "", /key \[redacted\] refused/);
     assertNoSecret("the stored rows", JSON.stringify(store.calls));
   });
+
+  test("a key that the short detail would cut in two is redacted before the cut", async () => {
+    // The detail keeps about 200 bytes; the padding puts the quoted key across that line.
+    const echo = async (_url: unknown, init?: RequestInit) => {
+      const headers = init?.headers as Record<string, string>;
+      const sent = (headers["authorization"] ?? headers["x-api-key"] ?? "").replace("Bearer ", "");
+      const message = `${"x".repeat(165)} ${sent}`;
+      const body = JSON.stringify({ error: { message, type: "server_error" } });
+      return new Response(body, { status: 500, headers: { "content-type": "application/json" } });
+    };
+    const store = recordingStore();
+    const settings = testSettings(core, configJson, store, SECRETS);
+    const probeDeps = { fetch: echo, now: () => 0, wallClock: () => MINUTE_MS };
+    const ctx = { core, settings, log: captureLog([]).log, probeDeps, backlog: memoryBacklog() };
+    await runRegion(ctx, inputFor("enam"));
+
+    const rows = store.calls.flat();
+    assert.equal(rows.length, 3);
+    for (const [name, secret] of Object.entries(SECRETS)) {
+      const head = secret.slice(0, 8);
+      for (const row of rows) assert.ok(!row.detail?.includes(head), `${name}'s start in a row`);
+    }
+    assert.ok(
+      rows.every((row) => row.detail?.includes("xxxxxxxx")),
+      "the padding was quoted",
+    );
+  });
 });

@@ -1,6 +1,6 @@
 // The probing part of one region's minute: run its due probes at most `concurrency` at a
 // time, classify each outcome in the core, and hand the rows to the store as one batch.
-import type { CheckRow, Core, DueProbe } from "./core.ts";
+import type { CheckRow, Core, DueProbe, Outcome } from "./core.ts";
 import type { Logger } from "./log.ts";
 import { secretRedactor, type Redactor } from "./redact.ts";
 import { defaultProbeDeps, runProbe, staggered, withConcurrency, type ProbeDeps } from "./probe.ts";
@@ -28,7 +28,10 @@ async function probeAndClassify(
   colo: string | null,
 ): Promise<CheckRow> {
   const secret = ctx.settings.secrets[due.request.auth.secret_name];
-  const { started_ms, outcome } = await runProbe(due, secret, ctx.probeDeps ?? defaultProbeDeps);
+  const probed = await runProbe(due, secret, ctx.probeDeps ?? defaultProbeDeps);
+  const redact = secretRedactor(ctx.settings.secretValues);
+  const { started_ms } = probed;
+  const outcome = redactOutcome(probed.outcome, redact);
   const answer = ctx.core.classify({
     provider: due.provider,
     model: due.model,
@@ -40,7 +43,19 @@ async function probeAndClassify(
     outcome,
   });
   if (!answer.ok) throw new Error(`core refused a probe outcome: ${JSON.stringify(answer.errors)}`);
-  return redactRow(answer.row, secretRedactor(ctx.settings.secretValues));
+  return redactRow(answer.row, redact);
+}
+
+// Before the core sees the answer: the core cuts what it quotes to a short detail, and a key
+// cut in two there would no longer match the redactor afterwards.
+function redactOutcome(outcome: Outcome, redact: Redactor): Outcome {
+  const out = { ...outcome };
+  if (out.body !== undefined) out.body = redact(out.body);
+  if (out.headers) {
+    out.headers = Object.fromEntries(Object.entries(out.headers).map(([k, v]) => [k, redact(v)]));
+  }
+  if (out.error) out.error = { ...out.error, message: redact(out.error.message) };
+  return out;
 }
 
 // A provider or proxy quoting a key of any shape cannot put it in a stored row either.
