@@ -272,6 +272,16 @@ describe("runRegion keeps secrets out of what it writes", () => {
     assertNoSecret("the backlog", JSON.stringify(backlog.oldest("row")), REJECTED_SECRETS);
   });
 
+  // One region's minute with every probe answered by `answer`, and the rows it stored.
+  async function rowsAnswered(answer: typeof fetch) {
+    const store = recordingStore();
+    const settings = testSettings(core, configJson, store, SECRETS);
+    const probeDeps = { fetch: answer, now: () => 0, wallClock: () => MINUTE_MS };
+    const ctx = { core, settings, log: captureLog([]).log, probeDeps, backlog: memoryBacklog() };
+    await runRegion(ctx, inputFor("enam"));
+    return { rows: store.calls.flat(), calls: store.calls };
+  }
+
   test("a key quoted whole by a proxy is redacted from the row", async () => {
     const echo = async (_url: unknown, init?: RequestInit) => {
       const headers = init?.headers as Record<string, string>;
@@ -280,16 +290,10 @@ describe("runRegion keeps secrets out of what it writes", () => {
       const responseHeaders = { "content-type": "application/json", "x-request-id": sent };
       return new Response(body, { status: 403, headers: responseHeaders });
     };
-    const store = recordingStore();
-    const settings = testSettings(core, configJson, store, SECRETS);
-    const probeDeps = { fetch: echo, now: () => 0, wallClock: () => MINUTE_MS };
-    const ctx = { core, settings, log: captureLog([]).log, probeDeps, backlog: memoryBacklog() };
-    await runRegion(ctx, inputFor("enam"));
-
-    const rows = store.calls.flat();
+    const { rows, calls } = await rowsAnswered(echo);
     assert.equal(rows.length, 3);
     for (const row of rows) assert.match(row.detail ?? "", /key \[redacted\] refused/);
-    assertNoSecret("the stored rows", JSON.stringify(store.calls));
+    assertNoSecret("the stored rows", JSON.stringify(calls));
   });
 
   test("a key that the short detail would cut in two is redacted before the cut", async () => {
@@ -301,13 +305,7 @@ describe("runRegion keeps secrets out of what it writes", () => {
       const body = JSON.stringify({ error: { message, type: "server_error" } });
       return new Response(body, { status: 500, headers: { "content-type": "application/json" } });
     };
-    const store = recordingStore();
-    const settings = testSettings(core, configJson, store, SECRETS);
-    const probeDeps = { fetch: echo, now: () => 0, wallClock: () => MINUTE_MS };
-    const ctx = { core, settings, log: captureLog([]).log, probeDeps, backlog: memoryBacklog() };
-    await runRegion(ctx, inputFor("enam"));
-
-    const rows = store.calls.flat();
+    const { rows } = await rowsAnswered(echo);
     assert.equal(rows.length, 3);
     for (const [name, secret] of Object.entries(SECRETS)) {
       const head = secret.slice(0, 8);
