@@ -466,6 +466,22 @@ TEST_SUITE("notify") {
     }
   }
 
+  TEST_CASE("an alert with no probes behind it shows no failure rate or failing regions") {
+    Rendered r(notification("open", R"json({"rule":"configuration","scope":"status:anthropic",
+      "provider":"anthropic","title":"Anthropic status page unreadable (anthropic)",
+      "measured":{"window_min":0,"probes":0,"failures":0,"failure_rate":0,
+                  "regions_failing":0,"regions_total":0}})json"));
+    REQUIRE(r.ok());
+    std::vector<std::string> fields = fields_of(r.block(1));
+    CHECK(has(fields, "*Provider*\nAnthropic"));
+    for (const std::string& field : fields) {
+      CAPTURE(field);
+      CHECK(field.find("Failure rate") == std::string::npos);
+      CHECK(field.find("Regions failing") == std::string::npos);
+    }
+    CHECK(r.email("text").find("0 of 0") == std::string::npos);
+  }
+
   TEST_CASE("a failure rate is worked out from the counts when it is missing") {
     Rendered r(notification("open", R"({"measured":{"probes":8,"failures":2}})"));
     REQUIRE(r.ok());

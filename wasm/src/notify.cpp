@@ -498,12 +498,15 @@ std::vector<Fact> facts_of(const AlertFacts& a) {
     facts.push_back({"Verdict", verdict_fact(a)});
   }
   facts.push_back({"Official status", official_text(a)});
-  add_fact(facts, "Failure rate", failure_text(m));
+  // An alert on the status page itself has no probes behind it: "0% (0 of 0 probes)" and
+  // "0 of 0 regions" would read as measurements.
+  bool probed = !m.probes || *m.probes > 0;
+  if (probed) add_fact(facts, "Failure rate", failure_text(m));
   add_fact(facts, "Latency", latency_text(m));
   if (m.baseline_p95_ms) {
     facts.push_back({"Baseline", fmt::format("p95 {} ms", *m.baseline_p95_ms)});
   }
-  if (m.regions_failing) {
+  if (m.regions_failing && probed && m.regions_total.value_or(1) > 0) {
     std::string of = m.regions_total ? fmt::format(" of {}", *m.regions_total) : "";
     facts.push_back({"Regions failing", fmt::format("{}{}", *m.regions_failing, of)});
   }
