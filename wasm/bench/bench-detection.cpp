@@ -6,6 +6,7 @@
 // Prints tables, the goals from the product brief beside HeyHi's figures, the evidence behind
 // each miss, then one JSON line per figure. It reports; it fails only on bad arguments.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -70,9 +71,15 @@ std::optional<std::string> read_number(std::string_view flag, const char* text, 
 
 // Reads the flags into `args`; the first one refused, and why, comes back.
 std::optional<std::string> parse_arguments(int argc, char** argv, Arguments& args) {
-  if (argc % 2 == 0) return fmt::format("{} has no value", argv[argc - 1]);
-  for (int i = 1; i + 1 < argc; i += 2) {
+  constexpr std::array<std::string_view, 7> known = {
+      "--seed",         "--days",     "--incidents", "--patch-share",
+      "--outlier-rate", "--official", "--config"};
+  for (int i = 1; i < argc; i += 2) {
     std::string_view flag = argv[i];
+    if (std::find(known.begin(), known.end(), flag) == known.end()) {
+      return fmt::format("unknown flag {}", flag);
+    }
+    if (i + 1 == argc) return fmt::format("{} has no value", flag);
     const char* value = argv[i + 1];
     double n = 0;
     std::optional<std::string> refused;
