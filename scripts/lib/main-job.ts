@@ -215,8 +215,33 @@ interface StoredAlert {
   resolved_at: string | null;
 }
 
-// What the alert rules made of the same ten minutes (no channel is configured here, so
-// nothing was sent).
+interface DeliveryCount {
+  channel: string;
+  status: string;
+  n: number;
+  last_error: string | null;
+}
+
+// Whether the alerts reached the channels set in .dev.vars: a failed delivery stays pending
+// for a later run, so it says why here rather than passing for sent.
+function printDeliveries(): void {
+  const counts = queryD1<DeliveryCount>(
+    PERSIST_TO,
+    "select channel, status, count(*) as n, max(last_error) as last_error " +
+      "from alert_deliveries group by channel, status order by channel, status",
+  );
+  if (counts.length === 0) {
+    console.log("deliveries: none (no Slack, webhook or email channel is set in .dev.vars)");
+    return;
+  }
+  console.log("deliveries (a pending one is retried on a later run):");
+  for (const c of counts) {
+    const why = c.status !== "sent" && c.last_error ? ` (last error: ${c.last_error})` : "";
+    console.log(`  ${c.channel.padEnd(8)} ${c.status} ${c.n}${why}`);
+  }
+}
+
+// What the alert rules made of the same ten minutes, and whether it was sent.
 function printAlerts(): void {
   const alerts = queryD1<StoredAlert>(
     PERSIST_TO,
@@ -265,6 +290,7 @@ async function main(): Promise<void> {
   console.log(`\n${formatRegions(aggregation.regions, checks)}`);
   console.log("p50 and p95: latency of the successful probes only");
   printAlerts();
+  printDeliveries();
   console.log(`\nrows: D1 (local SQLite) in ${PERSIST_TO}`);
   console.log(
     `  npx wrangler d1 execute heyhi --local --persist-to .wrangler/run-state --command "select * from llm_checks"`,
