@@ -213,6 +213,7 @@ interface StoredAlert {
   title: string;
   opened_at: string;
   resolved_at: string | null;
+  fix: string | null;
 }
 
 interface DeliveryCount {
@@ -245,7 +246,7 @@ function printDeliveries(): void {
 function printAlerts(): void {
   const alerts = queryD1<StoredAlert>(
     PERSIST_TO,
-    "select rule, verdict, title, opened_at, resolved_at from alerts order by opened_at, id",
+    "select rule, verdict, title, opened_at, resolved_at, fix from alerts order by opened_at, id",
   );
   console.log(`\nalerts: ${alerts.length === 0 ? "none" : alerts.length}`);
   for (const a of alerts) {
@@ -253,6 +254,7 @@ function printAlerts(): void {
     console.log(
       `  ${a.opened_at}  ${a.rule.padEnd(16)} ${a.verdict.padEnd(8)} ${a.title} (${state})`,
     );
+    if (a.fix) console.log(`    to fix: ${a.fix}`);
   }
 }
 
