@@ -1,8 +1,10 @@
 #include "detection/backtest.h"
 
+#include <algorithm>
 #include <string>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "detection/row-input.h"
 #include "detection/test-trace.h"
@@ -117,6 +119,50 @@ TEST_SUITE("detection backtest") {
     CHECK(result.refused->find("from 1970-01-01T00:00") != std::string::npos);
     CHECK(result.refused->find("at most 400 days") != std::string::npos);
     CHECK(result.events.empty());
+  }
+
+  TEST_CASE("a file holding its rows twice replays them once and says how many it dropped") {
+    std::string once = outage_csv();
+    std::string twice = once + once.substr(once.find('\n') + 1);
+    auto single = read_csv_rows(once);
+    auto doubled = read_csv_rows(twice);
+    REQUIRE(single.ok());
+    REQUIRE(doubled.ok());
+    Backtest expected = run_backtest(single.value(), config_of(kConfig), {});
+    Backtest result = run_backtest(doubled.value(), config_of(kConfig), {});
+    CHECK(result.rows_used == expected.rows_used);
+    CHECK(result.duplicates.dropped == single.value().size());
+    CHECK(result.duplicates.conflicts.empty());
+    CHECK(result.events.size() == expected.events.size());
+    std::string text = format_backtest(result, {});
+    CHECK(text.find(fmt::format("duplicates: {} rows dropped", single.value().size())) !=
+          std::string::npos);
+    CHECK(format_backtest(expected, {}).find("duplicates") == std::string::npos);
+  }
+
+  TEST_CASE("a repeated key whose columns differ is a conflict resolved as the stores would") {
+    auto rows = read_csv_rows(
+        "scheduled_at,region,provider,model,ok,http_status,error_type,latency_ms\n"
+        "2026-12-03T12:14:00Z,enam,openai,gpt-6-luna,1,200,,300\n"
+        "2026-12-03T12:16:00Z,enam,openai,gpt-6-luna,1,200,,300\n"
+        "2026-12-03T12:14:00Z,enam,openai,gpt-6-luna,0,500,server_error,300\n"
+        "2026-12-03 12:16:00+00,enam,openai,gpt-6-luna,1,200,,300\n"
+        "2026-12-03T12:14:00Z,weur,openai,gpt-6-luna,0,500,server_error,300\n");
+    REQUIRE(rows.ok());
+    Backtest result = run_backtest(rows.value(), config_of(kConfig), {});
+    // Line 5 spells line 3's minute another way: the same instant to Postgres, no conflict.
+    CHECK(result.duplicates.dropped == 2);
+    CHECK(result.rows_used == 3);
+    REQUIRE(result.duplicates.conflicts.size() == 1);
+    const Conflict& conflict = result.duplicates.conflicts[0];
+    CHECK(conflict.kept == "line 2");
+    CHECK(conflict.dropped == "line 4");
+    CHECK(conflict.columns == std::vector<std::string>{"ok", "http_status", "error_type"});
+    const std::vector<Row>& kept = result.trace.targets[0].rows;
+    CHECK(std::count_if(kept.begin(), kept.end(), [](const Row& r) { return !r.ok; }) == 1);
+    std::string text = format_backtest(result, {});
+    CHECK(text.find("conflict: line 2 and line 4 (2026-12-03T12:14:00Z enam openai/gpt-6-luna) "
+                    "differ in ok, http_status, error_type; line 2 kept") != std::string::npos);
   }
 
   TEST_CASE("no usable rows is said plainly") {

@@ -32,18 +32,19 @@ TEST_SUITE("row input") {
             "provider,90,,,,req_7,\"500, \"\"boom\"\"\nsecond line\"\r\n"));
     REQUIRE(rows.ok());
     REQUIRE(rows.value().size() == 2);
-    const Row& ok = rows.value()[0];
+    const Row& ok = rows.value()[0].row;
     CHECK(ok.ok);
     CHECK(ok.latency_ms == 310);
     CHECK(ok.ttfb_ms == 290);
     CHECK_FALSE(ok.request_id);
     CHECK_FALSE(ok.error_type);
-    const Row& failed = rows.value()[1];
+    const Row& failed = rows.value()[1].row;
     CHECK_FALSE(failed.ok);
     CHECK(failed.error_type == ErrorType::server_error);
     CHECK_FALSE(failed.colo);
     CHECK(failed.detail == "500, \"boom\"\nsecond line");
     CHECK(failed.scheduled_at == "2026-12-03 12:16:00+00");
+    CHECK(rows.value()[1].where == "line 3");
   }
 
   TEST_CASE("JSON rows read from an array and from wrangler d1's results wrapper") {
@@ -57,7 +58,8 @@ TEST_SUITE("row input") {
                                       R"(],"success":true,"meta":{}}])");
     REQUIRE(wrapped.ok());
     CHECK(wrapped.value().size() == 2);
-    CHECK(wrapped.value()[0].ok);
+    CHECK(wrapped.value()[0].row.ok);
+    CHECK(wrapped.value()[1].where == "row 2");
   }
 
   TEST_CASE("bad input names the line or row and the field") {

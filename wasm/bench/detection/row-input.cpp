@@ -300,7 +300,7 @@ std::vector<element> row_objects(element root, bool& shaped) {
 
 }  // namespace
 
-Result<std::vector<Row>> read_csv_rows(std::string_view text) {
+Result<std::vector<ExportedRow>> read_csv_rows(std::string_view text) {
   auto split = split_csv(text);
   if (!split.ok()) return split.error();
   std::vector<Record>& records = split.value();
@@ -314,7 +314,7 @@ Result<std::vector<Row>> read_csv_rows(std::string_view text) {
     }
   }
 
-  std::vector<Row> rows;
+  std::vector<ExportedRow> rows;
   rows.reserve(records.size() - 1);
   for (size_t r = 1; r < records.size(); ++r) {
     const Record& record = records[r];
@@ -332,14 +332,15 @@ Result<std::vector<Row>> read_csv_rows(std::string_view text) {
       }
       return cell;
     };
-    auto row = RowReader(get, fmt::format("line {}", record.line)).read();
+    std::string where = fmt::format("line {}", record.line);
+    auto row = RowReader(get, where).read();
     if (!row.ok()) return row.error();
-    rows.push_back(std::move(row).value());
+    rows.push_back({std::move(row).value(), std::move(where)});
   }
   return rows;
 }
 
-Result<std::vector<Row>> read_json_rows(std::string_view text) {
+Result<std::vector<ExportedRow>> read_json_rows(std::string_view text) {
   Document doc;
   if (auto code = doc.parse(text); code != simdjson::SUCCESS) {
     return Error{"document", fmt::format("not valid JSON: {}", simdjson::error_message(code))};
@@ -349,7 +350,7 @@ Result<std::vector<Row>> read_json_rows(std::string_view text) {
   if (!shaped) {
     return Error{"document", "must be an array of row objects, or [{\"results\": [...]}]"};
   }
-  std::vector<Row> rows;
+  std::vector<ExportedRow> rows;
   rows.reserve(objects.size());
   for (size_t i = 0; i < objects.size(); ++i) {
     std::string where = fmt::format("row {}", i + 1);
@@ -358,12 +359,12 @@ Result<std::vector<Row>> read_json_rows(std::string_view text) {
     Lookup get = [&](std::string_view column) { return cell_of(member(object, column)); };
     auto row = RowReader(get, where).read();
     if (!row.ok()) return row.error();
-    rows.push_back(std::move(row).value());
+    rows.push_back({std::move(row).value(), std::move(where)});
   }
   return rows;
 }
 
-Result<std::vector<Row>> read_exported_rows(std::string_view text) {
+Result<std::vector<ExportedRow>> read_exported_rows(std::string_view text) {
   size_t at = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
   while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
   if (at < text.size() && (text[at] == '[' || text[at] == '{')) return read_json_rows(text);
