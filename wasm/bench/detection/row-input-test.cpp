@@ -100,4 +100,50 @@ TEST_SUITE("row input") {
     // simdjson words the reason itself.
     CHECK(error_of("[1, 2").rfind("document: not valid JSON: ", 0) == 0);
   }
+
+  TEST_CASE("values the stores would refuse are refused with the line and the column") {
+    struct Case {
+      std::string text;
+      std::string error;
+    };
+    const std::string json_start =
+        R"([{"scheduled_at":"2026-12-03T12:14:00Z","region":"enam","provider":"openai",)"
+        R"("model":"m","ok":true,"error_type":null,)";
+    const Case cases[] = {
+        {csv("2026-02-30T00:00:00Z,,enam,,openai,m,true,,,,300,,,,,\n"),
+         "line 2, scheduled_at: is not a date on the calendar, got \"2026-02-30T00:00:00Z\""},
+        {csv("2026-12-03T12:14:00Z,2026-02-29T12:14:00.100Z,enam,,openai,m,true,,,,300,,,,,\n"),
+         "line 2, ts: is not a date on the calendar, got \"2026-02-29T12:14:00.100Z\""},
+        {csv("2026-12-03T12:14:00Z,,enam,,openai,m,true,42,,,300,,,,,\n"),
+         "line 2, http_status: must be from 100 to 599, as the stores check, got \"42\""},
+        {csv("2026-12-03T12:14:00Z,,enam,,openai,m,false,600,server_error,,300,,,,,\n"),
+         "line 2, http_status: must be from 100 to 599, as the stores check, got \"600\""},
+        {csv("2026-12-03T12:14:00Z,,enam,,openai,m,true,,,,9007199254740993,,,,,\n"),
+         "line 2, latency_ms: is out of range: the stores hold at most 2147483647, got "
+         "\"9007199254740993\""},
+        {csv("2026-12-03T12:14:00Z,,enam,,openai,m,true,,,,300,2147483648,,,,\n"),
+         "line 2, ttfb_ms: is out of range: the stores hold at most 2147483647, got "
+         "\"2147483648\""},
+        {json_start + R"("latency_ms":9007199254740993}])",
+         "row 1, latency_ms: is out of range: the stores hold at most 2147483647, got "
+         "9007199254740993"},
+        {json_start + R"("latency_ms":300,"http_status":99}])",
+         "row 1, http_status: must be from 100 to 599, as the stores check, got 99"},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.text);
+      CHECK(error_of(c.text) == c.error);
+    }
+  }
+
+  TEST_CASE("values at the edges of what the stores hold are read") {
+    auto rows = read_exported_rows(
+        csv("2024-02-29T00:00:00Z,,enam,,openai,m,true,100,,,2147483647,0,,,,\n"
+            "2026-12-31T23:59:00Z,,enam,,openai,m,false,599,server_error,,0,,,,,\n"));
+    REQUIRE(rows.ok());
+    REQUIRE(rows.value().size() == 2);
+    CHECK(rows.value()[0].row.latency_ms == 2147483647);
+    CHECK(rows.value()[0].row.http_status == 100);
+    CHECK(rows.value()[1].row.http_status == 599);
+  }
 }

@@ -21,6 +21,7 @@ struct Cell {
   enum class Kind { null, text, number, boolean, other } kind = Kind::null;
   std::string_view text;
   double number = 0;
+  std::optional<int64_t> integer;  // a JSON integer exactly, where a double would round it
   bool boolean = false;
 };
 
@@ -30,7 +31,8 @@ std::string shown(const Cell& cell) {
   switch (cell.kind) {
     case Cell::Kind::null: return "null";
     case Cell::Kind::text: return fmt::format("\"{}\"", cell.text.substr(0, 40));
-    case Cell::Kind::number: return fmt::format("{}", cell.number);
+    case Cell::Kind::number:
+      return cell.integer ? fmt::format("{}", *cell.integer) : fmt::format("{}", cell.number);
     case Cell::Kind::boolean: return cell.boolean ? "true" : "false";
     case Cell::Kind::other: return "an array or object";
   }
@@ -44,18 +46,25 @@ std::string lower(std::string_view text) {
 }
 
 // Reads the llm_checks columns of one row through `get`; `where` names the row in errors.
+// Every whole-number column is an `integer` in Postgres.
+constexpr int64_t kMaxStoredInteger = 2147483647;
+
+// D1's and Postgres' own checks on http_status.
+constexpr int64_t kMinHttpStatus = 100;
+constexpr int64_t kMaxHttpStatus = 599;
+
 class RowReader {
  public:
   RowReader(Lookup get, std::string where) : get_(std::move(get)), where_(std::move(where)) {}
 
   Result<Row> read() {
     Row row;
-    bool fine = text("scheduled_at", true, row.scheduled_at) && time("scheduled_at") &&
+    bool fine = text("scheduled_at", true, row.scheduled_at) && time("scheduled_at", true) &&
                 text("region", true, row.region) && text("provider", true, row.provider) &&
                 text("model", true, row.model) && flag("ok", row.ok) &&
                 whole("latency_ms", true, row.latency_ms) && error_type(row) &&
-                optional_text("ts", row.ts) && optional_text("colo", row.colo) &&
-                optional_whole("http_status", row.http_status) &&
+                optional_text("ts", row.ts) && time("ts", false) &&
+                optional_text("colo", row.colo) && http_status(row.http_status) &&
                 optional_whole("ttfb_ms", row.ttfb_ms) &&
                 optional_whole("tokens_in", row.tokens_in) &&
                 optional_whole("tokens_out", row.tokens_out) &&
@@ -92,11 +101,20 @@ class RowReader {
     return true;
   }
 
-  bool time(std::string_view column) {
+  bool time(std::string_view column, bool required) {
     Cell cell = get_(column);
-    if (parse_iso_utc(cell.text)) return true;
-    return fail(column, fmt::format("must be a UTC time such as 2026-12-03T12:14:00Z, got {}",
-                                    shown(cell)));
+    if (cell.kind == Cell::Kind::null && !required) return true;
+    auto ms = parse_iso_utc(cell.text);
+    if (!ms) {
+      return fail(column, fmt::format("must be a UTC time such as 2026-12-03T12:14:00Z, got {}",
+                                      shown(cell)));
+    }
+    // parse_iso_utc carries a day past the month's end into the next month, as the stores
+    // never would: 2026-02-30 comes back as 2026-03-02.
+    if (iso_utc_minute(*ms).substr(0, 10) != cell.text.substr(0, 10)) {
+      return fail(column, fmt::format("is not a date on the calendar, got {}", shown(cell)));
+    }
+    return true;
   }
 
   bool flag(std::string_view column, bool& into) {
@@ -116,7 +134,8 @@ class RowReader {
     return true;
   }
 
-  std::optional<int64_t> number_of(const Cell& cell) {
+  std::optional<double> whole_number_of(const Cell& cell) {
+    if (cell.integer) return static_cast<double>(*cell.integer);
     double value = cell.number;
     if (cell.kind == Cell::Kind::text) {
       auto [end, code] =
@@ -125,20 +144,22 @@ class RowReader {
     } else if (cell.kind != Cell::Kind::number) {
       return std::nullopt;
     }
-    if (!std::isfinite(value) || std::floor(value) != value || std::fabs(value) > 9.0e15) {
-      return std::nullopt;
-    }
-    return static_cast<int64_t>(value);
+    if (!std::isfinite(value) || std::floor(value) != value) return std::nullopt;
+    return value;
   }
 
   bool whole(std::string_view column, bool required, int64_t& into) {
     Cell cell = get_(column);
     if (cell.kind == Cell::Kind::null && !required) return true;
-    auto value = number_of(cell);
+    auto value = whole_number_of(cell);
     if (!value || *value < 0) {
       return fail(column, fmt::format("must be a whole number >= 0, got {}", shown(cell)));
     }
-    into = *value;
+    if (*value > static_cast<double>(kMaxStoredInteger)) {
+      return fail(column, fmt::format("is out of range: the stores hold at most {}, got {}",
+                                      kMaxStoredInteger, shown(cell)));
+    }
+    into = static_cast<int64_t>(*value);
     return true;
   }
 
@@ -148,6 +169,14 @@ class RowReader {
     if (!whole(column, false, value)) return false;
     into = value;
     return true;
+  }
+
+  bool http_status(std::optional<int64_t>& into) {
+    if (!optional_whole("http_status", into)) return false;
+    if (!into || (*into >= kMinHttpStatus && *into <= kMaxHttpStatus)) return true;
+    return fail("http_status",
+                fmt::format("must be from {} to {}, as the stores check, got {}", kMinHttpStatus,
+                            kMaxHttpStatus, shown(get_("http_status"))));
   }
 
   bool error_type(Row& row) {
@@ -264,6 +293,8 @@ Cell cell_of(std::optional<element> value) {
     double number = 0;
     if (value->get_double().get(number) != simdjson::SUCCESS) number = NAN;
     cell.number = number;
+    int64_t integer = 0;
+    if (value->get_int64().get(integer) == simdjson::SUCCESS) cell.integer = integer;
   } else {
     cell.kind = Cell::Kind::other;
   }
