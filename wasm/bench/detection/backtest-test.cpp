@@ -174,4 +174,31 @@ TEST_SUITE("detection backtest") {
     CHECK(result.events.empty());
     CHECK(format_backtest(result, {}).find("no rows to replay") != std::string::npos);
   }
+
+  TEST_CASE("--regions takes Cloudflare regions only, naming them when given another") {
+    auto two = read_regions("enam,weur");
+    REQUIRE(two.ok());
+    CHECK(two.value() == std::vector<std::string>{"enam", "weur"});
+    struct Case {
+      std::string list;
+      std::string error;
+    };
+    const Case cases[] = {
+        {"mars",
+         "\"mars\" is not a Cloudflare region: one of wnam, enam, sam, weur, eeur, apac, oc, afr, "
+         "me"},
+        {"enam,gha-eastus",
+         "\"gha-eastus\" is not a Cloudflare region: one of wnam, enam, sam, "
+         "weur, eeur, apac, oc, afr, me"},
+        {"enam,enam", "\"enam\" is listed twice"},
+        {",", "names no region: give one such as enam"},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.list);
+      auto regions = read_regions(c.list);
+      REQUIRE_FALSE(regions.ok());
+      CHECK(regions.error().field == "--regions");
+      CHECK(regions.error().message == c.error);
+    }
+  }
 }

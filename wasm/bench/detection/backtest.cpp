@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "time-format.h"
+#include "validator.h"
 
 namespace heyhi::detection {
 namespace {
@@ -114,6 +115,28 @@ struct RuleCount {
 };
 
 }  // namespace
+
+Result<std::vector<std::string>> read_regions(std::string_view list) {
+  std::vector<std::string> out;
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view name = list.substr(0, comma);
+    if (!name.empty() && is_outside_vantage(name)) {
+      std::string known =
+          join_names(kLocationHints.data(), kLocationHints.data() + kLocationHints.size());
+      return Error{"--regions", fmt::format("\"{}\" is not a Cloudflare region: one of {}",
+                                            name.substr(0, 40), known)};
+    }
+    if (std::find(out.begin(), out.end(), name) != out.end()) {
+      return Error{"--regions", fmt::format("\"{}\" is listed twice", name)};
+    }
+    if (!name.empty()) out.emplace_back(name);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  if (out.empty()) return Error{"--regions", "names no region: give one such as enam"};
+  return out;
+}
 
 Backtest run_backtest(std::vector<ExportedRow> exported, Config config,
                       const BacktestOptions& options) {

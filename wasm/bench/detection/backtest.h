@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config.h"
@@ -30,6 +31,10 @@ struct Skipped {
   std::string what;  // "provider/model" or "region xyz"
   size_t rows = 0;
 };
+
+// The --regions list, "enam,weur": Cloudflare location hints, each once. A name that is none
+// would keep no row and replay nothing.
+Result<std::vector<std::string>> read_regions(std::string_view list);
 
 // Two rows with the same key as the stores have it, (scheduled_at, region, provider, model),
 // that differ in another column: the stores insert with `on conflict do nothing`, so the
