@@ -76,8 +76,10 @@ int main(int argc, char** argv) {
   }
   auto rows = read_exported_rows(*text);
   if (!rows.ok()) {
-    fmt::print(stderr, "backtest: {}: {}: {}\n", args.file, rows.error().field,
-               rows.error().message);
+    // An error about the whole file has no field.
+    const Error& error = rows.error();
+    fmt::print(stderr, "backtest: {}: {}{}{}\n", args.file, error.field,
+               error.field.empty() ? "" : ": ", error.message);
     return 1;
   }
   Backtest result = run_backtest(std::move(rows).value(), config.value(), args.options);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <functional>
 #include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -274,6 +275,20 @@ std::string trim(std::string_view text) {
   return std::string(text);
 }
 
+// A spreadsheet set to a language that writes decimal commas saves CSV with semicolons, and
+// psql's \copy writes tabs unless told csv: every line would then be one cell.
+std::optional<Error> separator_problem(std::string_view text) {
+  std::string_view header = text.substr(0, text.find('\n'));
+  if (header.find(',') != std::string_view::npos) return std::nullopt;
+  for (auto [separator, name] : {std::pair{';', "semicolons"}, std::pair{'\t', "tabs"}}) {
+    if (header.find(separator) == std::string_view::npos) continue;
+    return Error{"line 1", fmt::format("the header is separated by {}, not commas: the file must "
+                                       "be comma-separated",
+                                       name)};
+  }
+  return std::nullopt;
+}
+
 constexpr std::array<std::string_view, 7> kRequiredColumns = {
     "scheduled_at", "region", "provider", "model", "ok", "error_type", "latency_ms"};
 
@@ -299,6 +314,45 @@ Cell cell_of(std::optional<element> value) {
     cell.kind = Cell::Kind::other;
   }
   return cell;
+}
+
+// Whether the text ends inside a string or before every [ and { is closed, as a download or
+// a copy cut short does.
+bool ends_open(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (escaped) {
+      escaped = false;
+    } else if (in_string) {
+      escaped = c == '\\';
+      in_string = c != '"';
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return in_string || depth > 0;
+}
+
+Error invalid_json(std::string_view text, simdjson::error_code code) {
+  if (ends_open(text)) {
+    return Error{"",
+                 "not valid JSON: it ends before every [ and { is closed, so the file looks "
+                 "truncated"};
+  }
+  // simdjson's messages open with the code's name, "TAPE_ERROR: ", which says nothing more.
+  std::string_view reason = simdjson::error_message(code);
+  size_t named = reason.find(": ");
+  if (named != std::string_view::npos &&
+      reason.substr(0, named).find(' ') == std::string_view::npos) {
+    reason.remove_prefix(named + 2);
+  }
+  return Error{"", fmt::format("not valid JSON: it is malformed (simdjson: {})", reason)};
 }
 
 // `wrangler d1 execute --json` wraps each statement's rows in {"results": [...], ...}.
@@ -332,6 +386,7 @@ std::vector<element> row_objects(element root, bool& shaped) {
 }  // namespace
 
 Result<std::vector<ExportedRow>> read_csv_rows(std::string_view text) {
+  if (auto problem = separator_problem(text)) return *problem;
   auto split = split_csv(text);
   if (!split.ok()) return split.error();
   std::vector<Record>& records = split.value();
@@ -373,9 +428,7 @@ Result<std::vector<ExportedRow>> read_csv_rows(std::string_view text) {
 
 Result<std::vector<ExportedRow>> read_json_rows(std::string_view text) {
   Document doc;
-  if (auto code = doc.parse(text); code != simdjson::SUCCESS) {
-    return Error{"document", fmt::format("not valid JSON: {}", simdjson::error_message(code))};
-  }
+  if (auto code = doc.parse(text); code != simdjson::SUCCESS) return invalid_json(text, code);
   bool shaped = false;
   std::vector<element> objects = row_objects(doc.root(), shaped);
   if (!shaped) {
@@ -398,7 +451,17 @@ Result<std::vector<ExportedRow>> read_json_rows(std::string_view text) {
 Result<std::vector<ExportedRow>> read_exported_rows(std::string_view text) {
   size_t at = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
   while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
-  if (at < text.size() && (text[at] == '[' || text[at] == '{')) return read_json_rows(text);
+  if (text.empty()) return Error{"", "the file is empty"};
+  if (at == text.size()) return Error{"", "the file holds nothing but white space"};
+  // A sign-in page or an error page saved in place of the export, whatever the file's name.
+  if (text[at] == '<') {
+    size_t end = std::min(text.find('>', at), at + 39) + 1;  // its first tag, 40 characters at most
+    std::string_view tag = text.substr(at, end - at);
+    return Error{"", fmt::format("the file looks like an HTML page (it starts with \"{}\"), not a "
+                                 "CSV or JSON export",
+                                 tag)};
+  }
+  if (text[at] == '[' || text[at] == '{') return read_json_rows(text);
   return read_csv_rows(text);
 }
 
