@@ -178,4 +178,29 @@ TEST_SUITE("row input") {
     CHECK(malformed.rfind("not valid JSON: it is malformed (simdjson: ", 0) == 0);
     CHECK(malformed.find("_ERROR") == std::string::npos);
   }
+
+  TEST_CASE("wrangler's output of a failed query is refused with wrangler's own words") {
+    std::string row =
+        R"({"scheduled_at":"2026-12-03T12:14:00Z","region":"enam",)"
+        R"("provider":"openai","model":"m","ok":1,"error_type":null,"latency_ms":300})";
+    struct Case {
+      std::string text;
+      std::string error;
+    };
+    const Case cases[] = {
+        {R"({"error":{"text":"A request to the Cloudflare API failed.","notes":[)"
+         R"({"text":"no such table: llm_checks: SQLITE_ERROR [code: 7500]"}],)"
+         R"("kind":"error","name":"APIError","code":7500}})",
+         "wrangler reported an error, not rows: \"A request to the Cloudflare API failed.; no such "
+         "table: llm_checks: SQLITE_ERROR [code: 7500]\""},
+        {R"([{"results":[],"success":false,"meta":{},"error":"D1_ERROR: no such column: ok"}])",
+         "wrangler reported \"success\": false, not rows: \"D1_ERROR: no such column: ok\""},
+        {R"([{"results":[)" + row + R"(],"success":true},{"results":[],"success":false}])",
+         "wrangler reported \"success\": false for statement 2, not rows"},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.text);
+      CHECK(error_of(c.text) == c.error);
+    }
+  }
 }

@@ -383,6 +383,51 @@ std::vector<element> row_objects(element root, bool& shaped) {
   return out;
 }
 
+// A failure's own words: wrangler's {"text", "notes": [{"text"}]}, a statement's "error" string,
+// or the Cloudflare API's "errors": [{"message"}].
+void add_failure_words(std::optional<element> value, std::string& out) {
+  if (!value) return;
+  if (value->is_array()) {
+    for (element item : items(*value)) add_failure_words(item, out);
+    return;
+  }
+  auto add = [&](std::string_view words) { out += (out.empty() ? "" : "; ") + std::string(words); };
+  if (value->is_string()) add(value->get_string().value_unsafe());
+  for (std::string_view key : {"text", "message"}) {
+    if (auto words = string_at(*value, key)) add(*words);
+  }
+  add_failure_words(member(*value, "notes"), out);
+}
+
+std::string failure_words(element holder) {
+  std::string words;
+  add_failure_words(member(holder, "error"), words);
+  add_failure_words(member(holder, "errors"), words);
+  if (words.empty()) return "";
+  return fmt::format(": \"{}\"", words.substr(0, 300));
+}
+
+// `wrangler d1 execute --json` prints {"error": ...} when the command fails (no such table, no
+// access), and "success": false on a statement that failed; neither holds the rows asked for.
+std::optional<Error> wrangler_failure(element root) {
+  if (root.is_object() && member(root, "error") && !member(root, "results")) {
+    return Error{"", "wrangler reported an error, not rows" + failure_words(root)};
+  }
+  std::vector<element> statements;
+  if (root.is_object()) statements.push_back(root);
+  if (root.is_array()) {
+    for (element item : items(root)) statements.push_back(item);
+  }
+  for (size_t i = 0; i < statements.size(); ++i) {
+    auto success = bool_at(statements[i], "success");
+    if (!success || *success) continue;
+    std::string which = statements.size() > 1 ? fmt::format(" for statement {}", i + 1) : "";
+    return Error{"", fmt::format("wrangler reported \"success\": false{}, not rows{}", which,
+                                 failure_words(statements[i]))};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<std::vector<ExportedRow>> read_csv_rows(std::string_view text) {
@@ -429,6 +474,7 @@ Result<std::vector<ExportedRow>> read_csv_rows(std::string_view text) {
 Result<std::vector<ExportedRow>> read_json_rows(std::string_view text) {
   Document doc;
   if (auto code = doc.parse(text); code != simdjson::SUCCESS) return invalid_json(text, code);
+  if (auto failure = wrangler_failure(doc.root())) return *failure;
   bool shaped = false;
   std::vector<element> objects = row_objects(doc.root(), shaped);
   if (!shaped) {
