@@ -165,6 +165,23 @@ TEST_SUITE("detection backtest") {
                     "differ in ok, http_status, error_type; line 2 kept") != std::string::npos);
   }
 
+  TEST_CASE("conflicts past the tenth are counted, not listed") {
+    std::string csv = "scheduled_at,region,provider,model,ok,error_type,latency_ms\n";
+    for (int m = 0; m < 12; ++m) {
+      std::string at = iso_utc_minute((kStartMinute + m) * kMinuteMillis);
+      csv +=
+          at + ",enam,openai,gpt-6-luna,true,,300\n" + at + ",enam,openai,gpt-6-luna,true,,301\n";
+    }
+    auto rows = read_csv_rows(csv);
+    REQUIRE(rows.ok());
+    Backtest result = run_backtest(rows.value(), config_of(kConfig), {});
+    CHECK(result.duplicates.conflicts.size() == 12);
+    std::string text = format_backtest(result, {});
+    CHECK(text.find("conflict: line 20 and line 21") != std::string::npos);
+    CHECK(text.find("conflict: line 22 and line 23") == std::string::npos);
+    CHECK(text.find("conflict: 2 more not shown") != std::string::npos);
+  }
+
   TEST_CASE("no usable rows is said plainly") {
     auto rows = read_csv_rows(
         "scheduled_at,region,provider,model,ok,error_type,latency_ms\n"

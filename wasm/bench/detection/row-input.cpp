@@ -46,7 +46,6 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// Reads the llm_checks columns of one row through `get`; `where` names the row in errors.
 // Every whole-number column is an `integer` in Postgres.
 constexpr int64_t kMaxStoredInteger = 2147483647;
 
@@ -54,6 +53,7 @@ constexpr int64_t kMaxStoredInteger = 2147483647;
 constexpr int64_t kMinHttpStatus = 100;
 constexpr int64_t kMaxHttpStatus = 599;
 
+// Reads the llm_checks columns of one row through `get`; `where` names the row in errors.
 class RowReader {
  public:
   RowReader(Lookup get, std::string where) : get_(std::move(get)), where_(std::move(where)) {}
