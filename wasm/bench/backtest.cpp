@@ -4,6 +4,7 @@
 // with a header line. Exits 1 on bad input, naming the line or row and the field, 2 on bad
 // arguments.
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,50 +23,45 @@ namespace {
 constexpr const char* kUsage =
     "usage: backtest FILE [--config PATH] [--regions a,b] [--assume-operational]\n";
 
-std::vector<std::string> split_list(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    size_t comma = text.find(',');
-    std::string_view part = text.substr(0, comma);
-    if (!part.empty()) out.emplace_back(part);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return out;
-}
-
 struct Arguments {
   std::string file;
   std::string config;
   BacktestOptions options;
 };
 
-bool parse_arguments(int argc, char** argv, Arguments& args) {
+// Bad arguments come back as an error; one without a message means the usage was not followed.
+std::optional<Error> parse_arguments(int argc, char** argv, Arguments& args) {
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     bool has_value = i + 1 < argc;
     if (arg == "--config" && has_value) {
       args.config = argv[++i];
     } else if (arg == "--regions" && has_value) {
-      args.options.regions = split_list(argv[++i]);
-      if (args.options.regions.empty()) return false;
+      auto regions = read_regions(argv[++i]);
+      if (!regions.ok()) return regions.error();
+      args.options.regions = std::move(regions).value();
     } else if (arg == "--assume-operational") {
       args.options.assume_operational = true;
     } else if (!arg.empty() && arg[0] != '-' && args.file.empty()) {
       args.file = std::string(arg);
     } else {
-      return false;
+      return Error{};
     }
   }
-  return !args.file.empty();
+  if (args.file.empty()) return Error{};
+  return std::nullopt;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Arguments args;
-  if (!parse_arguments(argc, argv, args)) {
-    std::fputs(kUsage, stderr);
+  if (auto bad = parse_arguments(argc, argv, args)) {
+    if (bad->message.empty()) {
+      std::fputs(kUsage, stderr);
+    } else {
+      fmt::print(stderr, "backtest: {}: {}\n", bad->field, bad->message);
+    }
     return 2;
   }
   auto config = load_config(args.config);
@@ -80,8 +76,10 @@ int main(int argc, char** argv) {
   }
   auto rows = read_exported_rows(*text);
   if (!rows.ok()) {
-    fmt::print(stderr, "backtest: {}: {}: {}\n", args.file, rows.error().field,
-               rows.error().message);
+    // An error about the whole file has no field.
+    const Error& error = rows.error();
+    fmt::print(stderr, "backtest: {}: {}{}{}\n", args.file, error.field,
+               error.field.empty() ? "" : ": ", error.message);
     return 1;
   }
   Backtest result = run_backtest(std::move(rows).value(), config.value(), args.options);

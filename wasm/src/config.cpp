@@ -16,10 +16,6 @@ namespace {
 constexpr std::array<std::string_view, 6> kProviderNames = {"openai", "anthropic", "gemini",
                                                             "xai",    "cohere",    "mistral"};
 
-// Cloudflare's Durable Object location hints: a region is a place we can ask to run in.
-constexpr std::array<std::string_view, 9> kLocationHints = {"wnam", "enam", "sam", "weur", "eeur",
-                                                            "apac", "oc",   "afr", "me"};
-
 constexpr std::array<std::string_view, 13> kTopLevelKeys = {"version",
                                                             "regions",
                                                             "defaults",

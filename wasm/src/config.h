@@ -3,6 +3,7 @@
 // so a broken deployment says what to fix at start-up instead of failing at the first probe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -43,6 +44,10 @@ struct Target {
   int phase = 0;
   RuleSettings rules;  // the configuration's alerting defaults with this target's overrides
 };
+
+// Cloudflare's Durable Object location hints: a region is a place we can ask to run in.
+inline constexpr std::array<std::string_view, 9> kLocationHints = {
+    "wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"};
 
 struct Config {
   std::vector<std::string> regions;

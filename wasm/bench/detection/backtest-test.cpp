@@ -1,8 +1,10 @@
 #include "detection/backtest.h"
 
+#include <algorithm>
 #include <string>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "detection/row-input.h"
 #include "detection/test-trace.h"
@@ -119,6 +121,67 @@ TEST_SUITE("detection backtest") {
     CHECK(result.events.empty());
   }
 
+  TEST_CASE("a file holding its rows twice replays them once and says how many it dropped") {
+    std::string once = outage_csv();
+    std::string twice = once + once.substr(once.find('\n') + 1);
+    auto single = read_csv_rows(once);
+    auto doubled = read_csv_rows(twice);
+    REQUIRE(single.ok());
+    REQUIRE(doubled.ok());
+    Backtest expected = run_backtest(single.value(), config_of(kConfig), {});
+    Backtest result = run_backtest(doubled.value(), config_of(kConfig), {});
+    CHECK(result.rows_used == expected.rows_used);
+    CHECK(result.duplicates.dropped == single.value().size());
+    CHECK(result.duplicates.conflicts.empty());
+    CHECK(result.events.size() == expected.events.size());
+    std::string text = format_backtest(result, {});
+    CHECK(text.find(fmt::format("duplicates: {} rows dropped", single.value().size())) !=
+          std::string::npos);
+    CHECK(format_backtest(expected, {}).find("duplicates") == std::string::npos);
+  }
+
+  TEST_CASE("a repeated key whose columns differ is a conflict resolved as the stores would") {
+    auto rows = read_csv_rows(
+        "scheduled_at,region,provider,model,ok,http_status,error_type,latency_ms\n"
+        "2026-12-03T12:14:00Z,enam,openai,gpt-6-luna,1,200,,300\n"
+        "2026-12-03T12:16:00Z,enam,openai,gpt-6-luna,1,200,,300\n"
+        "2026-12-03T12:14:00Z,enam,openai,gpt-6-luna,0,500,server_error,300\n"
+        "2026-12-03 12:16:00+00,enam,openai,gpt-6-luna,1,200,,300\n"
+        "2026-12-03T12:14:00Z,weur,openai,gpt-6-luna,0,500,server_error,300\n");
+    REQUIRE(rows.ok());
+    Backtest result = run_backtest(rows.value(), config_of(kConfig), {});
+    // Line 5 spells line 3's minute another way: the same instant to Postgres, no conflict.
+    CHECK(result.duplicates.dropped == 2);
+    CHECK(result.rows_used == 3);
+    REQUIRE(result.duplicates.conflicts.size() == 1);
+    const Conflict& conflict = result.duplicates.conflicts[0];
+    CHECK(conflict.kept == "line 2");
+    CHECK(conflict.dropped == "line 4");
+    CHECK(conflict.columns == std::vector<std::string>{"ok", "http_status", "error_type"});
+    const std::vector<Row>& kept = result.trace.targets[0].rows;
+    CHECK(std::count_if(kept.begin(), kept.end(), [](const Row& r) { return !r.ok; }) == 1);
+    std::string text = format_backtest(result, {});
+    CHECK(text.find("conflict: line 2 and line 4 (2026-12-03T12:14:00Z enam openai/gpt-6-luna) "
+                    "differ in ok, http_status, error_type; line 2 kept") != std::string::npos);
+  }
+
+  TEST_CASE("conflicts past the tenth are counted, not listed") {
+    std::string csv = "scheduled_at,region,provider,model,ok,error_type,latency_ms\n";
+    for (int m = 0; m < 12; ++m) {
+      std::string at = iso_utc_minute((kStartMinute + m) * kMinuteMillis);
+      csv +=
+          at + ",enam,openai,gpt-6-luna,true,,300\n" + at + ",enam,openai,gpt-6-luna,true,,301\n";
+    }
+    auto rows = read_csv_rows(csv);
+    REQUIRE(rows.ok());
+    Backtest result = run_backtest(rows.value(), config_of(kConfig), {});
+    CHECK(result.duplicates.conflicts.size() == 12);
+    std::string text = format_backtest(result, {});
+    CHECK(text.find("conflict: line 20 and line 21") != std::string::npos);
+    CHECK(text.find("conflict: line 22 and line 23") == std::string::npos);
+    CHECK(text.find("conflict: 2 more not shown") != std::string::npos);
+  }
+
   TEST_CASE("no usable rows is said plainly") {
     auto rows = read_csv_rows(
         "scheduled_at,region,provider,model,ok,error_type,latency_ms\n"
@@ -127,5 +190,32 @@ TEST_SUITE("detection backtest") {
     Backtest result = run_backtest(rows.value(), config_of(kConfig), {});
     CHECK(result.events.empty());
     CHECK(format_backtest(result, {}).find("no rows to replay") != std::string::npos);
+  }
+
+  TEST_CASE("--regions takes Cloudflare regions only, naming them when given another") {
+    auto two = read_regions("enam,weur");
+    REQUIRE(two.ok());
+    CHECK(two.value() == std::vector<std::string>{"enam", "weur"});
+    struct Case {
+      std::string list;
+      std::string error;
+    };
+    const Case cases[] = {
+        {"mars",
+         "\"mars\" is not a Cloudflare region: one of wnam, enam, sam, weur, eeur, apac, oc, afr, "
+         "me"},
+        {"enam,gha-eastus",
+         "\"gha-eastus\" is not a Cloudflare region: one of wnam, enam, sam, "
+         "weur, eeur, apac, oc, afr, me"},
+        {"enam,enam", "\"enam\" is listed twice"},
+        {",", "names no region: give one such as enam"},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.list);
+      auto regions = read_regions(c.list);
+      REQUIRE_FALSE(regions.ok());
+      CHECK(regions.error().field == "--regions");
+      CHECK(regions.error().message == c.error);
+    }
   }
 }

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
 #include "time-format.h"
+#include "validator.h"
 
 namespace heyhi::detection {
 namespace {
@@ -17,6 +19,87 @@ std::vector<std::string> regions_in(const std::vector<Row>& rows) {
     if (!is_outside_vantage(row.region)) found.insert(row.region);
   }
   return {found.begin(), found.end()};
+}
+
+// The stores' key. Postgres compares scheduled_at as an instant, so two spellings of one
+// minute are one key; D1 holds only the canonical spelling.
+using RowKey = std::tuple<std::string, std::string, std::string, std::string>;
+
+RowKey key_of(const Row& row) {
+  auto ms = parse_iso_utc(row.scheduled_at);
+  return {ms ? iso_utc_millis(*ms) : row.scheduled_at, row.region, row.provider, row.model};
+}
+
+bool same_instant(std::string_view a, std::string_view b) {
+  auto first = parse_iso_utc(a);
+  auto second = parse_iso_utc(b);
+  return first && second ? *first == *second : a == b;
+}
+
+std::vector<std::string> differing_columns(const Row& a, const Row& b) {
+  std::vector<std::string> out;
+  auto compare = [&](bool same, const char* column) {
+    if (!same) out.emplace_back(column);
+  };
+  compare(same_instant(a.ts, b.ts), "ts");
+  compare(a.colo == b.colo, "colo");
+  compare(a.ok == b.ok, "ok");
+  compare(a.http_status == b.http_status, "http_status");
+  compare(a.error_type == b.error_type, "error_type");
+  compare(a.latency_ms == b.latency_ms, "latency_ms");
+  compare(a.ttfb_ms == b.ttfb_ms, "ttfb_ms");
+  compare(a.tokens_in == b.tokens_in, "tokens_in");
+  compare(a.tokens_out == b.tokens_out, "tokens_out");
+  compare(a.request_id == b.request_id, "request_id");
+  compare(a.detail == b.detail, "detail");
+  return out;
+}
+
+// The rows a store would hold after inserting these in file order: the first of each key.
+std::vector<Row> drop_duplicates(std::vector<ExportedRow> rows, Duplicates& duplicates) {
+  std::map<RowKey, size_t> first;
+  std::vector<bool> repeated(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    auto [found, inserted] = first.try_emplace(key_of(rows[i].row), i);
+    if (inserted) continue;
+    repeated[i] = true;
+    ++duplicates.dropped;
+    const ExportedRow& kept = rows[found->second];
+    auto columns = differing_columns(kept.row, rows[i].row);
+    if (columns.empty()) continue;
+    std::string key = fmt::format("{} {} {}/{}", kept.row.scheduled_at, kept.row.region,
+                                  kept.row.provider, kept.row.model);
+    duplicates.conflicts.push_back({kept.where, rows[i].where, key, std::move(columns)});
+  }
+  std::vector<Row> out;
+  out.reserve(rows.size() - duplicates.dropped);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!repeated[i]) out.push_back(std::move(rows[i].row));
+  }
+  return out;
+}
+
+// A file that repeats many minutes would bury the alerts under its conflicts.
+constexpr size_t kConflictsShown = 10;
+
+std::string format_duplicates(const Duplicates& duplicates) {
+  if (duplicates.dropped == 0) return "";
+  std::string out = fmt::format(
+      "duplicates: {} rows dropped, each with the scheduled_at, region, provider and model of an "
+      "earlier row; the first is kept, as the stores keep it\n",
+      duplicates.dropped);
+  size_t shown = std::min(duplicates.conflicts.size(), kConflictsShown);
+  for (size_t i = 0; i < shown; ++i) {
+    const Conflict& c = duplicates.conflicts[i];
+    std::string columns;
+    for (const std::string& column : c.columns) columns += (columns.empty() ? "" : ", ") + column;
+    out += fmt::format("conflict: {} and {} ({}) differ in {}; {} kept\n", c.kept, c.dropped, c.key,
+                       columns, c.kept);
+  }
+  if (duplicates.conflicts.size() > shown) {
+    out += fmt::format("conflict: {} more not shown\n", duplicates.conflicts.size() - shown);
+  }
+  return out;
 }
 
 std::string minute_text(int64_t minute) {
@@ -33,8 +116,32 @@ struct RuleCount {
 
 }  // namespace
 
-Backtest run_backtest(std::vector<Row> rows, Config config, const BacktestOptions& options) {
+Result<std::vector<std::string>> read_regions(std::string_view list) {
+  std::vector<std::string> out;
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view name = list.substr(0, comma);
+    if (!name.empty() && is_outside_vantage(name)) {
+      std::string known =
+          join_names(kLocationHints.data(), kLocationHints.data() + kLocationHints.size());
+      return Error{"--regions", fmt::format("\"{}\" is not a Cloudflare region: one of {}",
+                                            name.substr(0, 40), known)};
+    }
+    if (std::find(out.begin(), out.end(), name) != out.end()) {
+      return Error{"--regions", fmt::format("\"{}\" is listed twice", name)};
+    }
+    if (!name.empty()) out.emplace_back(name);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  if (out.empty()) return Error{"--regions", "names no region: give one such as enam"};
+  return out;
+}
+
+Backtest run_backtest(std::vector<ExportedRow> exported, Config config,
+                      const BacktestOptions& options) {
   Backtest out;
+  std::vector<Row> rows = drop_duplicates(std::move(exported), out.duplicates);
   config.regions = options.regions.empty() ? regions_in(rows) : options.regions;
 
   std::map<std::string, size_t> index;
@@ -92,6 +199,7 @@ std::string format_backtest(const Backtest& result, const BacktestOptions& optio
                      targets_with_rows, targets_with_rows == 1 ? "" : "s",
                      regions.empty() ? "none" : regions,
                      options.regions.empty() ? " (from the rows)" : "");
+  out += format_duplicates(result.duplicates);
   for (const Skipped& s : result.skipped) {
     out +=
         fmt::format("skipped: {} ({} rows): {}\n", s.what, s.rows,

@@ -18,7 +18,8 @@ std::string csv(const std::string& body) { return std::string(kHeader) + body; }
 std::string error_of(std::string_view text) {
   auto rows = read_exported_rows(text);
   REQUIRE_FALSE(rows.ok());
-  return rows.error().field + ": " + rows.error().message;
+  const Error& error = rows.error();
+  return error.field.empty() ? error.message : error.field + ": " + error.message;
 }
 
 }  // namespace
@@ -32,18 +33,19 @@ TEST_SUITE("row input") {
             "provider,90,,,,req_7,\"500, \"\"boom\"\"\nsecond line\"\r\n"));
     REQUIRE(rows.ok());
     REQUIRE(rows.value().size() == 2);
-    const Row& ok = rows.value()[0];
+    const Row& ok = rows.value()[0].row;
     CHECK(ok.ok);
     CHECK(ok.latency_ms == 310);
     CHECK(ok.ttfb_ms == 290);
     CHECK_FALSE(ok.request_id);
     CHECK_FALSE(ok.error_type);
-    const Row& failed = rows.value()[1];
+    const Row& failed = rows.value()[1].row;
     CHECK_FALSE(failed.ok);
     CHECK(failed.error_type == ErrorType::server_error);
     CHECK_FALSE(failed.colo);
     CHECK(failed.detail == "500, \"boom\"\nsecond line");
     CHECK(failed.scheduled_at == "2026-12-03 12:16:00+00");
+    CHECK(rows.value()[1].where == "line 3");
   }
 
   TEST_CASE("JSON rows read from an array and from wrangler d1's results wrapper") {
@@ -57,7 +59,8 @@ TEST_SUITE("row input") {
                                       R"(],"success":true,"meta":{}}])");
     REQUIRE(wrapped.ok());
     CHECK(wrapped.value().size() == 2);
-    CHECK(wrapped.value()[0].ok);
+    CHECK(wrapped.value()[0].row.ok);
+    CHECK(wrapped.value()[1].where == "row 2");
   }
 
   TEST_CASE("bad input names the line or row and the field") {
@@ -83,7 +86,6 @@ TEST_SUITE("row input") {
          "line 2: a quoted cell is never closed"},
         {"scheduled_at,region,provider,model,ok,latency_ms\n",
          "line 1: the header has no column \"error_type\""},
-        {"", "line 1: no header line: the file is empty"},
         {R"([{"scheduled_at":"2026-12-03T12:14:00Z","region":"enam","provider":"openai",)"
          R"("model":"m","ok":"maybe","error_type":null,"latency_ms":1}])",
          "row 1, ok: must be true, false, 1 or 0, got \"maybe\""},
@@ -95,7 +97,110 @@ TEST_SUITE("row input") {
       CAPTURE(c.text);
       CHECK(error_of(c.text) == c.error);
     }
-    // simdjson words the reason itself.
-    CHECK(error_of("[1, 2").rfind("document: not valid JSON: ", 0) == 0);
+  }
+
+  TEST_CASE("values the stores would refuse are refused with the line and the column") {
+    struct Case {
+      std::string text;
+      std::string error;
+    };
+    const std::string json_start =
+        R"([{"scheduled_at":"2026-12-03T12:14:00Z","region":"enam","provider":"openai",)"
+        R"("model":"m","ok":true,"error_type":null,)";
+    const Case cases[] = {
+        {csv("2026-02-30T00:00:00Z,,enam,,openai,m,true,,,,300,,,,,\n"),
+         "line 2, scheduled_at: is not a date on the calendar, got \"2026-02-30T00:00:00Z\""},
+        {csv("2026-12-03T12:14:00Z,2026-02-29T12:14:00.100Z,enam,,openai,m,true,,,,300,,,,,\n"),
+         "line 2, ts: is not a date on the calendar, got \"2026-02-29T12:14:00.100Z\""},
+        {csv("2026-12-03T12:14:00Z,,enam,,openai,m,true,42,,,300,,,,,\n"),
+         "line 2, http_status: must be from 100 to 599, as the stores check, got \"42\""},
+        {csv("2026-12-03T12:14:00Z,,enam,,openai,m,false,600,server_error,,300,,,,,\n"),
+         "line 2, http_status: must be from 100 to 599, as the stores check, got \"600\""},
+        {csv("2026-12-03T12:14:00Z,,enam,,openai,m,true,,,,9007199254740993,,,,,\n"),
+         "line 2, latency_ms: is out of range: the stores hold at most 2147483647, got "
+         "\"9007199254740993\""},
+        {csv("2026-12-03T12:14:00Z,,enam,,openai,m,true,,,,300,2147483648,,,,\n"),
+         "line 2, ttfb_ms: is out of range: the stores hold at most 2147483647, got "
+         "\"2147483648\""},
+        {json_start + R"("latency_ms":9007199254740993}])",
+         "row 1, latency_ms: is out of range: the stores hold at most 2147483647, got "
+         "9007199254740993"},
+        {json_start + R"("latency_ms":300,"http_status":99}])",
+         "row 1, http_status: must be from 100 to 599, as the stores check, got 99"},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.text);
+      CHECK(error_of(c.text) == c.error);
+    }
+  }
+
+  TEST_CASE("values at the edges of what the stores hold are read") {
+    auto rows = read_exported_rows(
+        csv("2024-02-29T00:00:00Z,,enam,,openai,m,true,100,,,2147483647,0,,,,\n"
+            "2026-12-31T23:59:00Z,,enam,,openai,m,false,599,server_error,,0,,,,,\n"));
+    REQUIRE(rows.ok());
+    REQUIRE(rows.value().size() == 2);
+    CHECK(rows.value()[0].row.latency_ms == 2147483647);
+    CHECK(rows.value()[0].row.http_status == 100);
+    CHECK(rows.value()[1].row.http_status == 599);
+  }
+
+  TEST_CASE("a file that is no export says what it looks like instead") {
+    struct Case {
+      std::string text;
+      std::string error;
+    };
+    const std::string row = R"({"scheduled_at":"2026-12-03T12:14:00Z","region":"enam",)";
+    const std::string truncated =
+        "not valid JSON: it ends before every [ and { is closed, so the file looks truncated";
+    const Case cases[] = {
+        {"<!DOCTYPE html>\n<html><head><title>Sign in</title></head></html>\n",
+         "the file looks like an HTML page (it starts with \"<!DOCTYPE html>\"), not a CSV or "
+         "JSON export"},
+        {"", "the file is empty"},
+        {"\n  \r\n", "the file holds nothing but white space"},
+        {"[" + row, truncated},
+        {"[" + row.substr(0, 30), truncated},
+        {R"([{"results":[)" + row + R"("detail":"a \"quoted]\" }"})", truncated},
+        {"scheduled_at;region;provider;model;ok;error_type;latency_ms\n"
+         "2026-12-03T12:14:00Z;enam;openai;m;true;;300\n",
+         "line 1: the header is separated by semicolons, not commas: the file must be "
+         "comma-separated"},
+        {"scheduled_at\tregion\tprovider\tmodel\tok\terror_type\tlatency_ms\n",
+         "line 1: the header is separated by tabs, not commas: the file must be comma-separated"},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.text);
+      CHECK(error_of(c.text) == c.error);
+    }
+    // Closed but malformed: simdjson's reason, without its code's name.
+    std::string malformed = error_of(R"([{"scheduled_at":1,,}])");
+    CHECK(malformed.rfind("not valid JSON: it is malformed (simdjson: ", 0) == 0);
+    CHECK(malformed.find("_ERROR") == std::string::npos);
+  }
+
+  TEST_CASE("wrangler's output of a failed query is refused with wrangler's own words") {
+    std::string row =
+        R"({"scheduled_at":"2026-12-03T12:14:00Z","region":"enam",)"
+        R"("provider":"openai","model":"m","ok":1,"error_type":null,"latency_ms":300})";
+    struct Case {
+      std::string text;
+      std::string error;
+    };
+    const Case cases[] = {
+        {R"({"error":{"text":"A request to the Cloudflare API failed.","notes":[)"
+         R"({"text":"no such table: llm_checks: SQLITE_ERROR [code: 7500]"}],)"
+         R"("kind":"error","name":"APIError","code":7500}})",
+         "wrangler reported an error, not rows: \"A request to the Cloudflare API failed.; no such "
+         "table: llm_checks: SQLITE_ERROR [code: 7500]\""},
+        {R"([{"results":[],"success":false,"meta":{},"error":"D1_ERROR: no such column: ok"}])",
+         "wrangler reported \"success\": false, not rows: \"D1_ERROR: no such column: ok\""},
+        {R"([{"results":[)" + row + R"(],"success":true},{"results":[],"success":false}])",
+         "wrangler reported \"success\": false for statement 2, not rows"},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.text);
+      CHECK(error_of(c.text) == c.error);
+    }
   }
 }

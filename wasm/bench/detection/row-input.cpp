@@ -7,6 +7,7 @@
 #include <cmath>
 #include <functional>
 #include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -21,6 +22,7 @@ struct Cell {
   enum class Kind { null, text, number, boolean, other } kind = Kind::null;
   std::string_view text;
   double number = 0;
+  std::optional<int64_t> integer;  // a JSON integer exactly, where a double would round it
   bool boolean = false;
 };
 
@@ -30,7 +32,8 @@ std::string shown(const Cell& cell) {
   switch (cell.kind) {
     case Cell::Kind::null: return "null";
     case Cell::Kind::text: return fmt::format("\"{}\"", cell.text.substr(0, 40));
-    case Cell::Kind::number: return fmt::format("{}", cell.number);
+    case Cell::Kind::number:
+      return cell.integer ? fmt::format("{}", *cell.integer) : fmt::format("{}", cell.number);
     case Cell::Kind::boolean: return cell.boolean ? "true" : "false";
     case Cell::Kind::other: return "an array or object";
   }
@@ -43,6 +46,13 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+// Every whole-number column is an `integer` in Postgres.
+constexpr int64_t kMaxStoredInteger = 2147483647;
+
+// D1's and Postgres' own checks on http_status.
+constexpr int64_t kMinHttpStatus = 100;
+constexpr int64_t kMaxHttpStatus = 599;
+
 // Reads the llm_checks columns of one row through `get`; `where` names the row in errors.
 class RowReader {
  public:
@@ -50,12 +60,12 @@ class RowReader {
 
   Result<Row> read() {
     Row row;
-    bool fine = text("scheduled_at", true, row.scheduled_at) && time("scheduled_at") &&
+    bool fine = text("scheduled_at", true, row.scheduled_at) && time("scheduled_at", true) &&
                 text("region", true, row.region) && text("provider", true, row.provider) &&
                 text("model", true, row.model) && flag("ok", row.ok) &&
                 whole("latency_ms", true, row.latency_ms) && error_type(row) &&
-                optional_text("ts", row.ts) && optional_text("colo", row.colo) &&
-                optional_whole("http_status", row.http_status) &&
+                optional_text("ts", row.ts) && time("ts", false) &&
+                optional_text("colo", row.colo) && http_status(row.http_status) &&
                 optional_whole("ttfb_ms", row.ttfb_ms) &&
                 optional_whole("tokens_in", row.tokens_in) &&
                 optional_whole("tokens_out", row.tokens_out) &&
@@ -92,11 +102,20 @@ class RowReader {
     return true;
   }
 
-  bool time(std::string_view column) {
+  bool time(std::string_view column, bool required) {
     Cell cell = get_(column);
-    if (parse_iso_utc(cell.text)) return true;
-    return fail(column, fmt::format("must be a UTC time such as 2026-12-03T12:14:00Z, got {}",
-                                    shown(cell)));
+    if (cell.kind == Cell::Kind::null && !required) return true;
+    auto ms = parse_iso_utc(cell.text);
+    if (!ms) {
+      return fail(column, fmt::format("must be a UTC time such as 2026-12-03T12:14:00Z, got {}",
+                                      shown(cell)));
+    }
+    // parse_iso_utc carries a day past the month's end into the next month, as the stores
+    // never would: 2026-02-30 comes back as 2026-03-02.
+    if (iso_utc_minute(*ms).substr(0, 10) != cell.text.substr(0, 10)) {
+      return fail(column, fmt::format("is not a date on the calendar, got {}", shown(cell)));
+    }
+    return true;
   }
 
   bool flag(std::string_view column, bool& into) {
@@ -116,7 +135,8 @@ class RowReader {
     return true;
   }
 
-  std::optional<int64_t> number_of(const Cell& cell) {
+  std::optional<double> whole_number_of(const Cell& cell) {
+    if (cell.integer) return static_cast<double>(*cell.integer);
     double value = cell.number;
     if (cell.kind == Cell::Kind::text) {
       auto [end, code] =
@@ -125,20 +145,22 @@ class RowReader {
     } else if (cell.kind != Cell::Kind::number) {
       return std::nullopt;
     }
-    if (!std::isfinite(value) || std::floor(value) != value || std::fabs(value) > 9.0e15) {
-      return std::nullopt;
-    }
-    return static_cast<int64_t>(value);
+    if (!std::isfinite(value) || std::floor(value) != value) return std::nullopt;
+    return value;
   }
 
   bool whole(std::string_view column, bool required, int64_t& into) {
     Cell cell = get_(column);
     if (cell.kind == Cell::Kind::null && !required) return true;
-    auto value = number_of(cell);
+    auto value = whole_number_of(cell);
     if (!value || *value < 0) {
       return fail(column, fmt::format("must be a whole number >= 0, got {}", shown(cell)));
     }
-    into = *value;
+    if (*value > static_cast<double>(kMaxStoredInteger)) {
+      return fail(column, fmt::format("is out of range: the stores hold at most {}, got {}",
+                                      kMaxStoredInteger, shown(cell)));
+    }
+    into = static_cast<int64_t>(*value);
     return true;
   }
 
@@ -148,6 +170,14 @@ class RowReader {
     if (!whole(column, false, value)) return false;
     into = value;
     return true;
+  }
+
+  bool http_status(std::optional<int64_t>& into) {
+    if (!optional_whole("http_status", into)) return false;
+    if (!into || (*into >= kMinHttpStatus && *into <= kMaxHttpStatus)) return true;
+    return fail("http_status",
+                fmt::format("must be from {} to {}, as the stores check, got {}", kMinHttpStatus,
+                            kMaxHttpStatus, shown(get_("http_status"))));
   }
 
   bool error_type(Row& row) {
@@ -245,6 +275,20 @@ std::string trim(std::string_view text) {
   return std::string(text);
 }
 
+// A spreadsheet set to a language that writes decimal commas saves CSV with semicolons, and
+// psql's \copy writes tabs unless told csv: every line would then be one cell.
+std::optional<Error> separator_problem(std::string_view text) {
+  std::string_view header = text.substr(0, text.find('\n'));
+  if (header.find(',') != std::string_view::npos) return std::nullopt;
+  for (auto [separator, name] : {std::pair{';', "semicolons"}, std::pair{'\t', "tabs"}}) {
+    if (header.find(separator) == std::string_view::npos) continue;
+    return Error{"line 1", fmt::format("the header is separated by {}, not commas: the file must "
+                                       "be comma-separated",
+                                       name)};
+  }
+  return std::nullopt;
+}
+
 constexpr std::array<std::string_view, 7> kRequiredColumns = {
     "scheduled_at", "region", "provider", "model", "ok", "error_type", "latency_ms"};
 
@@ -264,10 +308,51 @@ Cell cell_of(std::optional<element> value) {
     double number = 0;
     if (value->get_double().get(number) != simdjson::SUCCESS) number = NAN;
     cell.number = number;
+    int64_t integer = 0;
+    if (value->get_int64().get(integer) == simdjson::SUCCESS) cell.integer = integer;
   } else {
     cell.kind = Cell::Kind::other;
   }
   return cell;
+}
+
+// Whether the text ends inside a string or before every [ and { is closed, as a download or
+// a copy cut short does.
+bool ends_open(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (escaped) {
+      escaped = false;
+    } else if (in_string) {
+      escaped = c == '\\';
+      in_string = c != '"';
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return in_string || depth > 0;
+}
+
+Error invalid_json(std::string_view text, simdjson::error_code code) {
+  if (ends_open(text)) {
+    return Error{"",
+                 "not valid JSON: it ends before every [ and { is closed, so the file looks "
+                 "truncated"};
+  }
+  // simdjson's messages open with the code's name, "TAPE_ERROR: ", which says nothing more.
+  std::string_view reason = simdjson::error_message(code);
+  size_t named = reason.find(": ");
+  if (named != std::string_view::npos &&
+      reason.substr(0, named).find(' ') == std::string_view::npos) {
+    reason.remove_prefix(named + 2);
+  }
+  return Error{"", fmt::format("not valid JSON: it is malformed (simdjson: {})", reason)};
 }
 
 // `wrangler d1 execute --json` wraps each statement's rows in {"results": [...], ...}.
@@ -298,9 +383,55 @@ std::vector<element> row_objects(element root, bool& shaped) {
   return out;
 }
 
+// A failure's own words: wrangler's {"text", "notes": [{"text"}]}, a statement's "error" string,
+// or the Cloudflare API's "errors": [{"message"}].
+void add_failure_words(std::optional<element> value, std::string& out) {
+  if (!value) return;
+  if (value->is_array()) {
+    for (element item : items(*value)) add_failure_words(item, out);
+    return;
+  }
+  auto add = [&](std::string_view words) { out += (out.empty() ? "" : "; ") + std::string(words); };
+  if (value->is_string()) add(value->get_string().value_unsafe());
+  for (std::string_view key : {"text", "message"}) {
+    if (auto words = string_at(*value, key)) add(*words);
+  }
+  add_failure_words(member(*value, "notes"), out);
+}
+
+std::string failure_words(element holder) {
+  std::string words;
+  add_failure_words(member(holder, "error"), words);
+  add_failure_words(member(holder, "errors"), words);
+  if (words.empty()) return "";
+  return fmt::format(": \"{}\"", words.substr(0, 300));
+}
+
+// `wrangler d1 execute --json` prints {"error": ...} when the command fails (no such table, no
+// access), and "success": false on a statement that failed; neither holds the rows asked for.
+std::optional<Error> wrangler_failure(element root) {
+  if (root.is_object() && member(root, "error") && !member(root, "results")) {
+    return Error{"", "wrangler reported an error, not rows" + failure_words(root)};
+  }
+  std::vector<element> statements;
+  if (root.is_object()) statements.push_back(root);
+  if (root.is_array()) {
+    for (element item : items(root)) statements.push_back(item);
+  }
+  for (size_t i = 0; i < statements.size(); ++i) {
+    auto success = bool_at(statements[i], "success");
+    if (!success || *success) continue;
+    std::string which = statements.size() > 1 ? fmt::format(" for statement {}", i + 1) : "";
+    return Error{"", fmt::format("wrangler reported \"success\": false{}, not rows{}", which,
+                                 failure_words(statements[i]))};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
-Result<std::vector<Row>> read_csv_rows(std::string_view text) {
+Result<std::vector<ExportedRow>> read_csv_rows(std::string_view text) {
+  if (auto problem = separator_problem(text)) return *problem;
   auto split = split_csv(text);
   if (!split.ok()) return split.error();
   std::vector<Record>& records = split.value();
@@ -314,7 +445,7 @@ Result<std::vector<Row>> read_csv_rows(std::string_view text) {
     }
   }
 
-  std::vector<Row> rows;
+  std::vector<ExportedRow> rows;
   rows.reserve(records.size() - 1);
   for (size_t r = 1; r < records.size(); ++r) {
     const Record& record = records[r];
@@ -332,24 +463,24 @@ Result<std::vector<Row>> read_csv_rows(std::string_view text) {
       }
       return cell;
     };
-    auto row = RowReader(get, fmt::format("line {}", record.line)).read();
+    std::string where = fmt::format("line {}", record.line);
+    auto row = RowReader(get, where).read();
     if (!row.ok()) return row.error();
-    rows.push_back(std::move(row).value());
+    rows.push_back({std::move(row).value(), std::move(where)});
   }
   return rows;
 }
 
-Result<std::vector<Row>> read_json_rows(std::string_view text) {
+Result<std::vector<ExportedRow>> read_json_rows(std::string_view text) {
   Document doc;
-  if (auto code = doc.parse(text); code != simdjson::SUCCESS) {
-    return Error{"document", fmt::format("not valid JSON: {}", simdjson::error_message(code))};
-  }
+  if (auto code = doc.parse(text); code != simdjson::SUCCESS) return invalid_json(text, code);
+  if (auto failure = wrangler_failure(doc.root())) return *failure;
   bool shaped = false;
   std::vector<element> objects = row_objects(doc.root(), shaped);
   if (!shaped) {
     return Error{"document", "must be an array of row objects, or [{\"results\": [...]}]"};
   }
-  std::vector<Row> rows;
+  std::vector<ExportedRow> rows;
   rows.reserve(objects.size());
   for (size_t i = 0; i < objects.size(); ++i) {
     std::string where = fmt::format("row {}", i + 1);
@@ -358,15 +489,25 @@ Result<std::vector<Row>> read_json_rows(std::string_view text) {
     Lookup get = [&](std::string_view column) { return cell_of(member(object, column)); };
     auto row = RowReader(get, where).read();
     if (!row.ok()) return row.error();
-    rows.push_back(std::move(row).value());
+    rows.push_back({std::move(row).value(), std::move(where)});
   }
   return rows;
 }
 
-Result<std::vector<Row>> read_exported_rows(std::string_view text) {
+Result<std::vector<ExportedRow>> read_exported_rows(std::string_view text) {
   size_t at = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
   while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
-  if (at < text.size() && (text[at] == '[' || text[at] == '{')) return read_json_rows(text);
+  if (text.empty()) return Error{"", "the file is empty"};
+  if (at == text.size()) return Error{"", "the file holds nothing but white space"};
+  // A sign-in page or an error page saved in place of the export, whatever the file's name.
+  if (text[at] == '<') {
+    size_t end = std::min(text.find('>', at), at + 39) + 1;  // its first tag, 40 characters at most
+    std::string_view tag = text.substr(at, end - at);
+    return Error{"", fmt::format("the file looks like an HTML page (it starts with \"{}\"), not a "
+                                 "CSV or JSON export",
+                                 tag)};
+  }
+  if (text[at] == '[' || text[at] == '{') return read_json_rows(text);
   return read_csv_rows(text);
 }
 
