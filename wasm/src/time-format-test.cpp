@@ -35,7 +35,9 @@ TEST_SUITE("time format") {
 
   TEST_CASE("malformed timestamps and other offsets are absent") {
     for (const char* bad : {"", "2026-12-03", "2026-12-03T12:14:00", "2026-12-03T12:14:00+02:00",
-                            "2026-13-03T12:14:00Z", "2026-12-03T25:14:00Z", "x026-12-03T12:14Z"}) {
+                            "2026-13-03T12:14:00Z", "2026-12-03T25:14:00Z", "x026-12-03T12:14Z",
+                            "2026-02-29T00:00:00Z", "2026-02-30T00:00:00Z", "2026-04-31T00:00Z",
+                            "1900-02-29T00:00:00Z", "2026-12-00T00:00:00Z"}) {
       CAPTURE(bad);
       CHECK_FALSE(parse_iso_utc(bad).has_value());
     }

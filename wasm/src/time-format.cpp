@@ -42,6 +42,12 @@ int64_t days_from_civil(int64_t year, unsigned month, unsigned day) {
   return era * 146097 + static_cast<int64_t>(day_of_era) - 719468;
 }
 
+unsigned days_in_month(unsigned year, unsigned month) {
+  if (month != 2) return month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31;
+  bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+  return leap ? 29 : 28;
+}
+
 bool read_digits(std::string_view text, size_t at, size_t count, unsigned& out) {
   if (at + count > text.size()) return false;
   out = 0;
@@ -75,9 +81,9 @@ std::optional<int64_t> parse_iso_utc(std::string_view text) {
   }
   std::string_view zone = text.substr(at);
   if (zone != "Z" && zone != "+00:00" && zone != "+00") return std::nullopt;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    return std::nullopt;
-  }
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  // A day past the month's end is a typo, not the next month's: 2026-02-30 is refused.
+  if (day < 1 || day > days_in_month(year, month)) return std::nullopt;
   int64_t days = days_from_civil(year, month, day);
   return days * 86400000 + int64_t{hour} * 3600000 + int64_t{minute} * 60000 +
          int64_t{second} * 1000 + millis;
