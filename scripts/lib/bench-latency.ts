@@ -303,9 +303,12 @@ function floorConfig(work: string): string {
   const date = /^compatibility_date = "([^"]+)"/m.exec(
     readFileSync(join(ROOT, "wrangler.toml"), "utf8"),
   )?.[1];
+  if (!date) throw new Error("wrangler.toml has no compatibility_date for the floor Worker");
   const main = join(ROOT, "scripts/lib/latency-floor/worker.ts");
   const path = join(work, "floor.toml");
-  const toml = `name = "${FLOOR_NAME}"\nmain = "${main}"\ncompatibility_date = "${date}"\n`;
+  // TOML's basic strings escape as JSON's do.
+  const quoted = [FLOOR_NAME, main, date].map((value) => JSON.stringify(value));
+  const toml = `name = ${quoted[0]}\nmain = ${quoted[1]}\ncompatibility_date = ${quoted[2]}\n`;
   writeFileSync(path, toml);
   return path;
 }
@@ -659,11 +662,11 @@ export function latencyReport(figures: LatencyFigure[]): string {
       "code records under Node, as its outside vantage (node-main.ts) runs it, in this process;",
       "curl: time_total; blackbox: blackbox_exporter 0.23's probe_duration_seconds;",
       "workerd_fetch: a Worker that times a bare fetch() and reads the body, under a wrangler",
-      "dev of its own: the runtime's floor, not a peer. The same POST, headers and body to the same emulator",
-      "endpoint, one endpoint per delay, every delay in parallel for each tool; in each round",
-      `the tools start ${STAGGER_MS} ms apart. median err is signed (nearest-rank median),`,
-      "|err| its absolute value. ratio: HeyHi's median |err| over the peer's (below 1: HeyHi",
-      "is closer).",
+      "dev of its own: the runtime's floor, not a peer. The same POST, headers and body to the",
+      "same emulator endpoint, one endpoint per delay, every delay in parallel for each tool; in",
+      `each round the tools start ${STAGGER_MS} ms apart. median err is signed (nearest-rank`,
+      "median), |err| its absolute value. ratio: HeyHi's median |err| over the peer's (below 1:",
+      "HeyHi is closer).",
       `goal: HeyHi's median |err| within ${GOAL_ABS_ERROR_MS} ms and no larger than either peer's.`,
       "emulator hold: the emulator's own time from receipt of each request of all five clients",
       "to the start of its answer, on its high-resolution clock: a part of every tool's error;",

@@ -228,11 +228,18 @@ interface DeliveryCount {
 function printDeliveries(): void {
   const counts = queryD1<DeliveryCount>(
     PERSIST_TO,
-    "select channel, status, count(*) as n, max(last_error) as last_error " +
-      "from alert_deliveries group by channel, status order by channel, status",
+    "select channel, status, count(*) as n, " +
+      "(select last_error from alert_deliveries l where l.channel = d.channel " +
+      "and l.status = d.status order by l.id desc limit 1) as last_error " +
+      "from alert_deliveries d group by channel, status order by channel, status",
   );
   if (counts.length === 0) {
-    console.log("deliveries: none (no Slack, webhook or email channel is set in .dev.vars)");
+    const names = devVarNames();
+    const channel = ["SLACK_WEBHOOK_URL", "ALERT_WEBHOOK_URL", "EMAIL_TO", "EMAIL_TRANSPORT"].some(
+      (n) => names.has(n),
+    );
+    const why = channel ? "no alert to send" : "no Slack, webhook or email channel in .dev.vars";
+    console.log(`deliveries: none (${why})`);
     return;
   }
   console.log("deliveries (a pending one is retried on a later run):");

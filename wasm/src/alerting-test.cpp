@@ -355,6 +355,7 @@ TEST_SUITE("alerting") {
       REQUIRE_FALSE(parsed.ok());
       REQUIRE(parsed.error().size() == 1);
       CHECK(parsed.error()[0].field == "alerting.maintenance[0]" + c.field);
+      if (c.field.empty()) CHECK(parsed.error()[0].message.find("must be an object") == 0);
     }
   }
 

@@ -23,9 +23,12 @@ namespace {
 constexpr std::array<std::string_view, 8> kRuleKeys = {
     "provider_errors", "latency",      "official_mismatch", "regional",
     "configuration",   "recovery_min", "reminder_min",      "confirm_min"};
-constexpr std::array<std::string_view, 9> kTopLevelAlertingKeys = {
-    "provider_errors", "latency",      "official_mismatch", "regional",   "configuration",
-    "recovery_min",    "reminder_min", "confirm_min",       "maintenance"};
+constexpr std::array<std::string_view, kRuleKeys.size() + 1> kTopLevelAlertingKeys = [] {
+  std::array<std::string_view, kRuleKeys.size() + 1> keys{};
+  std::copy(kRuleKeys.begin(), kRuleKeys.end(), keys.begin());
+  keys.back() = "maintenance";
+  return keys;
+}();
 constexpr std::array<std::string_view, 3> kMaintenanceKeys = {"start", "end", "providers"};
 
 // A target's overrides take the rule keys only. Maintenance gets a reason of its own: a user
@@ -180,7 +183,7 @@ std::vector<Maintenance> parse_maintenance(element alerting, const std::string& 
     auto start_ms = start ? parse_iso_utc(*start) : std::nullopt;
     auto end_ms = end ? parse_iso_utc(*end) : std::nullopt;
     if (!start_ms || !end_ms || *end_ms <= *start_ms) {
-      v.fail(at, "needs start and end as ISO 8601 UTC times, end after start");
+      v.fail(at, "needs start and end as ISO 8601 UTC times on the calendar, end after start");
       continue;
     }
     windows.push_back({*start_ms, *end_ms, parse_window_providers(item, at, v)});

@@ -86,7 +86,8 @@ void parse_regions(element root, Validator& v, Config& config) {
     std::string_view name;
     if (item.get_string().get(name) != simdjson::SUCCESS || !contains(kLocationHints, name)) {
       v.fail(field, fmt::format("must be one of: {}",
-                                join_names(kLocationHints.data(), kLocationHints.data() + 9)));
+                                join_names(kLocationHints.data(),
+                                           kLocationHints.data() + kLocationHints.size())));
       continue;
     }
     if (std::find(config.regions.begin(), config.regions.end(), name) != config.regions.end()) {

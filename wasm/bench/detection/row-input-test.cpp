@@ -127,6 +127,15 @@ TEST_SUITE("row input") {
          "9007199254740993"},
         {json_start + R"("latency_ms":300,"http_status":99}])",
          "row 1, http_status: must be from 100 to 599, as the stores check, got 99"},
+        {csv("2026-12-03T12:14:30Z,,enam,,openai,m,true,,,,300,,,,,\n"),
+         "line 2, scheduled_at: must be a whole minute, as the stores keep it, got "
+         "\"2026-12-03T12:14:30Z\""},
+        {csv("2026-12-03T12:14:00.250Z,,enam,,openai,m,true,,,,300,,,,,\n"),
+         "line 2, scheduled_at: must be a whole minute, as the stores keep it, got "
+         "\"2026-12-03T12:14:00.250Z\""},
+        {csv("2026-12-31T23:59:60Z,,enam,,openai,m,true,,,,300,,,,,\n"),
+         "line 2, scheduled_at: must be a whole minute, as the stores keep it, got "
+         "\"2026-12-31T23:59:60Z\""},
     };
     for (const Case& c : cases) {
       CAPTURE(c.text);

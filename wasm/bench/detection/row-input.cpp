@@ -60,7 +60,7 @@ class RowReader {
 
   Result<Row> read() {
     Row row;
-    bool fine = text("scheduled_at", true, row.scheduled_at) && time("scheduled_at", true) &&
+    bool fine = text("scheduled_at", true, row.scheduled_at) && minute("scheduled_at") &&
                 text("region", true, row.region) && text("provider", true, row.provider) &&
                 text("model", true, row.model) && flag("ok", row.ok) &&
                 whole("latency_ms", true, row.latency_ms) && error_type(row) &&
@@ -114,6 +114,17 @@ class RowReader {
     }
     return fail(column, fmt::format("must be a UTC time such as 2026-12-03T12:14:00Z, got {}",
                                     shown(cell)));
+  }
+
+  // Both stores hold scheduled_at on a whole minute and refuse any other time.
+  bool minute(std::string_view column) {
+    if (!time(column, true)) return false;
+    Cell cell = get_(column);
+    std::string_view seconds = cell.text.size() >= 19 ? cell.text.substr(16, 3) : ":00";
+    int64_t ms = *parse_iso_utc(cell.text);
+    if (ms % 60000 == 0 && seconds == ":00") return true;
+    return fail(column,
+                fmt::format("must be a whole minute, as the stores keep it, got {}", shown(cell)));
   }
 
   bool flag(std::string_view column, bool& into) {
