@@ -2,13 +2,14 @@
 // and so has the Free plan's 10 ms of its own: for 6, 18 and 60 targets probed every minute
 // from 3 regions, an ordinary minute (the rules' recent rows read, this hour's baselines
 // kept by the home object) and the first minute of an hour (the baselines read as well).
-// The store hands back parsed JSON exactly as PostgREST's answer would be parsed, so the
-// parse is counted; nothing fires, as on a quiet day.
+// The store hands back parsed JSON exactly as PostgREST's answer would be parsed (the baseline
+// hours' latencies grouped per target, as rpc/baseline_latencies groups them), so the parse
+// is counted; nothing fires, as on a quiet day.
 import type { CheckRow, Core } from "../../worker-shim/src/core.ts";
 import { runAlerts, baselineRanges, recentRange } from "../../worker-shim/src/alerts.ts";
 import { createLogger } from "../../worker-shim/src/log.ts";
 import type { Settings } from "../../worker-shim/src/settings.ts";
-import type { BaselineSample, TimeRange } from "../../worker-shim/src/store/alerts.ts";
+import type { TargetLatencies, TimeRange } from "../../worker-shim/src/store/alerts.ts";
 import type { Store } from "../../worker-shim/src/store/store.ts";
 import { okRow, recordingStore } from "../../tests/shim/support.ts";
 import { percentile } from "./bench-format.ts";
@@ -53,21 +54,18 @@ function quietStore(settings: Settings, nowMs: number): { store: Store; rows: nu
   const recentText = JSON.stringify(
     rowsIn(settings, minutesOf([recentRange(settings.budget, nowMs)])),
   );
-  const samplesText = JSON.stringify(
-    rowsIn(settings, minutesOf(baselineRanges(settings.budget, nowMs))).map(
-      (r): BaselineSample => ({
-        scheduled_at: r.scheduled_at,
-        region: r.region,
-        provider: r.provider,
-        model: r.model,
-        latency_ms: r.latency_ms,
-      }),
-    ),
-  );
+  const groups = new Map<string, TargetLatencies>();
+  for (const r of rowsIn(settings, minutesOf(baselineRanges(settings.budget, nowMs)))) {
+    const key = `${r.provider}/${r.model}`;
+    const group = groups.get(key) ?? { provider: r.provider, model: r.model, latencies: [] };
+    group.latencies.push(r.latency_ms);
+    groups.set(key, group);
+  }
+  const latenciesText = JSON.stringify([...groups.values()]);
   const store: Store = {
     ...recordingStore(),
     checksBetween: async () => ({ ok: true, rows: JSON.parse(recentText) as CheckRow[] }),
-    baselineSamples: async () => ({ ok: true, samples: JSON.parse(samplesText) }),
+    baselineLatencies: async () => ({ ok: true, targets: JSON.parse(latenciesText) }),
   };
   return { store, rows: (JSON.parse(recentText) as unknown[]).length };
 }

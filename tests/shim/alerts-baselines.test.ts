@@ -9,7 +9,7 @@ import type { Alert, CheckRow, Core, HourBaselines } from "../../worker-shim/src
 import { runAlerts } from "../../worker-shim/src/alerts.ts";
 import {
   CLOUDFLARE_REGIONS,
-  type BaselineSample,
+  type TargetLatencies,
   type TimeRange,
 } from "../../worker-shim/src/store/alerts.ts";
 import type { Store } from "../../worker-shim/src/store/store.ts";
@@ -37,17 +37,9 @@ function slowRows(minute: number): CheckRow[] {
   );
 }
 
-// A week of this hour at 900 ms, 20 samples a day.
-function weekOfSamples(): BaselineSample[] {
-  return Array.from({ length: 7 * 20 }, (_, i) => ({
-    scheduled_at: new Date(HOUR - (1 + Math.floor(i / 20)) * DAY_MS + (i % 20) * 60_000)
-      .toISOString()
-      .replace(".000Z", "Z"),
-    region: "enam",
-    provider: "openai",
-    model: MODEL,
-    latency_ms: 900,
-  }));
+// A week of this hour at 900 ms, 20 samples a day, as the store groups them.
+function weekOfLatencies(): TargetLatencies[] {
+  return [{ provider: "openai", model: MODEL, latencies: Array(7 * 20).fill(900) }];
 }
 
 function baselineStore(options: { samplesFail?: boolean; outsideFail?: boolean } = {}) {
@@ -63,10 +55,10 @@ function baselineStore(options: { samplesFail?: boolean; outsideFail?: boolean }
       if (options.outsideFail) return { ok: false, reason: "postgrest 503", retryable: true };
       return { ok: true, rows: [] };
     },
-    async baselineSamples(ranges) {
+    async baselineLatencies(ranges) {
       reads.push(ranges);
       if (options.samplesFail) return { ok: false, reason: "postgrest 503", retryable: true };
-      return { ok: true, samples: weekOfSamples() };
+      return { ok: true, targets: weekOfLatencies() };
     },
     async openAlert(alert) {
       opened.push(alert);

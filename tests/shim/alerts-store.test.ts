@@ -301,7 +301,7 @@ function sharedBehaviour(store: () => Store): void {
     assert.equal(typeof failed?.ok, "boolean");
   });
 
-  test("checksBetween's filters and baselineSamples split the rows by outcome and vantage", async () => {
+  test("checksBetween's filters and baselineLatencies split the rows by outcome and vantage", async () => {
     const model = `${PREFIX}-${randomUUID()}`;
     const base = Date.UTC(2032, 0, 1) + randomInt(0, 400_000) * MINUTE_MS;
     const at = (m: number) => base + m * MINUTE_MS;
@@ -317,18 +317,18 @@ function sharedBehaviour(store: () => Store): void {
       failed.map((r) => [r.scheduled_at, r.ok, r.error_type]),
       [at(1), at(3)].map((ms) => [minute(ms), false, "overloaded"]),
     );
-    const samples = ok(await store().baselineSamples(range)).samples;
+    // Successful Cloudflare probes only, one group for the target; a second range adds its own.
+    ok(await store().insertChecks([checkRow(model, at(30), { region: "weur", latency_ms: 130 })]));
+    const later = { from: minute(at(29)), to: minute(at(31)) };
+    const groups = ok(await store().baselineLatencies([range[0]!, later])).targets;
+    const mine = groups.filter((g) => g.model === model);
+    assert.equal(mine.length, 1, "one group per target");
+    assert.equal(mine[0]!.provider, rows[0]!.provider);
     assert.deepEqual(
-      samples.filter((x) => x.region !== "gha-eastus"),
-      [0, 1, 2, 3].map((m) => ({
-        scheduled_at: minute(at(m)),
-        region: rows[0]!.region,
-        provider: rows[0]!.provider,
-        model,
-        latency_ms: 100 + m,
-      })),
+      [...mine[0]!.latencies].sort((a, b) => a - b),
+      [100, 101, 102, 103, 130],
     );
-    assert.deepEqual(await store().baselineSamples([]), { ok: true, samples: [] });
+    assert.deepEqual(await store().baselineLatencies([]), { ok: true, targets: [] });
   });
 
   test("checksBetween with no range, or ranges holding no minute, reads nothing", async () => {

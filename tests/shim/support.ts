@@ -148,7 +148,7 @@ export function recordingStore(
     },
     // The probe tests need no alert state: an empty one that accepts every transition.
     checksBetween: async () => ({ ok: true, rows: [] }),
-    baselineSamples: async () => ({ ok: true, samples: [] }),
+    baselineLatencies: async () => ({ ok: true, targets: [] }),
     openAlerts: async () => ({ ok: true, alerts: [] }),
     openAlert: async () => ({ ok: true, opened: true, id: 1 }),
     remindAlert: async () => ({ ok: true, updated: true }),

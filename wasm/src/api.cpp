@@ -187,27 +187,27 @@ Result<BaselineMap> read_baseline_map(element object) {
   return out;
 }
 
-// Successful probes' latencies by target id, those at this clock hour on earlier days.
-Result<std::map<std::string, std::vector<int64_t>>> read_samples(element samples,
-                                                                 int64_t now_minute_ms) {
-  if (!samples.is_array()) return Error{"samples", "must be an array"};
+// Each target's baseline latencies by target id, as the store grouped them.
+Result<std::map<std::string, std::vector<int64_t>>> read_latencies(element groups) {
+  if (!groups.is_array()) return Error{"latencies", "must be an array"};
   std::map<std::string, std::vector<int64_t>> out;
   size_t index = 0;
-  for (element item : items(samples)) {
-    auto at = string_at(item, "scheduled_at");
-    auto minute = at ? parse_iso_utc(*at) : std::nullopt;
-    auto provider = string_at(item, "provider");
-    auto model = string_at(item, "model");
-    auto latency = int_at(item, "latency_ms");
-    if (!minute || !provider || !model || !latency || *latency < 0) {
-      return Error{fmt::format("samples[{}]", index),
-                   "needs scheduled_at, provider, model and latency_ms >= 0"};
+  for (element group : items(groups)) {
+    std::string at = fmt::format("latencies[{}]", index++);
+    auto provider = string_at(group, "provider");
+    auto model = string_at(group, "model");
+    auto values = member(group, "latencies");
+    if (!provider || !model || !values || !values->is_array()) {
+      return Error{at, "needs provider, model and latencies, an array of ms"};
     }
-    ++index;
-    if (!in_baseline_hours(*minute, now_minute_ms)) continue;
-    // A baseline is what Cloudflare's regions see; a runner elsewhere has its own network.
-    if (auto region = string_at(item, "region"); region && is_outside_vantage(*region)) continue;
-    out[fmt::format("{}/{}", *provider, *model)].push_back(*latency);
+    std::vector<int64_t>& into = out[fmt::format("{}/{}", *provider, *model)];
+    for (element value : items(*values)) {
+      int64_t ms = 0;
+      if (value.get_int64().get(ms) != simdjson::SUCCESS || ms < 0) {
+        return Error{at + ".latencies", "must hold whole numbers of ms >= 0"};
+      }
+      into.push_back(ms);
+    }
   }
   return out;
 }
@@ -442,9 +442,9 @@ std::string api_baselines(std::string_view in) {
   auto now = int_at(doc.root(), "now_ms");
   if (!now) return error_answer("now_ms", "must be epoch milliseconds");
   int64_t now_minute_ms = *now - *now % kMinuteMs;
-  auto samples = member(doc.root(), "samples");
-  if (!samples) return error_answer("samples", "is required");
-  auto by_target = read_samples(*samples, now_minute_ms);
+  auto latencies = member(doc.root(), "latencies");
+  if (!latencies) return error_answer("latencies", "is required");
+  auto by_target = read_latencies(*latencies);
   if (!by_target.ok()) return errors_answer({by_target.error()});
 
   JsonWriter w;

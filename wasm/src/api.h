@@ -24,9 +24,10 @@ std::string api_validate_config(std::string_view in);
 std::string api_budget(std::string_view in);
 
 // in:  {"config": {...}, "now_ms",
-//       "samples": [{scheduled_at, region?, provider, model, latency_ms}]}
-//      samples: successful probes; those outside this clock hour on the previous days, or
-//      from an outside vantage, are ignored.
+//       "latencies": [{provider, model, latencies: [ms, ...]}]}
+//      latencies: of each target's successful probes from Cloudflare's regions at this clock
+//      hour on the previous days, as the store selects them (grouped there, so that a week of
+//      samples crosses into the core as a few arrays of numbers rather than row objects).
 // out: {"ok":true, "hour": <this clock hour, ISO>, "targets": {<target id>: p95 ms | null}}
 //      what api_evaluate takes as "baselines" for every minute of the hour.
 std::string api_baselines(std::string_view in);

@@ -133,16 +133,20 @@ TEST_SUITE("budget") {
     CHECK(compute_budget(off).busiest_minute_probes == 1);
   }
 
-  TEST_CASE("the alert step's reads grow with regions and targets, a page per 1000 rows") {
+  TEST_CASE("the alert step's row reads grow a page per 1000 rows; the baselines are one read") {
     // One target every minute in one region: 13 recent rows, 7 × 60 baseline samples.
     Budget one = compute_budget(parse(targets_config(1, 1)));
     CHECK(term(one.scheduled, "reads of the rows") == 1);
-    CHECK(term(one.scheduled, "reads of the latency baselines") == 1);
-    // 3 targets in 3 regions: 9 × 420 baseline samples.
+    CHECK(term(one.scheduled, "read of the latency baselines") == 1);
+    // 3 targets in 3 regions: 9 × 420 baseline samples, grouped per target by the store.
     auto busy = compute_budget(parse(targets_config(3, 1, R"(["enam","weur","apac"])")));
     CHECK(term(busy.scheduled, "reads of the rows") == 1);
-    CHECK(term(busy.scheduled, "reads of the latency baselines") == 4);
+    CHECK(term(busy.scheduled, "read of the latency baselines") == 1);
     CHECK(term(busy.scheduled, "calls to the region objects") == 3);
+    // An hour's recovery stretch, the longest read: 20 × 3 × 60 recent rows, 4 pages.
+    auto long_lookback = compute_budget(parse(
+        targets_config(20, 1, R"(["enam","weur","apac"])", R"("alerting":{"recovery_min":60},)")));
+    CHECK(term(long_lookback.scheduled, "reads of the rows") == 4);
   }
 
   TEST_CASE("a configuration that overloads a region's object is refused with the excess") {
@@ -165,14 +169,15 @@ TEST_SUITE("budget") {
   }
 
   TEST_CASE("a configuration that overloads the scheduled handler is refused with the excess") {
-    auto problems =
-        problems_of(targets_config(12, 1, R"(["enam","weur","apac","wnam","eeur","sam"])"));
+    auto problems = problems_of(
+        targets_config(15, 1, R"(["enam","weur","apac","wnam","eeur","sam","oc","afr","me"])",
+                       R"("alerting":{"recovery_min":60},)"));
     REQUIRE(problems.size() == 1);
     CHECK(problems[0].field == "regions");
-    // 72 × 13 recent rows are a page, 72 × 420 baseline samples 31:
-    // 1 + 6 + 1 + 1 + 1 + 31 + 1 + 8 + 1 + 1 + 18 = 70 subrequests, the outside vantages'
+    // 15 × 9 × 60 recent rows are 9 pages, the baselines one read:
+    // 1 + 9 + 1 + 9 + 1 + 1 + 1 + 8 + 1 + 1 + 18 = 51 subrequests, the outside vantages'
     // read among them.
-    CHECK(problems[0].message.find("70 subrequests in a minute, 20 over the Workers Free "
+    CHECK(problems[0].message.find("51 subrequests in a minute, 1 over the Workers Free "
                                    "plan's 50") != std::string::npos);
     CHECK(problems[0].message.find("fewer regions") != std::string::npos);
   }

@@ -68,8 +68,8 @@ InvocationBudget scheduled_budget(const Config& config) {
   add(budget, "reads of the rows the alert rules evaluate",
       std::max(1, ceil_div(rows.recent, kStorePageRows)));
   add(budget, "read of the outside vantages' rows", 1);
-  add(budget, "reads of the latency baselines, in the first minute of an hour",
-      std::max(1, ceil_div(rows.baseline, kStorePageRows)));
+  // Both stores group the baseline hours' latencies per target: one answer of a few rows.
+  add(budget, "read of the latency baselines, in the first minute of an hour", 1);
   add(budget, "read of the open alerts", 1);
   add(budget, "alert transitions written, at most", kAlertActionsPerRun);
   add(budget, "queueing of their notifications", 1);

@@ -121,12 +121,12 @@ async function hourBaselines(ctx: AlertContext, nowMs: number): Promise<HourBase
   const kept = ctx.baselines;
   if (kept && Date.parse(kept.hour) === Date.parse(hourOf(nowMs))) return kept;
   const { budget, configJson, store } = ctx.settings;
-  const read = await store.baselineSamples(baselineRanges(budget, nowMs));
+  const read = await store.baselineLatencies(baselineRanges(budget, nowMs));
   if (!read.ok) {
     ctx.log.event("baselines_unreadable", { reason: read.reason });
     return null;
   }
-  const answer = ctx.core.baselines(configJson, nowMs, read.samples);
+  const answer = ctx.core.baselines(configJson, nowMs, read.targets);
   if (!answer.ok) {
     ctx.log.event("baselines_refused", { errors: answer.errors });
     return null;

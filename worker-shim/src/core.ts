@@ -475,14 +475,10 @@ export class Core {
   baselines(
     configJson: string,
     nowMs: number,
-    samples: readonly {
-      scheduled_at: string;
-      provider: string;
-      model: string;
-      latency_ms: number;
-    }[],
+    latencies: readonly { provider: string; model: string; latencies: readonly number[] }[],
   ): CoreAnswer<HourBaselines> {
-    const input = `{"config":${configJson},"now_ms":${nowMs},"samples":${JSON.stringify(samples)}}`;
+    const groups = JSON.stringify(latencies);
+    const input = `{"config":${configJson},"now_ms":${nowMs},"latencies":${groups}}`;
     return this.#call("_hh_baselines", input);
   }
 

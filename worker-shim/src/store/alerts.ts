@@ -45,34 +45,30 @@ export interface Delivery extends NewDelivery, DeliveryUpdate {
 
 export type ChecksResult = Result<{ rows: CheckRow[] }>;
 
-/** A successful probe's latency, and where from: all a latency baseline needs of it. */
-export interface BaselineSample {
-  scheduled_at: string;
-  region: string;
+/**
+ * One target's latencies of successful probes from Cloudflare's regions in the baseline
+ * hours: what its latency baseline is made of. The store groups them, so that a week of
+ * samples crosses over as a few arrays of numbers rather than thousands of row objects.
+ */
+export interface TargetLatencies {
   provider: string;
   model: string;
-  latency_ms: number;
+  latencies: number[];
 }
 
-export type SamplesResult = Result<{ samples: BaselineSample[] }>;
+export type LatenciesResult = Result<{ targets: TargetLatencies[] }>;
 
-export const SAMPLE_COLUMNS = [
-  "scheduled_at",
-  "region",
-  "provider",
-  "model",
-  "latency_ms",
-] as const;
-
-export function sampleFrom(raw: Raw): BaselineSample {
+// D1 hands the grouped array over as JSON text, PostgREST as an array.
+export function latenciesFrom(raw: Raw): TargetLatencies {
+  const values: unknown =
+    typeof raw.latencies === "string" ? JSON.parse(raw.latencies) : raw.latencies;
   return {
-    scheduled_at: isoMinute(Date.parse(String(raw.scheduled_at))),
-    region: String(raw.region),
     provider: String(raw.provider),
     model: String(raw.model),
-    latency_ms: Number(raw.latency_ms),
+    latencies: Array.isArray(values) ? (values as number[]) : [],
   };
 }
+
 export type OpenAlertsResult = Result<{ alerts: StoredOpenAlert[] }>;
 export type OpenResult = Result<{ opened: boolean; id?: number }>;
 export type RemindResult = Result<{ updated: boolean }>;

@@ -19,8 +19,7 @@ import {
   refused,
   reminderTimes,
   CLOUDFLARE_REGIONS,
-  SAMPLE_COLUMNS,
-  sampleFrom,
+  latenciesFrom,
   updateValues,
   type ChecksFilter,
   type ChecksResult,
@@ -36,7 +35,7 @@ import {
   type RemindResult,
   type ResolveResult,
   type Result,
-  type SamplesResult,
+  type LatenciesResult,
   type TimeRange,
 } from "./alerts.ts";
 
@@ -103,8 +102,10 @@ export const FAILED_CHECKS_BETWEEN_SQL = CHECK_SELECT + IN_RANGES + "and c.ok = 
 const CLOUDFLARE_LIST = CLOUDFLARE_REGIONS.map((r) => `'${r}'`).join(", ");
 export const OUTSIDE_CHECKS_BETWEEN_SQL =
   CHECK_SELECT + IN_RANGES + `and c.region not in (${CLOUDFLARE_LIST}) ` + CHECKS_ORDER;
-export const BASELINE_SAMPLES_SQL =
-  `select ${SAMPLE_COLUMNS.map((c) => `c.${c}`).join(", ")} ` + IN_RANGES + "and c.ok = 1";
+export const BASELINE_LATENCIES_SQL =
+  "select c.provider, c.model, json_group_array(c.latency_ms) as latencies " +
+  IN_RANGES +
+  `and c.ok = 1 and c.region in (${CLOUDFLARE_LIST}) group by c.provider, c.model`;
 
 export const OPEN_ALERTS_SQL =
   `select ${OPEN_ALERT_COLUMNS.join(", ")} from alerts where resolved_at is null ` +
@@ -244,9 +245,9 @@ export class D1Store implements Store {
     return read.ok ? { ok: true, rows: read.raw.map(checkRowFrom) } : read;
   }
 
-  async baselineSamples(ranges: TimeRange[]): Promise<SamplesResult> {
-    const read = await this.#inRanges(ranges, BASELINE_SAMPLES_SQL);
-    return read.ok ? { ok: true, samples: read.raw.map(sampleFrom) } : read;
+  async baselineLatencies(ranges: TimeRange[]): Promise<LatenciesResult> {
+    const read = await this.#inRanges(ranges, BASELINE_LATENCIES_SQL);
+    return read.ok ? { ok: true, targets: read.raw.map(latenciesFrom) } : read;
   }
 
   async #inRanges(ranges: TimeRange[], sql: string): Promise<Result<{ raw: Raw[] }>> {

@@ -25,7 +25,7 @@ import type {
   OpenResult,
   RemindResult,
   ResolveResult,
-  SamplesResult,
+  LatenciesResult,
   TimeRange,
 } from "./alerts.ts";
 import type { AlertOpeningsResult, StatusSourcesResult, StatusWriteResult } from "./status.ts";
@@ -51,8 +51,11 @@ export interface Store {
    * with `failedOnly`, only the failed probes; with `outsideOnly`, only outside vantages'.
    */
   checksBetween(ranges: TimeRange[], filter?: ChecksFilter): Promise<ChecksResult>;
-  /** The successful probes' latencies in the ranges: what the hourly baselines are made of. */
-  baselineSamples(ranges: TimeRange[]): Promise<SamplesResult>;
+  /**
+   * Per target, the latencies of successful probes from Cloudflare's regions in the ranges:
+   * what the hourly baselines are made of.
+   */
+  baselineLatencies(ranges: TimeRange[]): Promise<LatenciesResult>;
   /** The alerts not yet resolved, oldest first. */
   openAlerts(): Promise<OpenAlertsResult>;
   /** Opens the alert unless its rule and scope have an open one: then opened is false. */
