@@ -16,9 +16,11 @@ import {
 
 const PERSIST_TO = join(ROOT, ".wrangler/e2e-budget");
 // 52 targets due every minute: each region's object would need 52 probes, a colo lookup and
-// a write.
+// a write; and over nine regions an hour's lookback is 29 pages of rows for the scheduled
+// handler to read.
 const OVERSIZED = JSON.stringify({
-  regions: ["enam", "weur", "apac"],
+  regions: ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"],
+  alerting: { recovery_min: 60 },
   targets: Array.from({ length: 52 }, (_, i) => ({
     provider: i % 2 ? "openai" : "mistral",
     model: `budget-${i}`,
@@ -56,7 +58,10 @@ test("the health document refuses the configuration, saying by how much and what
   assert.equal(health.ok, false);
   const region = health.errors.find((e) => e.field === "targets");
   assert.match(region?.message ?? "", REGION_EXCESS);
-  assert.match(region?.message ?? "", /set alerting\.confirm_min to 0 so that cadence_min spreads them/);
+  assert.match(
+    region?.message ?? "",
+    /set alerting\.confirm_min to 0 so that cadence_min spreads them/,
+  );
   const scheduled = health.errors.find((e) => e.field === "regions");
   assert.match(scheduled?.message ?? "", /^the scheduled handler would make \d+ subrequests/);
 });

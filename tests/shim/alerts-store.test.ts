@@ -30,7 +30,11 @@ const ANON_KEY = `anon-${randomUUID()}`;
 const PREFIX = "alerts-store-test";
 const D1_DATABASE_ID = "00000000-0000-4000-8000-000000000000"; // wrangler.toml's
 const MIGRATIONS = {
-  pg: ["20261203000000_create_llm_checks.sql", "20261203010000_create_alerts.sql"],
+  pg: [
+    "20261203000000_create_llm_checks.sql",
+    "20261203010000_create_alerts.sql",
+    "20261203070000_create_baseline_latencies.sql",
+  ],
   d1: ["0001_create_llm_checks.sql", "0002_create_alerts.sql"],
 };
 
@@ -317,17 +321,28 @@ function sharedBehaviour(store: () => Store): void {
       failed.map((r) => [r.scheduled_at, r.ok, r.error_type]),
       [at(1), at(3)].map((ms) => [minute(ms), false, "overloaded"]),
     );
-    // Successful Cloudflare probes only, one group for the target; a second range adds its own.
-    ok(await store().insertChecks([checkRow(model, at(30), { region: "weur", latency_ms: 130 })]));
+    // Successful Cloudflare probes in the ranges only, both ends included, one group per
+    // provider and model; a second range adds its own.
+    ok(
+      await store().insertChecks([
+        checkRow(model, at(5), { region: "weur", latency_ms: 105 }),
+        checkRow(model, at(6), { region: "weur", latency_ms: 906 }),
+        checkRow(model, at(28), { region: "weur", latency_ms: 928 }),
+        checkRow(model, at(29), { region: "weur", latency_ms: 129 }),
+        checkRow(model, at(31), { region: "weur", latency_ms: 131 }),
+        checkRow(model, at(30), { provider: "mistral", region: "weur", latency_ms: 230 }),
+      ]),
+    );
     const later = { from: minute(at(29)), to: minute(at(31)) };
     const groups = ok(await store().baselineLatencies([range[0]!, later])).targets;
+    const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
     const mine = groups.filter((g) => g.model === model);
-    assert.equal(mine.length, 1, "one group per target");
-    assert.equal(mine[0]!.provider, rows[0]!.provider);
-    assert.deepEqual(
-      [...mine[0]!.latencies].sort((a, b) => a - b),
-      [100, 101, 102, 103, 130],
-    );
+    const byProvider = Object.fromEntries(mine.map((g) => [g.provider, sorted(g.latencies)]));
+    assert.equal(mine.length, 2, "one group per provider and model");
+    assert.deepEqual(byProvider, {
+      [rows[0]!.provider]: [100, 101, 102, 103, 105, 129, 131],
+      mistral: [230],
+    });
     assert.deepEqual(await store().baselineLatencies([]), { ok: true, targets: [] });
   });
 
@@ -727,7 +742,12 @@ describe("the alert schemas", () => {
              and has_table_privilege('service_role', 'public.alert_deliveries', 'insert');
            select has_function_privilege('anon', 'public.open_alert'::regproc, 'execute')
              or has_function_privilege('authenticated', 'public.open_alert'::regproc, 'execute');
-           select has_function_privilege('service_role', 'public.open_alert'::regproc, 'execute');`,
+           select has_function_privilege('service_role', 'public.open_alert'::regproc, 'execute');
+           select has_function_privilege('anon', 'public.baseline_latencies'::regproc, 'execute')
+             or has_function_privilege('authenticated', 'public.baseline_latencies'::regproc,
+                                       'execute');
+           select has_function_privilege('service_role', 'public.baseline_latencies'::regproc,
+                                         'execute');`,
         );
         assert.deepEqual(facts.trim().split("\n"), [
           [
@@ -738,6 +758,8 @@ describe("the alert schemas", () => {
             "alerts_pkey",
             "alerts_rule_scope_open_key",
           ].join(","),
+          "t",
+          "f",
           "t",
           "f",
           "t",

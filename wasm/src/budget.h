@@ -62,7 +62,7 @@ struct ReadPlan {
 // the cost model bills them.
 struct ReadRows {
   int recent = 0;    // each minute, all columns
-  int baseline = 0;  // once an hour, successful probes only, four columns
+  int baseline = 0;  // once an hour, successful probes' latencies, grouped per target
 };
 
 ReadPlan read_plan(const Config& config);

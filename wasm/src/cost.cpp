@@ -43,9 +43,10 @@ constexpr double kD1BytesPerCheck = 300;
 constexpr double kPostgresRawDays = 35;      // trend_settings' default retention
 constexpr double kPostgresRollupDays = 400;  // the same for the hourly rollup
 // PostgREST's JSON for a typical row as the alert step reads it (every column, a request id,
-// no detail), and for one baseline sample: a latency in its target's grouped array.
+// no detail), and for one baseline sample: a latency in its target's grouped array, as
+// PostgreSQL writes a jsonb array ("1042, ").
 constexpr double kRowJsonBytes = 345;
-constexpr double kSampleJsonBytes = 5;
+constexpr double kSampleJsonBytes = 6;
 // Failures are a small share of probes outside incidents; the confirmation read returns
 // only them. Open alerts, due deliveries and status state add a few rows each minute.
 constexpr double kFailureShare = 0.05;
