@@ -305,7 +305,7 @@ function sharedBehaviour(store: () => Store): void {
     assert.equal(typeof failed?.ok, "boolean");
   });
 
-  test("checksBetween's filters and baselineLatencies split the rows by outcome and vantage", async () => {
+  test("checksBetween and baselineLatencies filter rows by outcome and vantage", async () => {
     const model = `${PREFIX}-${randomUUID()}`;
     const base = Date.UTC(2032, 0, 1) + randomInt(0, 400_000) * MINUTE_MS;
     const at = (m: number) => base + m * MINUTE_MS;
