@@ -650,12 +650,21 @@ Finding check_feed(const Config& config, const StatusSource& source, const FeedS
   return f;
 }
 
+// A source is watched while it is enabled and its provider is probed: the official status of
+// a provider with no target is compared with nothing, so its unreadable page is no one's alert.
+bool watched(const Config& config, const StatusSource& source) {
+  return source.enabled &&
+         std::any_of(config.targets.begin(), config.targets.end(), [&](const Target& t) {
+           return t.enabled && provider_name(t.provider) == source.provider;
+         });
+}
+
 void evaluate_feeds(const Config& config, const EvaluationInput& input,
                     std::vector<AlertAction>& out, std::set<std::string>& seen) {
   for (const FeedState& feed : input.feeds) {
     const StatusSource* source = nullptr;
     for (const StatusSource& s : config.status.sources) {
-      if (s.id == feed.source_id && s.enabled) source = &s;
+      if (s.id == feed.source_id && watched(config, s)) source = &s;
     }
     if (source)
       decide(config, input, config.alerting, check_feed(config, *source, feed), out, seen);
@@ -668,7 +677,7 @@ bool still_configured_feed(const Config& config, const OpenAlert& open) {
   if (open.rule != "configuration" || open.scope.rfind("status:", 0) != 0) return false;
   std::string id = open.scope.substr(7);
   return std::any_of(config.status.sources.begin(), config.status.sources.end(),
-                     [&](const StatusSource& s) { return s.id == id && s.enabled; });
+                     [&](const StatusSource& s) { return s.id == id && watched(config, s); });
 }
 
 // An open alert whose target or region left the configuration resolves without a message.
@@ -680,7 +689,7 @@ void resolve_orphans(const Config& config, const EvaluationInput& input,
     alert.rule = open.rule;
     alert.scope = open.scope;
     alert.title = fmt::format("{} {}: no longer configured", open.scope, open.rule);
-    alert.detail = "the target or region was removed from the configuration";
+    alert.detail = "the target, region or status source was removed from the configuration";
     alert.verdict = "ours";
     alert.opened_at = iso_utc_minute(open.opened_ms);
     alert.resolved_at = iso_utc_minute(input.now_ms);

@@ -25,9 +25,9 @@ const char* kSources =
     R"([{"id":"anthropic","provider":"anthropic","format":"statuspage",)"
     R"("url":"https://status.claude.com/api/v2/summary.json","components":["k8w3r06qmzrp"]}])";
 
-Config config_with(const std::string& sources, const std::string& targets =
-                                                    R"([{"provider":"anthropic","model":"c",)"
-                                                    R"("cadence_min":1}])") {
+Config config_with(const std::string& sources,
+                   const std::string& targets = R"([{"provider":"anthropic","model":"c",)"
+                                                R"("cadence_min":1}])") {
   std::string json = R"({"regions":["enam","weur"],"targets":)" + targets +
                      R"(,"status":{"cadence_min":1,"sources":)" + sources + "}}";
   auto parsed = parse_config(json);
@@ -86,13 +86,15 @@ const AlertAction* action(const std::vector<AlertAction>& actions, ActionKind ki
 }  // namespace
 
 TEST_SUITE("status in the alert rules") {
-  TEST_CASE("a feed that keeps failing opens one configuration alert for it and resolves on repair") {
+  TEST_CASE(
+      "a feed that keeps failing opens one configuration alert for it and resolves on repair") {
     Config config = config_with(kSources);
     const StatusSource& source = config.status.sources.front();
-    FetchResult good = apply_fetch(source, nullptr,
-                                   page(read_fixture("status/statuspage_incidents.json")), kNow);
+    FetchResult good =
+        apply_fetch(source, nullptr, page(read_fixture("status/statuspage_incidents.json")), kNow);
     FetchResult bad1 = apply_fetch(source, &good.next, page("<html>", "text/html"), kNow + kMinute);
-    FetchResult bad2 = apply_fetch(source, &bad1.next, page("<html>", "text/html"), kNow + 2 * kMinute);
+    FetchResult bad2 =
+        apply_fetch(source, &bad1.next, page("<html>", "text/html"), kNow + 2 * kMinute);
 
     EvaluationInput once = with_states(config, {bad1.next}, {kNow + kMinute, {}, {}, {}});
     CHECK(evaluate(config, once).empty());
@@ -112,27 +114,55 @@ TEST_SUITE("status in the alert rules") {
     CHECK(alert.official_status == "operational");
 
     std::vector<OpenAlert> open = {{"configuration", "status:anthropic", kNow + 2 * kMinute, {}}};
-    FetchResult bad3 = apply_fetch(source, &bad2.next, page("", "text/plain", 403), kNow + 3 * kMinute);
+    FetchResult bad3 =
+        apply_fetch(source, &bad2.next, page("", "text/plain", 403), kNow + 3 * kMinute);
     EvaluationInput still = with_states(config, {bad3.next}, {kNow + 3 * kMinute, {}, open, {}});
     CHECK(evaluate(config, still).empty());
     EvaluationInput unread{kNow + 3 * kMinute, {}, open, {}};
     CHECK(evaluate(config, unread).empty());
 
-    FetchResult fixed = apply_fetch(source, &bad3.next,
-                                    page(read_fixture("status/statuspage_incidents.json")),
-                                    kNow + 4 * kMinute);
-    EvaluationInput repaired = with_states(config, {fixed.next}, {kNow + 4 * kMinute, {}, open, {}});
+    FetchResult fixed =
+        apply_fetch(source, &bad3.next, page(read_fixture("status/statuspage_incidents.json")),
+                    kNow + 4 * kMinute);
+    EvaluationInput repaired =
+        with_states(config, {fixed.next}, {kNow + 4 * kMinute, {}, open, {}});
     auto resolved = evaluate(config, repaired);
     REQUIRE(resolved.size() == 1);
     CHECK(resolved[0].kind == ActionKind::resolve);
     CHECK(resolved[0].alert.scope == "status:anthropic");
   }
 
+  TEST_CASE("an unreadable page of a provider no target probes opens nothing; an open one ends") {
+    // Only Anthropic is probed; Mistral's page is configured but compared with nothing.
+    std::string sources =
+        R"([{"id":"anthropic","provider":"anthropic","format":"statuspage",)"
+        R"("url":"https://status.claude.com/api/v2/summary.json","components":["k8w3r06qmzrp"]},)"
+        R"({"id":"mistral","provider":"mistral","format":"instatus",)"
+        R"("url":"https://status.mistral.ai/summary.json"}])";
+    Config config = config_with(sources);
+    std::vector<SourceState> broken;
+    for (const StatusSource& source : config.status.sources) {
+      FetchResult bad1 = apply_fetch(source, nullptr, page("<html>", "text/html"), kNow);
+      broken.push_back(
+          apply_fetch(source, &bad1.next, page("<html>", "text/html"), kNow + kMinute).next);
+    }
+    auto opened = evaluate(config, with_states(config, broken, {kNow + kMinute, {}, {}, {}}));
+    REQUIRE(opened.size() == 1);
+    CHECK(opened[0].alert.scope == "status:anthropic");
+
+    std::vector<OpenAlert> open = {{"configuration", "status:mistral", kNow, {}}};
+    auto ended = evaluate(config, with_states(config, broken, {kNow + kMinute, {}, open, {}}));
+    REQUIRE(ended.size() == 2);
+    CHECK(ended[1].kind == ActionKind::resolve);
+    CHECK(ended[1].alert.scope == "status:mistral");
+    CHECK_FALSE(ended[1].notify);
+  }
+
   TEST_CASE("a broken feed keeps the status it last read: an open mismatch is not recovered") {
     Config config = config_with(kSources);
     const StatusSource& source = config.status.sources.front();
-    FetchResult good = apply_fetch(source, nullptr,
-                                   page(read_fixture("status/statuspage_incidents.json")), kNow);
+    FetchResult good =
+        apply_fetch(source, nullptr, page(read_fixture("status/statuspage_incidents.json")), kNow);
     FetchResult broken = apply_fetch(source, &good.next, page("{\"moved\":true}"), kNow + kMinute);
     REQUIRE(broken.state == "failed");
     int64_t now = kNow + 3 * kMinute;
@@ -152,9 +182,8 @@ TEST_SUITE("status in the alert rules") {
     Config config = config_with(kSources);
     FetchResult good = apply_fetch(config.status.sources.front(), nullptr,
                                    page(read_fixture("status/statuspage_incidents.json")), kNow);
-    EvaluationInput input = with_states(config, {good.next}, {kNow + 5 * kMinute,
-                                                              failing_rows(kNow + 5 * kMinute, 5),
-                                                              {}, {}});
+    EvaluationInput input = with_states(
+        config, {good.next}, {kNow + 5 * kMinute, failing_rows(kNow + 5 * kMinute, 5), {}, {}});
     auto actions = evaluate(config, input);
     const AlertAction* outage = action(actions, ActionKind::open, "provider_errors");
     REQUIRE(outage);
@@ -194,8 +223,9 @@ TEST_SUITE("status in the alert rules") {
         R"([{"id":"vertex","provider":"gemini","format":"google_cloud","url":"https://a.example/i",)"
         R"("components":["Z0FZJAMvEB4j3NbCJs6B"]},)"
         R"({"id":"studio","provider":"gemini","format":"aistudio","url":"https://b.example/s"}])");
-    FetchResult vertex = apply_fetch(config.status.sources[0], nullptr,
-                                     page(read_fixture("status/google_cloud_incidents.json")), kNow);
+    FetchResult vertex =
+        apply_fetch(config.status.sources[0], nullptr,
+                    page(read_fixture("status/google_cloud_incidents.json")), kNow);
     auto one = official_status(config.status, {vertex.next});
     CHECK(one.at("gemini").status == "major_outage");
     FetchResult quiet = apply_fetch(config.status.sources[0], nullptr, page("[]"), kNow);
@@ -251,7 +281,8 @@ TEST_SUITE("acknowledgement lag") {
     std::string in = R"({"now_ms":)" + std::to_string(kNow + 30 * kMinute) +
                      R"(,"alerts":[{"rule":"provider_errors","scope":"anthropic/c",)"
                      R"("provider":"anthropic","verdict":"provider","opened_at":")" +
-                     iso_utc_minute(kNow) + R"(","resolved_at":null}],"sources":)" + rows.str() + "}";
+                     iso_utc_minute(kNow) + R"(","resolved_at":null}],"sources":)" + rows.str() +
+                     "}";
     Document doc;
     REQUIRE(doc.parse(api_status_lag(in)) == simdjson::SUCCESS);
     auto lags = member(doc.root(), "lags");
@@ -286,12 +317,12 @@ TEST_SUITE("status plan") {
     rows.begin_array();
     for (const SourceState& s : states) write_source_state(rows, s);
     rows.end_array();
-    std::string config_text = R"({"targets":[{"provider":"openai","model":"m"}],"status":{"sources":[)"
-                              R"({"id":"a","provider":"anthropic","format":"statuspage",)"
-                              R"("url":"https://a.example/s","cadence_min":5}]}})";
-    std::string in = R"({"config":)" + config_text +
-                     R"(,"scheduled_ms":)" + std::to_string(base + 6 * kMinute) +
-                     R"(,"sources":)" + rows.str() + "}";
+    std::string config_text =
+        R"({"targets":[{"provider":"openai","model":"m"}],"status":{"sources":[)"
+        R"({"id":"a","provider":"anthropic","format":"statuspage",)"
+        R"("url":"https://a.example/s","cadence_min":5}]}})";
+    std::string in = R"({"config":)" + config_text + R"(,"scheduled_ms":)" +
+                     std::to_string(base + 6 * kMinute) + R"(,"sources":)" + rows.str() + "}";
     Document doc;
     REQUIRE(doc.parse(api_status_plan(in)) == simdjson::SUCCESS);
     element first;
