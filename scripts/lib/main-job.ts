@@ -10,6 +10,7 @@ import {
   type CheckRow,
   type TargetSummary,
 } from "../../worker-shim/src/core.ts";
+import { loadChannels } from "../../worker-shim/src/notify/channels.ts";
 import { applyD1Migrations, queryD1, ROOT, startWrangler } from "./harness.ts";
 
 const MINUTES = 10;
@@ -23,18 +24,21 @@ const PROVIDER_KEYS: Record<string, string> = {
   mistral: "MISTRAL_API_KEY",
 };
 
-// The names set to a non-empty value in .dev.vars, which wrangler itself loads; this only
-// needs to know which are there.
-function devVarNames(): Set<string> {
+// The variables set to a non-empty value in .dev.vars, which wrangler itself loads; this only
+// needs to know which are there and, for the channels, roughly what they hold.
+function devVars(): Map<string, string> {
   const path = join(ROOT, ".dev.vars");
-  if (!existsSync(path)) return new Set();
-  const names = new Set<string>();
+  if (!existsSync(path)) return new Map();
+  const vars = new Map<string, string>();
   for (const line of readFileSync(path, "utf8").split("\n")) {
     const match = /^\s*([A-Z0-9_]+)\s*=\s*(\S.*)$/.exec(line);
-    if (match?.[1] && !/^(""|'')$/.test(match[2]?.trim() ?? "")) names.add(match[1]);
+    const value = match?.[2]?.trim().replace(/^(["'])(.*)\1$/, "$2") ?? "";
+    if (match?.[1] && value !== "") vars.set(match[1], value);
   }
-  return names;
+  return vars;
 }
+
+const devVarNames = (): Set<string> => new Set(devVars().keys());
 
 function embeddedConfig() {
   return JSON.parse(readFileSync(join(ROOT, "worker-shim/config/healthboard.json"), "utf8"));
@@ -234,11 +238,9 @@ function printDeliveries(): void {
       "from alert_deliveries d group by channel, status order by channel, status",
   );
   if (counts.length === 0) {
-    const names = devVarNames();
-    const channel = ["SLACK_WEBHOOK_URL", "ALERT_WEBHOOK_URL", "EMAIL_TO", "EMAIL_TRANSPORT"].some(
-      (n) => names.has(n),
-    );
-    const why = channel ? "no alert to send" : "no Slack, webhook or email channel in .dev.vars";
+    // The Worker's own reading of the channel variables, so the two never disagree.
+    const { channels } = loadChannels(Object.fromEntries(devVars()));
+    const why = channels.length > 0 ? "no alert to send" : "no usable channel in .dev.vars";
     console.log(`deliveries: none (${why})`);
     return;
   }
