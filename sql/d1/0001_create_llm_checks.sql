@@ -1,5 +1,6 @@
 -- One row per probe, as in sql/postgres/20261203000000_create_llm_checks.sql, for Cloudflare
--- D1 (SQLite). Same column names in the same order, same key, same checks, same index names.
+-- D1 (SQLite). Same column names in the same order, same key, same checks, same index names;
+-- 0006 drops the indexes only Postgres' readers need.
 -- Timestamps are text in one canonical form, since the unique key compares them as strings:
 -- scheduled_at '2026-12-03T12:05:00Z', ts '2026-12-03T12:05:00.123Z'.
 

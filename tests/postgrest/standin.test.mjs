@@ -926,7 +926,7 @@ describe('schemas', () => {
       }
     });
 
-  test('the D1 migration applies twice and has the Postgres columns and index names',
+  test('the D1 migrations apply twice, have the Postgres columns and keep only its key',
     { skip: sqliteSkip }, async () => {
       const { rows: pgColumns } = await db.query(`
         select a.attname as name, a.attnotnull as not_null, a.attnum = any (i.indkey) as is_pk
@@ -950,7 +950,10 @@ describe('schemas', () => {
         const nullability = (cols) => cols.filter((c) => !c.is_pk)
           .map((c) => `${c.name}:${Boolean(c.not_null)}`);
         assert.deepEqual(nullability(d1Columns), nullability(pgColumns));
-        assert.deepEqual(d1Indexes.map((i) => i.name), pgIndexes.map((i) => i.name));
+        // D1 bills each index entry as a row written; its queries need only the key.
+        const key = 'llm_checks_scheduled_at_region_provider_model_key';
+        assert.deepEqual(d1Indexes.map((i) => i.name), [key]);
+        assert.ok(pgIndexes.some((i) => i.name === key));
       });
     });
 

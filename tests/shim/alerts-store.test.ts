@@ -11,7 +11,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import pg from "pg";
 
 import type { Alert, CheckRow } from "../../worker-shim/src/core.ts";
@@ -20,15 +19,14 @@ import { D1Store } from "../../worker-shim/src/store/d1.ts";
 import { PostgrestStore } from "../../worker-shim/src/store/postgrest.ts";
 import type { Store } from "../../worker-shim/src/store/store.ts";
 import { startStandin } from "../postgrest/standin.mjs";
-import { applyD1Migrations, ROOT } from "../../scripts/lib/harness.ts";
-import { okRow } from "./support.ts";
+import { ROOT } from "../../scripts/lib/harness.ts";
+import { failedRow, localD1, okRow, type LocalD1 } from "./support.ts";
 
 const DATABASE_URL = process.env.HEYHI_PG_URL;
 const SERVICE_KEY = `service-${randomUUID()}`;
 const ANON_KEY = `anon-${randomUUID()}`;
 // Every alert scope and check model this file writes starts so, and is deleted at the end.
 const PREFIX = "alerts-store-test";
-const D1_DATABASE_ID = "00000000-0000-4000-8000-000000000000"; // wrangler.toml's
 const MIGRATIONS = {
   pg: [
     "20261203000000_create_llm_checks.sql",
@@ -123,23 +121,6 @@ function sampleAlert(scope: string, overrides: Partial<Alert> = {}): Alert {
 }
 
 const checkRow = okRow;
-
-function failedRow(model: string, scheduledMs: number, overrides: Partial<CheckRow> = {}) {
-  return checkRow(model, scheduledMs, {
-    region: "weur",
-    colo: null,
-    ok: false,
-    http_status: 529,
-    error_type: "overloaded",
-    attribution: "provider",
-    latency_ms: 1480,
-    ttfb_ms: 1475,
-    tokens_in: null,
-    tokens_out: null,
-    detail: "529 overloaded_error: Overloaded",
-    ...overrides,
-  });
-}
 
 function delivery(alertId: number, channel: string, at: string, next = at): NewDelivery {
   return {
@@ -513,29 +494,17 @@ const postgrest: Backend = {
 // ---------------------------------------------------------------------------------------------
 // D1Store on workerd's D1
 
-let miniflare: Miniflare | undefined;
-let persistTo = "";
+let localDatabase: LocalD1 | undefined;
 
 const d1: Backend = {
   name: "D1Store on workerd's local D1 (Miniflare)",
   skip: false,
   async start() {
-    persistTo = mkdtempSync(path.join(tmpdir(), "heyhi-alerts-d1-"));
-    applyD1Migrations(persistTo);
-    miniflare = new Miniflare(
-      convertV4MiniflareOptions({
-        modules: true,
-        script: "",
-        resourcePersistencePath: path.join(persistTo, "v3"),
-        d1Databases: { DB: D1_DATABASE_ID },
-      }),
-    );
-    const database = await miniflare.getD1Database("DB");
-    return new D1Store(database as unknown as D1Database);
+    localDatabase = await localD1("heyhi-alerts-d1-");
+    return new D1Store(localDatabase.database);
   },
   async stop() {
-    await miniflare?.dispose();
-    rmSync(persistTo, { recursive: true, force: true });
+    await localDatabase?.dispose();
   },
 };
 

@@ -4,20 +4,14 @@
 //   HEYHI_PG_URL="$(scripts/pg-up)" node --test tests/shim/board-store.test.ts
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { after, before, describe, test } from "node:test";
-
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 
 import type { CheckRow } from "../../worker-shim/src/core.ts";
 import { D1Store } from "../../worker-shim/src/store/d1.ts";
 import { PostgrestStore } from "../../worker-shim/src/store/postgrest.ts";
 import type { Store } from "../../worker-shim/src/store/store.ts";
 import { startStandin } from "../postgrest/standin.mjs";
-import { applyD1Migrations } from "../../scripts/lib/harness.ts";
-import { sampleAlert } from "./support.ts";
+import { localD1, sampleAlert, type LocalD1 } from "./support.ts";
 
 const DATABASE_URL = process.env.HEYHI_PG_URL;
 const SERVICE_KEY = `service-${randomUUID()}`;
@@ -210,25 +204,14 @@ describe("PostgrestStore board reads through the stand-in", { skip: !DATABASE_UR
 });
 
 describe("D1Store board reads on workerd's local D1 (Miniflare)", () => {
-  let miniflare: Miniflare | undefined;
-  let persistTo = "";
+  let d1: LocalD1 | undefined;
   let store: Store;
   before(async () => {
-    persistTo = mkdtempSync(path.join(tmpdir(), "heyhi-board-d1-"));
-    applyD1Migrations(persistTo);
-    miniflare = new Miniflare(
-      convertV4MiniflareOptions({
-        modules: true,
-        script: "",
-        resourcePersistencePath: path.join(persistTo, "v3"),
-        d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
-      }),
-    );
-    store = new D1Store((await miniflare.getD1Database("DB")) as unknown as D1Database);
+    d1 = await localD1("heyhi-board-d1-");
+    store = new D1Store(d1.database);
   });
   after(async () => {
-    await miniflare?.dispose();
-    rmSync(persistTo, { recursive: true, force: true });
+    await d1?.dispose();
   });
   sharedBehaviour(() => store);
 });

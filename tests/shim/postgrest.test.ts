@@ -12,7 +12,7 @@ import type { CheckRow, Core } from "../../worker-shim/src/core.ts";
 import { PostgrestStore } from "../../worker-shim/src/store/postgrest.ts";
 import type { WriteResult } from "../../worker-shim/src/store/store.ts";
 import { startStandin } from "../postgrest/standin.mjs";
-import { loadTestCore, MINUTE_MS, okRow } from "./support.ts";
+import { failedRow, loadTestCore, MINUTE_MS, okRow } from "./support.ts";
 
 const DATABASE_URL = process.env.HEYHI_PG_URL;
 const SERVICE_KEY = `service-${randomUUID()}`;
@@ -61,22 +61,7 @@ function uniqueModel(): string {
 }
 
 function sampleRows(model: string): CheckRow[] {
-  const ok = okRow(model, MINUTE_MS);
-  const overloaded: CheckRow = {
-    ...ok,
-    region: "weur",
-    colo: null,
-    ok: false,
-    http_status: 529,
-    error_type: "overloaded",
-    attribution: "provider",
-    latency_ms: 1480,
-    ttfb_ms: 1475,
-    tokens_in: null,
-    tokens_out: null,
-    detail: "529 overloaded_error: Overloaded",
-  };
-  return [ok, overloaded];
+  return [okRow(model, MINUTE_MS), failedRow(model, MINUTE_MS)];
 }
 
 /** The insert body the core builds for these rows, as run.ts hands it to the store. */

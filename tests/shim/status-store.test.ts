@@ -4,12 +4,10 @@
 //   HEYHI_PG_URL="$(scripts/pg-up)" node --test tests/shim/status-store.test.ts
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import pg from "pg";
 
 import type { Core, ParsedStatus } from "../../worker-shim/src/core.ts";
@@ -17,8 +15,7 @@ import { D1Store } from "../../worker-shim/src/store/d1.ts";
 import { PostgrestStore } from "../../worker-shim/src/store/postgrest.ts";
 import type { Store } from "../../worker-shim/src/store/store.ts";
 import { startStandin } from "../postgrest/standin.mjs";
-import { applyD1Migrations } from "../../scripts/lib/harness.ts";
-import { loadTestCore, sampleAlert } from "./support.ts";
+import { loadTestCore, localD1, sampleAlert, type LocalD1 } from "./support.ts";
 
 const DATABASE_URL = process.env.HEYHI_PG_URL;
 const SERVICE_KEY = `service-${randomUUID()}`;
@@ -193,27 +190,16 @@ describe("PostgrestStore through the stand-in on PostgreSQL", { skip: !DATABASE_
 });
 
 describe("D1Store on workerd's local D1 (Miniflare)", () => {
-  let miniflare: Miniflare | undefined;
-  let persistTo = "";
+  let d1: LocalD1 | undefined;
   let store: Store;
   let database: D1Database;
   before(async () => {
-    persistTo = mkdtempSync(path.join(tmpdir(), "heyhi-status-d1-"));
-    applyD1Migrations(persistTo);
-    miniflare = new Miniflare(
-      convertV4MiniflareOptions({
-        modules: true,
-        script: "",
-        resourcePersistencePath: path.join(persistTo, "v3"),
-        d1Databases: { DB: "00000000-0000-4000-8000-000000000000" },
-      }),
-    );
-    database = (await miniflare.getD1Database("DB")) as unknown as D1Database;
+    d1 = await localD1("heyhi-status-d1-");
+    database = d1.database;
     store = new D1Store(database);
   });
   after(async () => {
-    await miniflare?.dispose();
-    rmSync(persistTo, { recursive: true, force: true });
+    await d1?.dispose();
   });
   sharedBehaviour(
     () => store,

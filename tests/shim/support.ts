@@ -1,8 +1,11 @@
 // Shared pieces of the shim tests: the core from its built module, probe configurations aimed
 // at the emulator, and fakes that record what the shim hands to a store or a log.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
+
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 
 import defaultConfig from "../../worker-shim/config/healthboard.json" with { type: "json" };
 import {
@@ -17,7 +20,9 @@ import { createLogger } from "../../worker-shim/src/log.ts";
 import { runProbe, type ProbeDeps } from "../../worker-shim/src/probe.ts";
 import type { Settings } from "../../worker-shim/src/settings.ts";
 import type { Store, WriteResult } from "../../worker-shim/src/store/store.ts";
+import { applyD1Migrations } from "../../scripts/lib/harness.ts";
 
+const D1_DATABASE_ID = "00000000-0000-4000-8000-000000000000"; // wrangler.toml's
 const WASM = path.join(import.meta.dirname, "../../build/wasm/heyhi-core.wasm");
 
 // Node compiles from bytes; the Workers types, which this project type-checks against, know
@@ -253,4 +258,49 @@ export function memorySql(): Sql {
 
 export function memoryBacklog(): Backlog {
   return new Backlog(memorySql());
+}
+
+/** A probe of `model` that the provider failed with 529 overloaded, from weur. */
+export function failedRow(model: string, scheduledMs: number, overrides: Partial<CheckRow> = {}) {
+  return okRow(model, scheduledMs, {
+    region: "weur",
+    colo: null,
+    ok: false,
+    http_status: 529,
+    error_type: "overloaded",
+    attribution: "provider",
+    latency_ms: 1480,
+    ttfb_ms: 1475,
+    tokens_in: null,
+    tokens_out: null,
+    detail: "529 overloaded_error: Overloaded",
+    ...overrides,
+  });
+}
+
+export interface LocalD1 {
+  database: D1Database;
+  dispose(): Promise<void>;
+}
+
+/** workerd's local D1 through Miniflare, as `wrangler dev` runs it, with sql/d1 applied. */
+export async function localD1(prefix: string): Promise<LocalD1> {
+  const persistTo = mkdtempSync(path.join(tmpdir(), prefix));
+  applyD1Migrations(persistTo);
+  const miniflare = new Miniflare(
+    convertV4MiniflareOptions({
+      modules: true,
+      script: "",
+      resourcePersistencePath: path.join(persistTo, "v3"),
+      d1Databases: { DB: D1_DATABASE_ID },
+    }),
+  );
+  const database = (await miniflare.getD1Database("DB")) as unknown as D1Database;
+  return {
+    database,
+    async dispose() {
+      await miniflare.dispose();
+      rmSync(persistTo, { recursive: true, force: true });
+    },
+  };
 }

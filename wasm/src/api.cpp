@@ -370,7 +370,11 @@ void write_cost(JsonWriter& w, const Config& config, const CostEstimate& cost) {
   for (const TargetCost& t : cost.targets) write_target_cost(w, t);
   w.end_array().key("allowances").begin_array();
   for (const Allowance& a : cost.allowances) write_allowance(w, a);
-  w.end_array().end_object();
+  D1RowsWritten d1 = d1_rows_written();
+  w.end_array().key("d1_rows_written").begin_object().field("probe", d1.probe);
+  w.field("status_reading", d1.status_reading).field("reminder", d1.reminder);
+  w.field("delivery", d1.delivery).end_object();
+  w.end_object();
 }
 
 void write_region_list(JsonWriter& w, const Config& config) {

@@ -38,11 +38,13 @@ std::string api_baselines(std::string_view in);
 //       unpriced:[target id],
 //       targets:[{id, probes_month, confirmation_probes_month, input_tokens, output_tokens,
 //       input_usd_per_mtok, output_usd_per_mtok, usd_month}],
-//       allowances:[{service, what, per, used, limit, share, fits, note}]}}
+//       allowances:[{service, what, per, used, limit, share, fits, note}],
+//       d1_rows_written:{probe, status_reading, reminder, delivery}}}
 //      Prices and usd_month are null for a target the price table does not list. Tokens are
 //      per probe: the prompt with its chat template in, the output budget out. probes_month
 //      is the cadence's; confirmation_probes_month is expected at assumed_failure_rate, and
-//      usd_month prices both.
+//      usd_month prices both. d1_rows_written: the rows D1 bills for each kind of write, from
+//      which the D1 allowances are computed.
 std::string api_cost(std::string_view in);
 
 // in:  {"config": {...}, "scheduled_ms": <epoch ms>, "recent"?: [row, ...]}

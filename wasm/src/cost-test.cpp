@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "api.h"
+#include "budget.h"
 #include "config.h"
 #include "json-read.h"
 #include "schedule.h"
@@ -19,6 +20,9 @@ namespace {
 
 Config parse(const std::string& json) {
   auto parsed = parse_config(json);
+  if (!parsed.ok()) {
+    for (const Error& e : parsed.error()) MESSAGE(e.field << ": " << e.message);
+  }
   REQUIRE(parsed.ok());
   return parsed.value();
 }
@@ -159,13 +163,57 @@ TEST_SUITE("cost") {
     CHECK(allowance(three, "workers", "requests").used == 1440);
     CHECK(allowance(one, "durable_objects", "requests").used == 1440 * 2);
     CHECK(allowance(three, "durable_objects", "requests").used == 1440 * 4);
-    // 0.7 rows a minute in one region: a probe row and three index rows each.
-    CHECK(allowance(one, "d1", "rows written").used == doctest::Approx(0.7 * 1440 * 4));
-    CHECK(allowance(three, "d1", "rows written").used == doctest::Approx(3 * 0.7 * 1440 * 4));
+    // 0.7 rows a minute in one region: a probe row and its key entry each.
+    CHECK(allowance(one, "d1", "rows written").used == doctest::Approx(0.7 * 1440 * 2));
+    CHECK(allowance(three, "d1", "rows written").used == doctest::Approx(3 * 0.7 * 1440 * 2));
     CHECK(allowance(three, "d1", "rows read").used >
           2.9 * allowance(one, "d1", "rows read").used - 3 * 20 * 1440);
     CHECK(allowance(three, "supabase", "egress").used > allowance(one, "supabase", "egress").used);
     CHECK(allowance(one, "workers", "subrequests").limit == 50);
+  }
+
+  TEST_CASE(
+      "D1's daily allowances hold on a day-long outage of every target, not just on average") {
+    // Twelve 5-minute targets from three regions write a fifth of D1's rows on an ordinary day,
+    // but failing everywhere all day each confirms every minute: 12 × 3 × 1440 probes of two
+    // rows, and two alerts each reminded hourly to three channels (1 + 3 × 6 rows a time).
+    std::string targets;
+    for (int i = 0; i < 12; ++i) {
+      targets += fmt::format(R"({}{{"provider":"openai","model":"m{}","cadence_min":5}})",
+                             i ? "," : "", i);
+    }
+    Config config = parse(fmt::format(R"({{"regions":["enam","weur","apac"],"targets":[{}],
+        "cost":{{"assumed_failure_rate":0}}}})",
+                                      targets));
+    CostEstimate cost = estimate_cost(config);
+    const Allowance& ordinary = allowance(cost, "d1", "rows written");
+    const Allowance& outage = allowance(cost, "d1", "rows written in a day-long outage");
+    CHECK(ordinary.used == doctest::Approx(12 * 3 * 288 * 2));
+    CHECK(ordinary.fits());
+    CHECK(outage.used == doctest::Approx(12 * 3 * 1440 * 2 + 12 * 2 * 24 * (1 + 3 * 6)));
+    CHECK_FALSE(outage.fits());
+    // The alert step's reads of the recent and the confirmed minutes grow the same way.
+    ReadPlan plan = read_plan(config);
+    CHECK(allowance(cost, "d1", "rows read in a day-long outage").used -
+              allowance(cost, "d1", "rows read").used ==
+          doctest::Approx((12 * 3 - 12 * 3 / 5.0) * (plan.lookback_min + plan.confirm_min) * 1440));
+
+    // Without confirmation the outage day's probes are the cadence's.
+    config.targets.resize(2);
+    for (Target& t : config.targets) t.rules.confirm_min = 0;
+    CHECK(allowance(estimate_cost(config), "d1", "rows written in a day-long outage").used ==
+          doctest::Approx(2 * 3 * 288 * 2 + 2 * 2 * 24 * (1 + 3 * 6)));
+  }
+
+  TEST_CASE("each enabled status source's state is rewritten in D1 on every reading") {
+    Config config = parse(R"({"regions":["enam"],"status":{"sources":[
+        {"id":"a","provider":"openai","format":"statuspage","url":"https://a.example/s.json"},
+        {"id":"b","provider":"anthropic","format":"statuspage","url":"https://b.example/s.json",
+         "cadence_min":10},
+        {"id":"c","provider":"cohere","format":"statuspage","url":"https://c.example/s.json",
+         "enabled":false}]},
+        "targets":[{"provider":"openai","model":"m","cadence_min":5,"enabled":false}]})");
+    CHECK(allowance(estimate_cost(config), "d1", "rows written").used == 288 + 144);
   }
 
   TEST_CASE("the expected confirmation probes are those the plan's own rule sends") {

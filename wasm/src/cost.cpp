@@ -30,16 +30,22 @@ constexpr double kD1DatabaseBytes = 500 * kMB;
 constexpr double kSupabaseDatabaseBytes = 500 * kMB;
 constexpr double kSupabaseEgressBytesPerMonth = 5 * kGB;
 
-// D1 counts a written row for the table and one for each index the insert updates:
-// llm_checks has its unique key, the ts index and the provider/model/ts index.
-constexpr double kD1RowsWrittenPerCheck = 4;
+// The D1 writes a deployment makes, in the rows written D1 counts for each (the table's row
+// and every index entry it touches), as tests/shim/d1-writes.test.ts reads them from workerd's
+// local D1. Both sides come from d1_rows_written() so that the test holds this table to D1.
+constexpr D1RowsWritten kD1Writes{};
+// A target failing everywhere may hold two error alerts open at once (provider_errors and
+// official_mismatch), each reminded to all three channel kinds.
+constexpr double kOutageAlertsPerTarget = 2;
+constexpr double kChannelKinds = 3;
 // Sizes per stored probe, with its indexes: PostgreSQL's as scripts/bench measured them on 30
 // seeded days of the default configuration after vacuum (2026-12-03: 178 MB for 518 400
-// probes, 6.1 MB for 23 793 rollup rows); D1's is an estimate, SQLite keeping the same row
-// and three indexes in somewhat less room, not measured on D1 itself.
+// probes, 6.1 MB for 23 793 rollup rows); D1's from SQLite's file, vacuumed, after 50 000
+// probes like the default's under sql/d1's schema with its key alone (2026-12-04), not
+// measured on D1 itself.
 constexpr double kPostgresBytesPerCheck = 345;
 constexpr double kPostgresBytesPerHourlyRow = 260;
-constexpr double kD1BytesPerCheck = 300;
+constexpr double kD1BytesPerCheck = 200;
 constexpr double kPostgresRawDays = 35;      // trend_settings' default retention
 constexpr double kPostgresRollupDays = 400;  // the same for the hourly rollup
 // PostgREST's JSON for a typical row as the alert step reads it (every column, a request id,
@@ -48,7 +54,8 @@ constexpr double kPostgresRollupDays = 400;  // the same for the hourly rollup
 constexpr double kRowJsonBytes = 345;
 constexpr double kSampleJsonBytes = 6;
 // Failures are a small share of probes outside incidents; the confirmation read returns
-// only them. Open alerts, due deliveries and status state add a few rows each minute.
+// only them from Postgres, while D1, which keeps no index of the failures, reads every row of
+// its minutes. Open alerts, due deliveries and status state add a few rows each minute.
 constexpr double kFailureShare = 0.05;
 constexpr double kSmallReadRowsPerMinute = 20;
 
@@ -108,18 +115,57 @@ double rows_per_minute(const Config& config) {
   return rows;
 }
 
-// Rows the scheduled handler reads in an average minute, outside incidents.
+// Every row the enabled targets write in a minute when all of them fail from every region, as
+// in a day-long outage of them all: confirmation then holds each target that confirms to one
+// probe a minute from every region, and the others stay on their cadence.
+double outage_rows_per_minute(const Config& config) {
+  double regions = static_cast<double>(config.regions.size());
+  double rows = 0;
+  for (const Target& t : config.targets) {
+    if (!t.enabled) continue;
+    rows += t.rules.confirm_min > 0 ? regions : regions / t.cadence_min;
+  }
+  return rows;
+}
+
+// Rows the scheduled handler reads in a minute, at `rate` rows written a minute.
 struct ReadLoad {
   double recent_rows = 0;    // each minute
-  double failure_rows = 0;   // each minute
+  double confirm_rows = 0;   // each minute: the minutes being confirmed, failed or not
   double baseline_rows = 0;  // each hour
 };
 
-ReadLoad read_load(const Config& config) {
+ReadLoad read_load(const Config& config, double rate) {
   ReadPlan plan = read_plan(config);
-  double rate = rows_per_minute(config);
-  return {rate * plan.lookback_min, rate * plan.confirm_min * kFailureShare,
-          rate * 60 * plan.baseline_days};
+  return {rate * plan.lookback_min, rate * plan.confirm_min,
+          rows_per_minute(config) * 60 * plan.baseline_days};
+}
+
+// The status step's writes in a day: each enabled source's state row, rewritten on every
+// reading. Events and current status are written only when they change.
+double status_rows_written_per_day(const Config& config) {
+  double rows = 0;
+  for (const StatusSource& source : config.status.sources) {
+    if (source.enabled) rows += kMinutesPerDay / source.cadence_min * kD1Writes.status_reading;
+  }
+  return rows;
+}
+
+// Alert state on a day-long outage of every target: each open alert reminded every
+// reminder_min minutes, to every channel, each delivery queued, claimed and marked sent.
+double outage_alert_rows_written_per_day(const Config& config) {
+  double rows = 0;
+  double per_notification = kD1Writes.reminder + kChannelKinds * kD1Writes.delivery;
+  for (const Target& t : config.targets) {
+    if (!t.enabled) continue;
+    rows += kOutageAlertsPerTarget * kMinutesPerDay / t.rules.reminder_min * per_notification;
+  }
+  return rows;
+}
+
+double d1_rows_read_per_day(const ReadLoad& load) {
+  return (load.recent_rows + load.confirm_rows + kSmallReadRowsPerMinute) * kMinutesPerDay +
+         load.baseline_rows * 24;
 }
 
 void add(std::vector<Allowance>& out, std::string service, std::string what, std::string per,
@@ -148,15 +194,26 @@ void cloudflare_allowances(const Config& config, std::vector<Allowance>& out) {
                   gb_s_per_second * budget.region_deadline_ms / 1000.0));
 }
 
+// D1's daily allowances are judged on an ordinary day and on a day-long outage of every target:
+// past either, D1 refuses writes until midnight UTC, in the middle of the incident.
 void d1_allowances(const Config& config, std::vector<Allowance>& out) {
-  ReadLoad load = read_load(config);
   double written = rows_per_minute(config) * kMinutesPerDay;
-  add(out, "d1", "rows written", "day", written * kD1RowsWrittenPerCheck, kD1RowsWrittenPerDay,
-      "each probe's row and its three index entries");
-  double read = (load.recent_rows + load.failure_rows + kSmallReadRowsPerMinute) * kMinutesPerDay +
-                load.baseline_rows * 24;
-  add(out, "d1", "rows read", "day", read, kD1RowsReadPerDay,
+  double status = status_rows_written_per_day(config);
+  add(out, "d1", "rows written", "day", written * kD1Writes.probe + status, kD1RowsWrittenPerDay,
+      "each probe's row and its key entry, and the status sources' state");
+  double outage = outage_rows_per_minute(config);
+  add(out, "d1", "rows written in a day-long outage of every target", "day",
+      outage * kMinutesPerDay * kD1Writes.probe + status +
+          outage_alert_rows_written_per_day(config),
+      kD1RowsWrittenPerDay,
+      "every target confirming from every region all day, with its open alerts reminded to "
+      "every channel");
+  add(out, "d1", "rows read", "day",
+      d1_rows_read_per_day(read_load(config, rows_per_minute(config))), kD1RowsReadPerDay,
       "the alert step's reads; the board's page views come on top");
+  add(out, "d1", "rows read in a day-long outage of every target", "day",
+      d1_rows_read_per_day(read_load(config, outage)), kD1RowsReadPerDay,
+      "the same reads with every target confirming");
   double size = written * kCostDays * kD1BytesPerCheck;
   double days_to_full = kD1DatabaseBytes / (written * kD1BytesPerCheck);
   add(out, "d1", "database size after 30 days", "database", size, kD1DatabaseBytes,
@@ -164,7 +221,7 @@ void d1_allowances(const Config& config, std::vector<Allowance>& out) {
 }
 
 void supabase_allowances(const Config& config, std::vector<Allowance>& out) {
-  ReadLoad load = read_load(config);
+  ReadLoad load = read_load(config, rows_per_minute(config));
   double per_day = rows_per_minute(config) * kMinutesPerDay;
   double hourly_rows = 0;
   for (const Target& t : config.targets) {
@@ -176,13 +233,16 @@ void supabase_allowances(const Config& config, std::vector<Allowance>& out) {
       "35 days of probes and 400 days of hourly rollup, as the retention defaults keep");
   double minutes = kMinutesPerDay * kCostDays;
   double egress =
-      minutes * (load.recent_rows + load.failure_rows + kSmallReadRowsPerMinute) * kRowJsonBytes +
+      minutes * (load.recent_rows + load.confirm_rows * kFailureShare + kSmallReadRowsPerMinute) *
+          kRowJsonBytes +
       minutes / 60 * load.baseline_rows * kSampleJsonBytes;
   add(out, "supabase", "egress", "month (bytes)", egress, kSupabaseEgressBytesPerMonth,
       "the alert step's reads as uncompressed JSON; the board and Grafana come on top");
 }
 
 }  // namespace
+
+D1RowsWritten d1_rows_written() { return kD1Writes; }
 
 double expected_confirmation_probes(const Target& target, int regions, double failure_rate) {
   int window = target.rules.confirm_min;

@@ -76,6 +76,15 @@ struct CostEstimate {
 
 CostEstimate estimate_cost(const Config& config);
 
+// Rows written, as D1 counts them, by each kind of write the Worker makes.
+struct D1RowsWritten {
+  int probe = 2;           // an llm_checks row and its unique key's entry, failed or not
+  int status_reading = 1;  // a status source's row, rewritten in place
+  int reminder = 1;        // an open alert's last_notified_at
+  int delivery = 6;        // queued (row, key, pending index), claimed, marked sent
+};
+D1RowsWritten d1_rows_written();
+
 // The probes a month that confirmation adds to `target`'s cadence when each probe fails, alone,
 // with probability `failure_rate`: every failure starts (or stretches) a confirmation stretch
 // in which every region probes each minute until confirm_min minutes pass without a failure.

@@ -82,7 +82,7 @@ import { CHECK_COLUMNS, CONFLICT_COLUMNS, type Store, type WriteResult } from ".
 const fromJson = (columns: readonly string[]) =>
   columns.map((c) => `json_extract(value, '$.${c}')`).join(", ");
 
-const INSERT_SQL =
+export const INSERT_CHECKS_SQL =
   `insert into llm_checks (${CHECK_COLUMNS.join(", ")}) ` +
   `select ${fromJson(CHECK_COLUMNS)} ` +
   // "where true" keeps SQLite from reading "on conflict" as part of the select's join.
@@ -97,7 +97,8 @@ const CHECKS_ORDER = `order by ${CHECK_ORDER.map((c) => `c.${c}`).join(", ")}`;
 const CHECK_SELECT = `select ${CHECK_COLUMNS.map((c) => `c.${c}`).join(", ")} `;
 
 export const CHECKS_BETWEEN_SQL = CHECK_SELECT + IN_RANGES + CHECKS_ORDER;
-// "c.ok = 0" is the predicate of the failed-probes index, so SQLite reads the failures only.
+// D1 keeps no index of the failures (each would cost a row written per failed probe), so this
+// walks every row of the ranges, as few as the minutes being confirmed hold, and keeps these.
 export const FAILED_CHECKS_BETWEEN_SQL = CHECK_SELECT + IN_RANGES + "and c.ok = 0 " + CHECKS_ORDER;
 const CLOUDFLARE_LIST = CLOUDFLARE_REGIONS.map((r) => `'${r}'`).join(", ");
 export const OUTSIDE_CHECKS_BETWEEN_SQL =
@@ -230,7 +231,7 @@ export class D1Store implements Store {
   async insertChecks(rows: CheckRow[]): Promise<WriteResult> {
     if (rows.length === 0) return { ok: true, stored: 0 };
     return this.#attempt(async () => {
-      const result = await this.#db.prepare(INSERT_SQL).bind(JSON.stringify(rows)).run();
+      const result = await this.#db.prepare(INSERT_CHECKS_SQL).bind(JSON.stringify(rows)).run();
       return { ok: true, stored: result.meta.changes ?? null };
     }, SCHEMA_ERROR);
   }
