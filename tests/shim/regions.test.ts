@@ -159,20 +159,27 @@ describe("confirmation", () => {
     return { seen, logged, run };
   }
 
+  // A weur failure of `model` blamed on the provider, two minutes before `minute`.
+  function weurFailure(model: string, minute: number) {
+    return okRow(model, minute - 2 * ONE_MINUTE, {
+      region: "weur",
+      ok: false,
+      http_status: 503,
+      error_type: "overloaded",
+      attribution: "provider",
+    });
+  }
+
   test("a recent provider failure is confirmed from every region off the cadence", async () => {
     const { json, model, minute } = offSlot();
     const store = recordingStore();
     const asked: unknown[] = [];
     store.checksBetween = async (ranges) => {
       asked.push(ranges);
-      const failed = okRow(model, minute - 2 * ONE_MINUTE, {
-        region: "weur",
-        ok: false,
-        http_status: 503,
-        error_type: "overloaded",
-        attribution: "provider",
-      });
-      return { ok: true, rows: [okRow(model, minute - 3 * ONE_MINUTE), failed] };
+      return {
+        ok: true,
+        rows: [okRow(model, minute - 3 * ONE_MINUTE), weurFailure(model, minute)],
+      };
     };
     const { seen, run } = runAt(json, minute, store);
     await run;
@@ -191,6 +198,40 @@ describe("confirmation", () => {
         [[model, "confirm"]],
       );
     }
+  });
+
+  test("a failure the target's open alert explains is not confirmed", async () => {
+    const { json, model, minute } = offSlot();
+    const store = recordingStore();
+    store.checksBetween = async () => ({ ok: true, rows: [weurFailure(model, minute)] });
+    const opened_at = new Date(minute - 5 * ONE_MINUTE).toISOString();
+    const open = { id: 7, opened_at, last_notified_at: opened_at };
+    store.openAlerts = async () => ({
+      ok: true,
+      alerts: [{ ...open, rule: "provider_errors", scope: `openai/${model}` }],
+    });
+    const { seen, run } = runAt(json, minute, store);
+    assert.equal((await run).due, 0);
+    assert.ok(seen.every((i) => i.due.length === 0));
+
+    // Another region's regional alert explains nothing of weur's failure.
+    store.openAlerts = async () => ({
+      ok: true,
+      alerts: [{ ...open, rule: "regional", scope: `openai/${model}@enam` }],
+    });
+    const again = runAt(json, minute, store);
+    assert.equal((await again.run).due, REGIONS.length);
+  });
+
+  test("without the open alerts the failures are confirmed all the same, and it says why", async () => {
+    const { json, model, minute } = offSlot();
+    const store = recordingStore();
+    store.checksBetween = async () => ({ ok: true, rows: [weurFailure(model, minute)] });
+    store.openAlerts = async () => ({ ok: false, reason: "store unreachable", retryable: true });
+    const { logged, run } = runAt(json, minute, store);
+    assert.equal((await run).due, REGIONS.length);
+    const event = logged.events().find((e) => e.event === "confirm_alerts_unreadable");
+    assert.equal(event?.reason, "store unreachable");
   });
 
   test("without the recent rows the minute runs on the cadence and says why", async () => {

@@ -267,9 +267,9 @@ void print_setting(const Arguments& args, const Simulation& sim, size_t probes) 
   fmt::print("{} targets ({}) x {} regions ({}), {} probes in the month on cadence\n",
              config.targets.size(), cadence_text, config.regions.size(), regions, probes);
   fmt::print(
-      "HeyHi also confirms: after a failure blamed on the provider or network, every minute from"
-      " every\n  region for confirm_min={} min: {} more probes (+{:.0f} %), seen by HeyHi's rules "
-      "only\n",
+      "HeyHi also confirms: after a failure blamed on the provider or network that no open alert"
+      " explains,\n  every minute from every region for confirm_min={} min: {} more probes (+{:.0f}"
+      " %), seen by HeyHi's\n  rules only\n",
       config.targets.front().rules.confirm_min, confirmations,
       100.0 * static_cast<double>(confirmations) / static_cast<double>(probes));
   double background = static_cast<double>(month_failures) / static_cast<double>(month_probes);
@@ -840,7 +840,9 @@ void print_json(const std::vector<Run>& runs, const Simulation& sim,
   }
 }
 
-std::vector<Run> run_deciders(const Simulation& sim, const Arguments& args) {
+// HeyHi's decider replays the plan over the simulation's every possible confirmation probe and
+// records in `plan` the ones it would not have sent.
+std::vector<Run> run_deciders(const Simulation& sim, const Arguments& args, PlanReplay& plan) {
   struct Entry {
     std::string name;
     std::string label;
@@ -849,7 +851,7 @@ std::vector<Run> run_deciders(const Simulation& sim, const Arguments& args) {
   std::vector<Entry> entries;
   auto official = args.official == "operational" ? official_everywhere("operational")
                                                  : std::map<std::string, std::string>{};
-  entries.push_back({"heyhi", "heyhi rules", heyhi_rules(sim.confirmed, official)});
+  entries.push_back({"heyhi", "heyhi rules", heyhi_rules(sim.confirmed, official, &plan)});
   entries.push_back({"first_failure", "first failure", first_failure(sim.trace)});
   entries.push_back({"streak_3_2", "3 in a row", streak(sim.trace, 3, 2)});
   entries.push_back(
@@ -889,7 +891,10 @@ int main(int argc, char** argv) {
 
   Simulation sim = simulate(std::move(c), args.sim, args.noise);
   size_t probes = month_rows(sim.trace, sim);
-  std::vector<Run> runs = run_deciders(sim, args);
+  PlanReplay plan;
+  std::vector<Run> runs = run_deciders(sim, args, plan);
+  // From here on, the confirmed trace is what HeyHi's store would hold.
+  sim.confirmed = without_withheld(sim.confirmed, plan);
   std::vector<Group> groups = group_incidents(sim);
   std::vector<Goal> goals = goals_for(runs, sim, groups);
 

@@ -128,6 +128,16 @@ TEST_SUITE("api") {
     if (!due_at(ms, "").empty()) ms += 60000;
     REQUIRE(due_at(ms, "").empty());
     CHECK(due_at(ms, R"(,"recent":)" + recent) == std::vector<std::string>{"confirm", "confirm"});
+    // The target's open provider_errors alert already explains the failure.
+    std::string open = R"(,"open_alerts":[{"rule":"provider_errors","scope":"openai/a",
+      "opened_at":"2026-12-03T12:10:00.000Z","last_notified_at":null}])";
+    CHECK(due_at(ms, R"(,"recent":)" + recent + open).empty());
+
+    Answer unreadable;
+    parse_into(unreadable, api_plan(R"({"scheduled_ms":1796300040000,"open_alerts":[{"rule":"x"}],
+      "config":)" + config + "}"));
+    CHECK_FALSE(unreadable.ok());
+    CHECK(unreadable.first_error_field() == "open_alerts[0]");
 
     Answer bad;
     parse_into(bad, api_plan(R"({"scheduled_ms":1796300040000,"recent":[{"ok":"yes"}],"config":)" +

@@ -212,6 +212,30 @@ Result<std::map<std::string, std::vector<int64_t>>> read_latencies(element group
   return out;
 }
 
+// The alerts the store holds open, as it answers them: rule, scope, opened_at and maybe
+// last_notified_at.
+Result<std::vector<OpenAlert>> read_open_alerts(element root) {
+  std::vector<OpenAlert> out;
+  auto open = member(root, "open_alerts");
+  if (!open || !open->is_array()) return out;
+  size_t index = 0;
+  for (element item : items(*open)) {
+    auto rule = string_at(item, "rule");
+    auto scope = string_at(item, "scope");
+    auto opened = string_at(item, "opened_at");
+    auto opened_ms = opened ? parse_iso_utc(*opened) : std::nullopt;
+    if (!rule || !scope || !opened_ms) {
+      return Error{fmt::format("open_alerts[{}]", index), "needs rule, scope and opened_at"};
+    }
+    OpenAlert alert{std::string(*rule), std::string(*scope), *opened_ms, std::nullopt};
+    if (auto last = string_at(item, "last_notified_at"))
+      alert.last_notified_ms = parse_iso_utc(*last);
+    out.push_back(std::move(alert));
+    ++index;
+  }
+  return out;
+}
+
 Result<EvaluationInput> read_evaluation(element root) {
   EvaluationInput input;
   auto now = int_at(root, "now_ms");
@@ -222,23 +246,9 @@ Result<EvaluationInput> read_evaluation(element root) {
     if (!parsed.ok()) return parsed.error();
     input.rows = std::move(parsed).value();
   }
-  if (auto open = member(root, "open_alerts"); open && open->is_array()) {
-    size_t index = 0;
-    for (element item : items(*open)) {
-      auto rule = string_at(item, "rule");
-      auto scope = string_at(item, "scope");
-      auto opened = string_at(item, "opened_at");
-      auto opened_ms = opened ? parse_iso_utc(*opened) : std::nullopt;
-      if (!rule || !scope || !opened_ms) {
-        return Error{fmt::format("open_alerts[{}]", index), "needs rule, scope and opened_at"};
-      }
-      OpenAlert alert{std::string(*rule), std::string(*scope), *opened_ms, std::nullopt};
-      if (auto last = string_at(item, "last_notified_at"))
-        alert.last_notified_ms = parse_iso_utc(*last);
-      input.open_alerts.push_back(std::move(alert));
-      ++index;
-    }
-  }
+  auto open = read_open_alerts(root);
+  if (!open.ok()) return open.error();
+  input.open_alerts = std::move(open).value();
   if (auto baselines = member(root, "baselines")) {
     auto parsed = read_baseline_map(*baselines);
     if (!parsed.ok()) return parsed.error();
@@ -516,6 +526,8 @@ std::string api_plan(std::string_view in) {
     }
     recent = std::move(parsed).value();
   }
+  auto open = read_open_alerts(doc.root());
+  if (!open.ok()) return errors_answer({open.error()});
 
   JsonWriter w;
   w.begin_object().field("ok", true).field("scheduled_at", iso_utc_minute(*scheduled));
@@ -523,7 +535,7 @@ std::string api_plan(std::string_view in) {
   w.field("max_concurrency", config.value().max_concurrency);
   write_region_list(w, config.value());
   w.key("due").begin_array();
-  for (const PlannedProbe& probe : plan(config.value(), *scheduled, recent)) {
+  for (const PlannedProbe& probe : plan(config.value(), *scheduled, recent, open.value())) {
     w.begin_object().field("target_id", probe.target->id);
     w.field("reason", due_reason_name(probe.reason));
     w.field("provider", provider_name(probe.target->provider)).field("model", probe.target->model);

@@ -47,9 +47,11 @@ std::string api_baselines(std::string_view in);
 //      which the D1 allowances are computed.
 std::string api_cost(std::string_view in);
 
-// in:  {"config": {...}, "scheduled_ms": <epoch ms>, "recent"?: [row, ...]}
+// in:  {"config": {...}, "scheduled_ms": <epoch ms>, "recent"?: [row, ...],
+//       "open_alerts"?: [{rule, scope, opened_at}, ...]}
 //      recent: rows of the last minutes (failures suffice); a target with a failure blamed on
-//      the provider or the network within its confirm_min is due every minute.
+//      the provider or the network within its confirm_min is due every minute, unless an open
+//      alert already explains that failure (see schedule.h).
 // out: {"ok":true, "scheduled_at", "epoch_minute", "max_concurrency",
 //       "regions":[{region, colo_trace:{url, timeout_ms, headers:{name:value}}}],
 //       "due":[{target_id, reason, provider, model, region, timeout_ms, request}]}

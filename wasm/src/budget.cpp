@@ -61,6 +61,7 @@ InvocationBudget scheduled_budget(const Config& config) {
   int regions = static_cast<int>(config.regions.size());
   if (std::any_of(config.targets.begin(), config.targets.end(), may_confirm)) {
     add(budget, "read of the recent failures to confirm", 1);
+    add(budget, "read of the open alerts that may explain them", 1);
   }
   ReadRows rows = read_rows_at_most(config, read_plan(config));
   add(budget, "calls to the region objects", regions);

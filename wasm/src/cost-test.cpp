@@ -172,11 +172,12 @@ TEST_SUITE("cost") {
     CHECK(allowance(one, "workers", "subrequests").limit == 50);
   }
 
-  TEST_CASE(
-      "D1's daily allowances hold on a day-long outage of every target, not just on average") {
-    // Twelve 5-minute targets from three regions write a fifth of D1's rows on an ordinary day,
-    // but failing everywhere all day each confirms every minute: 12 × 3 × 1440 probes of two
-    // rows, and two alerts each reminded hourly to three channels (1 + 3 × 6 rows a time).
+  TEST_CASE("D1's daily allowances hold on the worst days, not just on average") {
+    // Twelve 5-minute targets from three regions write a fifth of D1's rows on an ordinary day.
+    // Failures that keep every target confirming all day without opening an alert mean 12 × 3 ×
+    // 1440 probes of two rows: over. A day-long outage opens the alerts, which explain the
+    // failures: the cadence's probes, one confirmation stretch each, and two alerts each
+    // reminded hourly to three channels (1 + 3 × 6 rows a time).
     std::string targets;
     for (int i = 0; i < 12; ++i) {
       targets += fmt::format(R"({}{{"provider":"openai","model":"m{}","cadence_min":5}})",
@@ -187,21 +188,27 @@ TEST_SUITE("cost") {
                                       targets));
     CostEstimate cost = estimate_cost(config);
     const Allowance& ordinary = allowance(cost, "d1", "rows written");
+    const Allowance& confirming = allowance(cost, "d1", "rows written with every target");
     const Allowance& outage = allowance(cost, "d1", "rows written in a day-long outage");
     CHECK(ordinary.used == doctest::Approx(12 * 3 * 288 * 2));
     CHECK(ordinary.fits());
-    CHECK(outage.used == doctest::Approx(12 * 3 * 1440 * 2 + 12 * 2 * 24 * (1 + 3 * 6)));
-    CHECK_FALSE(outage.fits());
+    CHECK(confirming.used == doctest::Approx(12 * 3 * 1440 * 2));
+    CHECK_FALSE(confirming.fits());
+    CHECK(outage.used == doctest::Approx(12 * 3 * (288 + 10) * 2 + 12 * 2 * 24 * (1 + 3 * 6)));
+    CHECK(outage.fits());
     // The alert step's reads of the recent and the confirmed minutes grow the same way.
     ReadPlan plan = read_plan(config);
-    CHECK(allowance(cost, "d1", "rows read in a day-long outage").used -
+    CHECK(allowance(cost, "d1", "rows read with every target").used -
               allowance(cost, "d1", "rows read").used ==
           doctest::Approx((12 * 3 - 12 * 3 / 5.0) * (plan.lookback_min + plan.confirm_min) * 1440));
 
-    // Without confirmation the outage day's probes are the cadence's.
+    // Without confirmation the worst days' probes are the cadence's.
     config.targets.resize(2);
     for (Target& t : config.targets) t.rules.confirm_min = 0;
-    CHECK(allowance(estimate_cost(config), "d1", "rows written in a day-long outage").used ==
+    CostEstimate unconfirmed = estimate_cost(config);
+    CHECK(allowance(unconfirmed, "d1", "rows written with every target").used ==
+          doctest::Approx(2 * 3 * 288 * 2));
+    CHECK(allowance(unconfirmed, "d1", "rows written in a day-long outage").used ==
           doctest::Approx(2 * 3 * 288 * 2 + 2 * 2 * 24 * (1 + 3 * 6)));
   }
 

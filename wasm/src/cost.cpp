@@ -115,10 +115,11 @@ double rows_per_minute(const Config& config) {
   return rows;
 }
 
-// Every row the enabled targets write in a minute when all of them fail from every region, as
-// in a day-long outage of them all: confirmation then holds each target that confirms to one
-// probe a minute from every region, and the others stay on their cadence.
-double outage_rows_per_minute(const Config& config) {
+// Every row the enabled targets write in a minute while each is held to confirmation: one probe
+// a minute from every region for a target that confirms, its cadence for one that does not.
+// Failures that keep coming yet open no alert (sparse ones, or failures an alert's guards turn
+// down) can hold a target there all day.
+double confirming_rows_per_minute(const Config& config) {
   double regions = static_cast<double>(config.regions.size());
   double rows = 0;
   for (const Target& t : config.targets) {
@@ -126,6 +127,19 @@ double outage_rows_per_minute(const Config& config) {
     rows += t.rules.confirm_min > 0 ? regions : regions / t.cadence_min;
   }
   return rows;
+}
+
+// The probes of a day-long outage of every target: the cadence's, once the alerts that explain
+// the failures are open, and before that one confirmation stretch each (the alerts open well
+// within confirm_min).
+double outage_probes_per_day(const Config& config) {
+  double regions = static_cast<double>(config.regions.size());
+  double probes = 0;
+  for (const Target& t : config.targets) {
+    if (!t.enabled) continue;
+    probes += regions * (kMinutesPerDay / t.cadence_min + t.rules.confirm_min);
+  }
+  return probes;
 }
 
 // Rows the scheduled handler reads in a minute, at `rate` rows written a minute.
@@ -194,26 +208,31 @@ void cloudflare_allowances(const Config& config, std::vector<Allowance>& out) {
                   gb_s_per_second * budget.region_deadline_ms / 1000.0));
 }
 
-// D1's daily allowances are judged on an ordinary day and on a day-long outage of every target:
-// past either, D1 refuses writes until midnight UTC, in the middle of the incident.
+// D1's daily allowances are judged on an ordinary day and on the two worst: every target held
+// to confirmation all day, and a day-long outage of every target. Past any of them D1 refuses
+// writes until midnight UTC, in the middle of the trouble.
 void d1_allowances(const Config& config, std::vector<Allowance>& out) {
   double written = rows_per_minute(config) * kMinutesPerDay;
   double status = status_rows_written_per_day(config);
   add(out, "d1", "rows written", "day", written * kD1Writes.probe + status, kD1RowsWrittenPerDay,
       "each probe's row and its key entry, and the status sources' state");
-  double outage = outage_rows_per_minute(config);
+  double confirming = confirming_rows_per_minute(config);
+  add(out, "d1", "rows written with every target confirming all day", "day",
+      confirming * kMinutesPerDay * kD1Writes.probe + status, kD1RowsWrittenPerDay,
+      "failures that keep coming without opening an alert hold a target to one probe a minute "
+      "from every region");
   add(out, "d1", "rows written in a day-long outage of every target", "day",
-      outage * kMinutesPerDay * kD1Writes.probe + status +
+      outage_probes_per_day(config) * kD1Writes.probe + status +
           outage_alert_rows_written_per_day(config),
       kD1RowsWrittenPerDay,
-      "every target confirming from every region all day, with its open alerts reminded to "
-      "every channel");
+      "the cadence's probes once the alerts are open, which explain the failures, and the "
+      "alerts reminded to every channel");
   add(out, "d1", "rows read", "day",
       d1_rows_read_per_day(read_load(config, rows_per_minute(config))), kD1RowsReadPerDay,
       "the alert step's reads; the board's page views come on top");
-  add(out, "d1", "rows read in a day-long outage of every target", "day",
-      d1_rows_read_per_day(read_load(config, outage)), kD1RowsReadPerDay,
-      "the same reads with every target confirming");
+  add(out, "d1", "rows read with every target confirming all day", "day",
+      d1_rows_read_per_day(read_load(config, confirming)), kD1RowsReadPerDay,
+      "the same reads, of every minute's probes from every region");
   double size = written * kCostDays * kD1BytesPerCheck;
   double days_to_full = kD1DatabaseBytes / (written * kD1BytesPerCheck);
   add(out, "d1", "database size after 30 days", "database", size, kD1DatabaseBytes,

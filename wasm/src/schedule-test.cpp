@@ -197,4 +197,47 @@ TEST_SUITE("schedule") {
     CHECK(planned_minutes(config, recent, "a", 20) == alone);
     CHECK(planned_minutes(config, recent, "b", 20) == planned_minutes(config, {}, "b", 20));
   }
+
+  TEST_CASE("a failure an open alert already explains starts no confirmation") {
+    Config config = parse(R"({"regions":["enam","weur"],"targets":[
+      {"provider":"openai","model":"a","cadence_min":5}]})");
+    const Target& a = config.targets.front();
+    std::vector<Row> recent = {failure("a", "weur", kStart - kMinute, ErrorType::overloaded)};
+    auto confirming_now = [&](const std::vector<OpenAlert>& open) {
+      auto due = plan(config, kStart + kMinute, recent, open);
+      return std::any_of(due.begin(), due.end(),
+                         [](const PlannedProbe& p) { return p.reason == DueReason::confirm; });
+    };
+    CHECK(confirming_now({}));
+    // The whole target's error alerts explain a failure from any region.
+    CHECK_FALSE(confirming_now({{"provider_errors", "openai/a", kStart - 5 * kMinute, {}}}));
+    CHECK_FALSE(confirming_now({{"official_mismatch", "openai/a", kStart - 5 * kMinute, {}}}));
+    // The regional alert explains its own region's failures only.
+    CHECK_FALSE(confirming_now({{"regional", "openai/a@weur", kStart - 5 * kMinute, {}}}));
+    CHECK(confirming_now({{"regional", "openai/a@enam", kStart - 5 * kMinute, {}}}));
+    // A latency or configuration alert, or another target's, says nothing about failures.
+    CHECK(confirming_now({{"latency", "openai/a", kStart - 5 * kMinute, {}}}));
+    CHECK(confirming_now({{"configuration", "openai/a", kStart - 5 * kMinute, {}}}));
+    CHECK(confirming_now({{"provider_errors", "openai/b", kStart - 5 * kMinute, {}}}));
+    CHECK(explained_by_open_alert(a, recent.front(),
+                                  {{"regional", "openai/a@weur", kStart - 5 * kMinute, {}}}));
+  }
+
+  TEST_CASE("a new failure in a region the regional alert does not cover is confirmed") {
+    Config config = parse(R"({"regions":["enam","weur"],"alerting":{"confirm_min":3},
+      "targets":[{"provider":"openai","model":"a","cadence_min":10}]})");
+    std::vector<OpenAlert> open = {{"regional", "openai/a@weur", kStart - 30 * kMinute, {}}};
+    std::vector<Row> recent = {failure("a", "weur", kStart - kMinute, ErrorType::timeout),
+                               failure("a", "enam", kStart - 2 * kMinute, ErrorType::timeout)};
+    auto confirms = [&](int64_t at_ms) {
+      auto due = plan(config, at_ms, recent, open);
+      return std::count_if(due.begin(), due.end(),
+                           [](const PlannedProbe& p) { return p.reason == DueReason::confirm; });
+    };
+    // The enam failure, two minutes back, holds the target to every minute from both regions
+    // until confirm_min has passed since it; the later weur failure, explained, holds nothing.
+    CHECK(confirms(kStart) == 2);
+    CHECK(confirms(kStart + kMinute) == 2);
+    CHECK(confirms(kStart + 2 * kMinute) == 0);
+  }
 }

@@ -1,5 +1,7 @@
 #include "schedule.h"
 
+#include <algorithm>
+
 #include "time-format.h"
 
 namespace heyhi {
@@ -17,12 +19,24 @@ bool starts_confirmation(const Row& row) {
   return who == Attribution::provider || who == Attribution::network;
 }
 
+bool explained_by_open_alert(const Target& target, const Row& row,
+                             const std::vector<OpenAlert>& open) {
+  std::string regional = target.id + "@" + row.region;
+  return std::any_of(open.begin(), open.end(), [&](const OpenAlert& alert) {
+    bool whole = alert.rule == "provider_errors" || alert.rule == "official_mismatch";
+    return (whole && alert.scope == target.id) ||
+           (alert.rule == "regional" && alert.scope == regional);
+  });
+}
+
 std::optional<int64_t> latest_confirmable(const Target& target, const std::vector<Row>& recent,
-                                          int64_t epoch_minute) {
+                                          int64_t epoch_minute,
+                                          const std::vector<OpenAlert>& open) {
   std::string_view provider = provider_name(target.provider);
   std::optional<int64_t> latest;
   for (const Row& row : recent) {
-    if (row.provider != provider || row.model != target.model || !starts_confirmation(row)) {
+    if (row.provider != provider || row.model != target.model || !starts_confirmation(row) ||
+        explained_by_open_alert(target, row, open)) {
       continue;
     }
     auto ms = parse_iso_utc(row.scheduled_at);
@@ -43,13 +57,13 @@ std::string_view due_reason_name(DueReason reason) {
 }
 
 std::vector<PlannedProbe> plan(const Config& config, int64_t scheduled_ms,
-                               const std::vector<Row>& recent) {
+                               const std::vector<Row>& recent, const std::vector<OpenAlert>& open) {
   int64_t minute = epoch_minute(scheduled_ms);
   std::vector<PlannedProbe> due;
   for (const Target& target : config.targets) {
     DueReason reason = DueReason::cadence;
     if (!is_due(target, minute)) {
-      if (!confirming(target, latest_confirmable(target, recent, minute), minute)) continue;
+      if (!confirming(target, latest_confirmable(target, recent, minute, open), minute)) continue;
       reason = DueReason::confirm;
     }
     ProbeRequest request = build_request(config, target);

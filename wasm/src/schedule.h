@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "alerting.h"
 #include "config.h"
 #include "request.h"
 #include "rows.h"
@@ -21,9 +22,19 @@ bool is_due(const Target& target, int64_t epoch_minute);
 // the network is to blame.
 bool starts_confirmation(const Row& row);
 
-// The target's latest such failure among `recent` before `epoch_minute`, as an epoch minute.
+// Whether an open alert already says what `row`, a failure of `target`, shows: an error alert
+// on the whole target (provider_errors, official_mismatch) or the regional one on its region.
+// Confirming such a failure would learn nothing the alert needs: it resolves on a clean stretch,
+// which the cadence finds as well, and a day-long outage would otherwise probe every minute
+// from every region all day.
+bool explained_by_open_alert(const Target& target, const Row& row,
+                             const std::vector<OpenAlert>& open);
+
+// The target's latest failure among `recent` before `epoch_minute` that starts confirmation and
+// no open alert explains, as an epoch minute.
 std::optional<int64_t> latest_confirmable(const Target& target, const std::vector<Row>& recent,
-                                          int64_t epoch_minute);
+                                          int64_t epoch_minute,
+                                          const std::vector<OpenAlert>& open = {});
 
 // Whether a failure at `failure_minute` still holds the target to one probe a minute.
 bool confirming(const Target& target, std::optional<int64_t> failure_minute, int64_t epoch_minute);
@@ -39,8 +50,10 @@ struct PlannedProbe {
 };
 
 // Cron may fire late or twice; everything keys on the minute containing `scheduled_ms`.
-// `recent` are the rows of the last minutes, from which confirmation is decided.
+// `recent` are the rows of the last minutes and `open` the alerts open now, from which
+// confirmation is decided.
 std::vector<PlannedProbe> plan(const Config& config, int64_t scheduled_ms,
-                               const std::vector<Row>& recent = {});
+                               const std::vector<Row>& recent = {},
+                               const std::vector<OpenAlert>& open = {});
 
 }  // namespace heyhi

@@ -442,12 +442,22 @@ export class Core {
     return this.#call("_hh_cost", configJson);
   }
 
-  /** `recent`: rows of the last minutes, from which the core decides what to confirm. */
-  plan(configJson: string, scheduledMs: number, recent: CheckRow[] = []): CoreAnswer<Plan> {
+  /**
+   * `recent`: rows of the last minutes, from which the core decides what to confirm; `open`:
+   * the alerts open now, whose failures need no confirming.
+   */
+  plan(
+    configJson: string,
+    scheduledMs: number,
+    recent: CheckRow[] = [],
+    open: OpenAlert[] = [],
+  ): CoreAnswer<Plan> {
     const rows = JSON.stringify(recent);
+    const alerts = JSON.stringify(open);
     return this.#call(
       "_hh_plan",
-      `{"scheduled_ms":${scheduledMs},"recent":${rows},"config":${configJson}}`,
+      `{"scheduled_ms":${scheduledMs},"recent":${rows},"open_alerts":${alerts},` +
+        `"config":${configJson}}`,
     );
   }
 

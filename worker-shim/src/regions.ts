@@ -3,7 +3,7 @@
 // does not answer within the core's deadline costs that region's rows for the minute and
 // nothing else: the others run alongside it, and the summary names it and says why.
 import type { KeptTransition } from "./alerts.ts";
-import type { CheckRow, Core, HourBaselines, Plan } from "./core.ts";
+import type { CheckRow, Core, HourBaselines, OpenAlert, Plan } from "./core.ts";
 import type { Logger } from "./log.ts";
 import { withConcurrency } from "./probe.ts";
 import type { RegionInput, RegionReport, RegionResult, TransitionChange } from "./region.ts";
@@ -110,20 +110,28 @@ function combinedWrite(reports: RegionReport[]): WriteResult {
   return { ok: true, stored: total };
 }
 
-// The failures of the minutes a target may still be confirming. Without them the minute runs
-// on the cadence alone, which loses speed, not data.
-async function recentFailures(ctx: RegionsContext, scheduledTime: number): Promise<CheckRow[]> {
+interface ToConfirm {
+  failures: CheckRow[];
+  open: OpenAlert[];
+}
+
+// The failures of the minutes a target may still be confirming, and the open alerts, which
+// explain some of them. Without the failures the minute runs on the cadence alone, which loses
+// speed, not data; without the alerts it confirms what they explain, which costs probes only.
+async function toConfirm(ctx: RegionsContext, scheduledTime: number): Promise<ToConfirm> {
   const lookback = ctx.settings.budget.reads.confirm_min;
-  if (lookback === 0) return [];
+  if (lookback === 0) return { failures: [], open: [] };
   const minute = Math.floor(scheduledTime / MINUTE_MS) * MINUTE_MS;
   const iso = (ms: number) => new Date(ms).toISOString();
   const range = { from: iso(minute - lookback * MINUTE_MS), to: iso(minute - MINUTE_MS) };
-  const read = await ctx.settings.store.checksBetween([range], { failedOnly: true });
-  if (!read.ok) {
-    ctx.log.event("confirm_read_failed", { reason: read.reason });
-    return [];
-  }
-  return read.rows;
+  const { store } = ctx.settings;
+  const [read, open] = await Promise.all([
+    store.checksBetween([range], { failedOnly: true }),
+    store.openAlerts(),
+  ]);
+  if (!read.ok) ctx.log.event("confirm_read_failed", { reason: read.reason });
+  if (!open.ok) ctx.log.event("confirm_alerts_unreadable", { reason: open.reason });
+  return { failures: read.ok ? read.rows : [], open: open.ok ? open.alerts : [] };
 }
 
 export async function runRegions(
@@ -132,8 +140,8 @@ export async function runRegions(
   locate: RegionLocator,
 ): Promise<RunReport> {
   const started = Date.now();
-  const recent = await recentFailures(ctx, scheduledTime);
-  const plan = ctx.core.plan(ctx.settings.configJson, scheduledTime, recent);
+  const { failures, open } = await toConfirm(ctx, scheduledTime);
+  const plan = ctx.core.plan(ctx.settings.configJson, scheduledTime, failures, open);
   if (!plan.ok) throw new Error(`core refused to plan: ${JSON.stringify(plan.errors)}`);
 
   const all = inputs(plan, scheduledTime);

@@ -1,5 +1,6 @@
 #include "detection/deciders.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -7,6 +8,7 @@
 
 #include "detection/sim.h"
 #include "detection/test-trace.h"
+#include "schedule.h"
 
 using namespace heyhi;
 using namespace heyhi::detection;
@@ -87,6 +89,53 @@ TEST_SUITE("detection deciders") {
     std::sort(whole.begin(), whole.end());
     CHECK_FALSE(whole.empty());
     CHECK(per_target == whole);
+  }
+
+  TEST_CASE("replaying the plan, HeyHi stops confirming what its open alert explains") {
+    Config config = config_of(kTwoTargets);
+    const Target& a = config.targets[0];
+    // Every minute from both regions, as confirmation could ask: fine, then overloaded from
+    // minute 10 to 69, then fine again.
+    std::vector<Row> rows;
+    for (int m = 0; m < 120; ++m) {
+      const char* outcome = m >= 10 && m < 70 ? "overloaded" : "ok";
+      rows.push_back(probe(a, m, outcome));
+      rows.push_back(probe(a, m, outcome, "weur"));
+    }
+    Trace trace = trace_of(config, {rows, {}});
+    PlanReplay plan;
+    auto decider = heyhi_rules(trace, official_everywhere("operational"), &plan);
+    std::vector<AlertEvent> events = replay(*decider, kStartMinute, kStartMinute + 119);
+    auto at = [&](ActionKind kind) {
+      for (const AlertEvent& e : events) {
+        if (e.alert.rule == "provider_errors" && e.kind == kind) return e.minute - kStartMinute;
+      }
+      FAIL("no provider_errors " << action_kind_name(kind));
+      return int64_t{0};
+    };
+    int64_t opened = at(ActionKind::open);
+    int64_t resolved = at(ActionKind::resolve);
+    REQUIRE(opened > 10);
+    REQUIRE(resolved > 70);
+    REQUIRE(plan.withheld.size() == 2);
+    auto withheld = [&](int64_t m) {
+      return std::binary_search(plan.withheld[0].begin(), plan.withheld[0].end(), kStartMinute + m);
+    };
+    for (int64_t m = 0; m < 120; ++m) {
+      INFO("minute " << m);
+      bool slot = is_due(a, kStartMinute + m);
+      // Off the cadence the plan probes while an unexplained failure is under confirm_min old:
+      // from the first failure until the alert opens, and again once the alert has resolved
+      // (the outage's last failures are then no longer explained).
+      bool confirming = (m > 10 && m <= opened) || (m > resolved && m <= 69 + 10);
+      CHECK(withheld(m) == (!slot && !confirming));
+    }
+    Trace stored = without_withheld(trace, plan);
+    CHECK(stored.targets[0].rows.size() == rows.size() - 2 * plan.withheld[0].size());
+    // The other target, without a failure, is left its cadence alone.
+    const Target& b = config.targets[1];
+    for (int64_t minute : plan.withheld[1]) CHECK_FALSE(is_due(b, minute));
+    CHECK(plan.withheld[1].size() == 120 - 120 / b.cadence_min);
   }
 
   TEST_CASE("alert on the first failure opens on a failure and resolves on the next success") {

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "schedule.h"
 #include "summary.h"
 
 namespace heyhi::detection {
@@ -95,9 +96,16 @@ void carry_forward(std::vector<OpenAlert>& open, const AlertAction& action, int6
 // evaluate() decides each target from that target's rows and open alerts alone, so one call
 // per target with a one-target configuration gives the same actions as one call for all, and
 // each call scans only its own rows.
+bool withheld_at(const std::vector<int64_t>& withheld, const Row& row, int64_t minute) {
+  return !is_outside_vantage(row.region) &&
+         std::binary_search(withheld.begin(), withheld.end(), minute);
+}
+
 class HeyhiRules : public Decider {
  public:
-  HeyhiRules(const Trace& trace, std::map<std::string, std::string> official) : trace_(trace) {
+  HeyhiRules(const Trace& trace, std::map<std::string, std::string> official, PlanReplay* plan)
+      : trace_(trace), plan_(plan) {
+    if (plan_) plan_->withheld.assign(trace.targets.size(), {});
     for (const Target& target : trace.config.targets) {
       PerTarget p;
       p.config = trace.config;
@@ -114,7 +122,8 @@ class HeyhiRules : public Decider {
     for (size_t i = 0; i < targets_.size(); ++i) {
       PerTarget& p = targets_[i];
       if (!p.config.targets.front().enabled) continue;
-      refresh(p, trace_.targets[i], minute);
+      if (plan_) plan_minute(p, trace_.targets[i], minute, plan_->withheld[i]);
+      refresh(p, trace_.targets[i], minute, plan_ ? &plan_->withheld[i] : nullptr);
       // With no rows and nothing open, no rule can fire and nothing can resolve: long gaps in
       // a backtest's history cost nothing.
       if (p.input.rows.empty() && p.input.open_alerts.empty()) continue;
@@ -133,11 +142,37 @@ class HeyhiRules : public Decider {
     std::vector<int64_t> row_minutes;  // parallel to input.rows
     std::vector<Interval> held;        // the minutes input.rows holds
     int64_t lookback = kRecentMinutes;
+    // Kept failures that start confirmation, of the last confirm_min minutes, and their minutes.
+    std::deque<Row> failures;
+    std::deque<int64_t> failure_minutes;
   };
+
+  // What the shim's plan does at `minute` with the failures kept before it and the alerts open
+  // after the previous minute's evaluation: probe off the cadence or not.
+  static void plan_minute(PerTarget& p, const TargetRows& source, int64_t minute,
+                          std::vector<int64_t>& withheld) {
+    const Target& target = p.config.targets.front();
+    while (!p.failures.empty() && p.failure_minutes.front() < minute - target.rules.confirm_min) {
+      p.failures.pop_front();
+      p.failure_minutes.pop_front();
+    }
+    std::vector<Row> recent(p.failures.begin(), p.failures.end());
+    bool sent =
+        is_due(target, minute) ||
+        confirming(target, latest_confirmable(target, recent, minute, p.input.open_alerts), minute);
+    if (!sent) withheld.push_back(minute);
+    auto [first, last] = source.range(minute, minute);
+    for (size_t r = first; r < last && sent; ++r) {
+      if (!starts_confirmation(source.rows[r])) continue;
+      p.failures.push_back(source.rows[r]);
+      p.failure_minutes.push_back(minute);
+    }
+  }
 
   // Keeps input.rows equal to the rows of the minutes evaluate needs now, copying from the
   // trace only the minutes that entered since the last call.
-  static void refresh(PerTarget& p, const TargetRows& source, int64_t minute) {
+  static void refresh(PerTarget& p, const TargetRows& source, int64_t minute,
+                      const std::vector<int64_t>* withheld) {
     std::vector<Interval> next = needed_minutes(minute, p.lookback);
     size_t kept = 0;
     for (size_t r = 0; r < p.input.rows.size(); ++r) {
@@ -155,6 +190,7 @@ class HeyhiRules : public Decider {
       for (const Interval& piece : minus(wanted, p.held)) {
         auto [first, last] = source.range(piece.from, piece.to);
         for (size_t r = first; r < last; ++r) {
+          if (withheld && withheld_at(*withheld, source.rows[r], source.minutes[r])) continue;
           p.input.rows.push_back(source.rows[r]);
           p.row_minutes.push_back(source.minutes[r]);
         }
@@ -164,6 +200,7 @@ class HeyhiRules : public Decider {
   }
 
   const Trace& trace_;
+  PlanReplay* plan_;
   std::vector<PerTarget> targets_;
 };
 
@@ -391,8 +428,28 @@ class BriefLiteral : public Decider {
 }  // namespace
 
 std::unique_ptr<Decider> heyhi_rules(const Trace& trace,
-                                     std::map<std::string, std::string> official) {
-  return std::make_unique<HeyhiRules>(trace, std::move(official));
+                                     std::map<std::string, std::string> official,
+                                     PlanReplay* plan) {
+  return std::make_unique<HeyhiRules>(trace, std::move(official), plan);
+}
+
+Trace without_withheld(const Trace& trace, const PlanReplay& plan) {
+  Trace out;
+  out.config = trace.config;
+  out.targets.resize(trace.targets.size());
+  for (size_t t = 0; t < trace.targets.size(); ++t) {
+    const TargetRows& in = trace.targets[t];
+    TargetRows& kept = out.targets[t];
+    for (size_t r = 0; r < in.rows.size(); ++r) {
+      if (t < plan.withheld.size() && withheld_at(plan.withheld[t], in.rows[r], in.minutes[r])) {
+        continue;
+      }
+      kept.rows.push_back(in.rows[r]);
+      kept.minutes.push_back(in.minutes[r]);
+    }
+  }
+  compute_span(out);
+  return out;
 }
 
 std::unique_ptr<Decider> first_failure(const Trace& trace) {

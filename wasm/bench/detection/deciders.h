@@ -31,11 +31,27 @@ class Decider {
   virtual void step(int64_t minute, std::vector<AlertEvent>& out) = 0;
 };
 
+// The confirmation probes HeyHi's plan left out, per target: minutes, ascending, at which the
+// trace holds probes the plan would not have sent because an open alert explained the failure
+// behind them.
+struct PlanReplay {
+  std::vector<std::vector<int64_t>> withheld;
+};
+
 // heyhi::evaluate every minute with the rows a store would hand it (the recent stretch and
 // the same hour on the previous days), carrying its open alerts forward.
 // `official` maps a provider to its status page's word, as the shim passes it.
+// With `plan`, the trace holds every probe confirmation could ask for (a simulation's), and the
+// decider replays the plan too: each minute off the cadence it keeps the Cloudflare regions'
+// probes only if the plan, given the failures kept so far and the alerts open, would have sent
+// them, and records in `plan` those it left out. Without it the trace is taken as stored (a
+// backtest's). Minutes before the first step are taken whole.
 std::unique_ptr<Decider> heyhi_rules(const Trace& trace,
-                                     std::map<std::string, std::string> official);
+                                     std::map<std::string, std::string> official,
+                                     PlanReplay* plan = nullptr);
+
+// `trace` without the probes `plan` withheld: what a store would hold.
+Trace without_withheld(const Trace& trace, const PlanReplay& plan);
 
 // Per target: any failure opens, the next success resolves.
 std::unique_ptr<Decider> first_failure(const Trace& trace);
