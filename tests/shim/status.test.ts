@@ -87,10 +87,20 @@ function memoryStatus(): MemoryStatus {
   return m;
 }
 
+// A target for each source's provider: the status of a provider nobody probes is not fetched.
 function config(sources: object[], extra: object = {}): string {
+  const providers = new Set([
+    "anthropic",
+    ...sources.map((s) => (s as { provider: string }).provider),
+  ]);
+  const targets = [...providers].map((provider) => ({
+    provider,
+    model: provider === "anthropic" ? "claude-haiku-5-5" : "m",
+    cadence_min: 1,
+  }));
   return JSON.stringify({
     regions: ["enam"],
-    targets: [{ provider: "anthropic", model: "claude-haiku-5-5", cadence_min: 1 }],
+    targets,
     status: { cadence_min: 1, sources, ...extra },
   });
 }

@@ -650,21 +650,12 @@ Finding check_feed(const Config& config, const StatusSource& source, const FeedS
   return f;
 }
 
-// A source is watched while it is enabled and its provider is probed: the official status of
-// a provider with no target is compared with nothing, so its unreadable page is no one's alert.
-bool watched(const Config& config, const StatusSource& source) {
-  return source.enabled &&
-         std::any_of(config.targets.begin(), config.targets.end(), [&](const Target& t) {
-           return t.enabled && provider_name(t.provider) == source.provider;
-         });
-}
-
 void evaluate_feeds(const Config& config, const EvaluationInput& input,
                     std::vector<AlertAction>& out, std::set<std::string>& seen) {
   for (const FeedState& feed : input.feeds) {
     const StatusSource* source = nullptr;
     for (const StatusSource& s : config.status.sources) {
-      if (s.id == feed.source_id && watched(config, s)) source = &s;
+      if (s.id == feed.source_id && watches(config, s)) source = &s;
     }
     if (source)
       decide(config, input, config.alerting, check_feed(config, *source, feed), out, seen);
@@ -677,7 +668,7 @@ bool still_configured_feed(const Config& config, const OpenAlert& open) {
   if (open.rule != "configuration" || open.scope.rfind("status:", 0) != 0) return false;
   std::string id = open.scope.substr(7);
   return std::any_of(config.status.sources.begin(), config.status.sources.end(),
-                     [&](const StatusSource& s) { return s.id == id && watched(config, s); });
+                     [&](const StatusSource& s) { return s.id == id && watches(config, s); });
 }
 
 // An open alert whose target or region left the configuration resolves without a message.

@@ -262,6 +262,13 @@ std::optional<Provider> provider_from_name(std::string_view name) {
 
 bool is_outside_vantage(std::string_view region) { return !contains(kLocationHints, region); }
 
+bool watches(const Config& config, const StatusSource& source) {
+  return source.enabled &&
+         std::any_of(config.targets.begin(), config.targets.end(), [&](const Target& t) {
+           return t.enabled && provider_name(t.provider) == source.provider;
+         });
+}
+
 uint32_t stable_hash(std::string_view text) {
   uint32_t hash = 2166136261u;
   for (char c : text) {

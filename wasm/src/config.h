@@ -80,6 +80,11 @@ Result<Config, std::vector<Error>> parse_config(std::string_view json);
 // part of the Cloudflare regions' counts.
 bool is_outside_vantage(std::string_view region);
 
+// Whether a status source speaks for a provider the configuration probes: it is enabled and
+// some enabled target is that provider's. The official status of a provider no target probes
+// is compared with nothing, so its page is neither fetched nor anyone's alert.
+bool watches(const Config& config, const StatusSource& source);
+
 // FNV-1a, 32 bits: the same on every platform, so a target's phase is stable across builds.
 uint32_t stable_hash(std::string_view text);
 

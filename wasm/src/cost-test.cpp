@@ -212,15 +212,20 @@ TEST_SUITE("cost") {
           doctest::Approx(2 * 3 * 288 * 2 + 2 * 2 * 24 * (1 + 3 * 6)));
   }
 
-  TEST_CASE("each enabled status source's state is rewritten in D1 on every reading") {
-    Config config = parse(R"({"regions":["enam"],"status":{"sources":[
+  TEST_CASE("each watched status source's state is rewritten in D1 on every reading") {
+    // Two targets' probes (2 × 288 a day, two rows each), then the sources of their providers;
+    // a disabled source and one for a provider no target probes are never fetched.
+    Config config = parse(R"({"regions":["enam"],"cost":{"assumed_failure_rate":0},
+        "status":{"sources":[
         {"id":"a","provider":"openai","format":"statuspage","url":"https://a.example/s.json"},
         {"id":"b","provider":"anthropic","format":"statuspage","url":"https://b.example/s.json",
          "cadence_min":10},
-        {"id":"c","provider":"cohere","format":"statuspage","url":"https://c.example/s.json",
-         "enabled":false}]},
-        "targets":[{"provider":"openai","model":"m","cadence_min":5,"enabled":false}]})");
-    CHECK(allowance(estimate_cost(config), "d1", "rows written").used == 288 + 144);
+        {"id":"c","provider":"openai","format":"statuspage","url":"https://c.example/s.json",
+         "enabled":false},
+        {"id":"d","provider":"mistral","format":"statuspage","url":"https://d.example/s.json"}]},
+        "targets":[{"provider":"openai","model":"m","cadence_min":5},
+                   {"provider":"anthropic","model":"n","cadence_min":5}]})");
+    CHECK(allowance(estimate_cost(config), "d1", "rows written").used == 2 * 288 * 2 + 288 + 144);
   }
 
   TEST_CASE("the expected confirmation probes are those the plan's own rule sends") {

@@ -155,12 +155,14 @@ ReadLoad read_load(const Config& config, double rate) {
           rows_per_minute(config) * 60 * plan.baseline_days};
 }
 
-// The status step's writes in a day: each enabled source's state row, rewritten on every
+// The status step's writes in a day: each watched source's state row, rewritten on every
 // reading. Events and current status are written only when they change.
 double status_rows_written_per_day(const Config& config) {
   double rows = 0;
   for (const StatusSource& source : config.status.sources) {
-    if (source.enabled) rows += kMinutesPerDay / source.cadence_min * kD1Writes.status_reading;
+    if (watches(config, source)) {
+      rows += kMinutesPerDay / source.cadence_min * kD1Writes.status_reading;
+    }
   }
   return rows;
 }

@@ -1,3 +1,4 @@
+#include <set>
 #include <string>
 #include <vector>
 
@@ -318,7 +319,7 @@ TEST_SUITE("status plan") {
     for (const SourceState& s : states) write_source_state(rows, s);
     rows.end_array();
     std::string config_text =
-        R"({"targets":[{"provider":"openai","model":"m"}],"status":{"sources":[)"
+        R"({"targets":[{"provider":"anthropic","model":"m"}],"status":{"sources":[)"
         R"({"id":"a","provider":"anthropic","format":"statuspage",)"
         R"("url":"https://a.example/s","cadence_min":5}]}})";
     std::string in = R"({"config":)" + config_text + R"(,"scheduled_ms":)" +
@@ -331,6 +332,30 @@ TEST_SUITE("status plan") {
     REQUIRE(headers);
     CHECK(string_at(*headers, "if-none-match") == "\"e1\"");
     CHECK(string_at(*headers, "accept") == "application/json");
+  }
+
+  TEST_CASE("a provider no enabled target probes has its status page left unfetched") {
+    std::string sources =
+        R"("status":{"sources":[{"id":"a","provider":"anthropic","format":"statuspage",)"
+        R"("url":"https://a.example/s"},{"id":"b","provider":"openai","format":"incidentio",)"
+        R"("url":"https://b.example/s"}]})";
+    // The sources due in any minute of one cadence, by id.
+    auto due_ids = [&](const std::string& targets) {
+      std::set<std::string> ids;
+      for (int m = 0; m < 5; ++m) {
+        std::string in = R"({"scheduled_ms":)" + std::to_string(kNow + m * kMinute) +
+                         R"(,"config":{"targets":)" + targets + "," + sources + "}}";
+        Document doc;
+        REQUIRE(doc.parse(api_status_plan(in)) == simdjson::SUCCESS);
+        for (element s : items(*member(doc.root(), "due"))) ids.emplace(*string_at(s, "source_id"));
+      }
+      return ids;
+    };
+    CHECK(due_ids(R"([{"provider":"openai","model":"m"}])") == std::set<std::string>{"b"});
+    CHECK(due_ids(R"([{"provider":"openai","model":"m"},{"provider":"anthropic","model":"n",)"
+                  R"("enabled":false}])") == std::set<std::string>{"b"});
+    CHECK(due_ids(R"([{"provider":"openai","model":"m"},{"provider":"anthropic","model":"n"}])")
+              .size() == 2);
   }
 }
 

@@ -83,6 +83,7 @@ std::string api_status_plan(std::string_view in) {
   w.field("timeout_ms", settings.timeout_ms).field("max_body_bytes", settings.max_body_kb * 1024);
   w.key("due").begin_array();
   for (const StatusSource* s : due_sources(settings, states, *now)) {
+    if (!watches(config.value(), *s)) continue;
     w.begin_object().field("source_id", s->id).field("provider", s->provider);
     w.field("format", status_format_name(s->format)).key("request");
     write_request(w, *s, find_state(states, s->id));
