@@ -17,6 +17,7 @@ export type CostLine =
       prices_as_of: string | null;
       probes_month: number;
       confirmation_probes_month: number;
+      outside_probes_month: number;
       assumed_failure_rate: number;
     }
   | ({ bench: "free_allowance" } & Allowance);
@@ -37,6 +38,7 @@ export function benchCost(core: Core): CostLine[] {
       prices_as_of: cost.prices_as_of,
       probes_month: cost.probes_month,
       confirmation_probes_month: cost.confirmation_probes_month,
+      outside_probes_month: cost.outside_probes_month,
       assumed_failure_rate: cost.assumed_failure_rate,
     },
     ...cost.allowances.map((a) => ({ bench: "free_allowance" as const, ...a })),
@@ -60,7 +62,15 @@ export function printCost(lines: CostLine[]): void {
   );
   console.log(
     table(
-      ["target", "probes", "+ confirming", "tokens in / out", "$ per M in / out", "$ a month"],
+      [
+        "target",
+        "probes",
+        "+ confirming",
+        "+ outside",
+        "tokens in / out",
+        "$ per M in / out",
+        "$ a month",
+      ],
       lines.flatMap((l) =>
         l.bench === "cost_target"
           ? [
@@ -68,6 +78,7 @@ export function printCost(lines: CostLine[]): void {
                 l.id,
                 l.probes_month.toLocaleString("en-US"),
                 l.confirmation_probes_month.toLocaleString("en-US"),
+                l.outside_probes_month.toLocaleString("en-US"),
                 `${l.input_tokens} / ${l.output_tokens}`,
                 `${l.input_usd_per_mtok} / ${l.output_usd_per_mtok}`,
                 fixed(l.usd_month ?? 0),
@@ -80,9 +91,10 @@ export function printCost(lines: CostLine[]): void {
   const verdict = total.over_budget ? "OVER the budget" : "within the budget";
   console.log(
     `total: $${fixed(total.usd_month)} a month for ${total.probes_month.toLocaleString("en-US")} ` +
-      `probes on cadence and ${total.confirmation_probes_month.toLocaleString("en-US")} ` +
+      `probes on cadence, ${total.confirmation_probes_month.toLocaleString("en-US")} ` +
       `confirming failures (expected at ${fixed(total.assumed_failure_rate * 100, 1)} % of ` +
-      `probes failing); budget $${total.budget_usd_month}: ${verdict}. Cloudflare (Workers ` +
+      `probes failing) and ${total.outside_probes_month.toLocaleString("en-US")} from outside ` +
+      `vantages; budget $${total.budget_usd_month}: ${verdict}. Cloudflare (Workers ` +
       "Free) and Supabase (Free) add $0 while every allowance below fits.",
   );
   console.log("\nFree allowances (the core's estimate from the configuration)");

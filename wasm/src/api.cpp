@@ -348,6 +348,7 @@ void write_budget(JsonWriter& w, const Config& config, const Budget& budget) {
 void write_target_cost(JsonWriter& w, const TargetCost& t) {
   w.begin_object().field("id", t.id).field("probes_month", static_cast<int64_t>(t.probes_month));
   w.field("confirmation_probes_month", static_cast<int64_t>(t.confirmation_probes_month));
+  w.field("outside_probes_month", static_cast<int64_t>(t.outside_probes_month));
   w.field("input_tokens", t.input_tokens).field("output_tokens", t.output_tokens);
   std::optional<double> in, out, usd;
   if (t.price) {
@@ -373,6 +374,8 @@ void write_cost(JsonWriter& w, const Config& config, const CostEstimate& cost) {
   w.field("usd_month", cost.usd_month).field("over_budget", cost.over_budget);
   w.field("probes_month", static_cast<int64_t>(cost.probes_month));
   w.field("confirmation_probes_month", static_cast<int64_t>(cost.confirmation_probes_month));
+  w.field("outside_probes_month", static_cast<int64_t>(cost.outside_probes_month));
+  w.field("outside_runs_per_day", config.cost.outside_runs_per_day);
   w.field("assumed_failure_rate", config.cost.assumed_failure_rate);
   w.key("unpriced").begin_array();
   for (const std::string& id : cost.unpriced) w.value(id);

@@ -34,16 +34,16 @@ std::string api_baselines(std::string_view in);
 
 // in:  a configuration document.
 // out: {"ok":true, "cost": {days, currency, prices_as_of, budget_usd_month, usd_month,
-//       over_budget, probes_month, confirmation_probes_month, assumed_failure_rate,
-//       unpriced:[target id],
-//       targets:[{id, probes_month, confirmation_probes_month, input_tokens, output_tokens,
-//       input_usd_per_mtok, output_usd_per_mtok, usd_month}],
+//       over_budget, probes_month, confirmation_probes_month, outside_probes_month,
+//       outside_runs_per_day, assumed_failure_rate, unpriced:[target id],
+//       targets:[{id, probes_month, confirmation_probes_month, outside_probes_month,
+//       input_tokens, output_tokens, input_usd_per_mtok, output_usd_per_mtok, usd_month}],
 //       allowances:[{service, what, per, used, limit, share, fits, note}],
 //       d1_rows_written:{probe, status_reading, reminder, delivery}}}
 //      Prices and usd_month are null for a target the price table does not list. Tokens are
 //      per probe: the prompt with its chat template in, the output budget out. probes_month
-//      is the cadence's; confirmation_probes_month is expected at assumed_failure_rate, and
-//      usd_month prices both. d1_rows_written: the rows D1 bills for each kind of write, from
+//      is the cadence's; confirmation_probes_month is expected at assumed_failure_rate;
+//      outside_probes_month comes from outside_runs_per_day; usd_month prices all three. d1_rows_written: the rows D1 bills for each kind of write, from
 //      which the D1 allowances are computed.
 std::string api_cost(std::string_view in);
 

@@ -9,8 +9,8 @@
 namespace heyhi {
 namespace {
 
-constexpr std::array<std::string_view, 4> kCostKeys = {"budget_usd_month", "prices_as_of", "prices",
-                                                       "assumed_failure_rate"};
+constexpr std::array<std::string_view, 5> kCostKeys = {
+    "budget_usd_month", "prices_as_of", "prices", "assumed_failure_rate", "outside_runs_per_day"};
 constexpr std::array<std::string_view, 5> kPriceKeys = {"provider", "model", "input_usd_per_mtok",
                                                         "output_usd_per_mtok", "source"};
 
@@ -110,6 +110,10 @@ void parse_cost_settings(element cost, Validator& v, CostSettings& into) {
     } else {
       into.assumed_failure_rate = number;
     }
+  }
+  if (member(cost, "outside_runs_per_day")) {
+    into.outside_runs_per_day =
+        v.int_in(cost, "cost", "outside_runs_per_day", 0, 1440).value_or(into.outside_runs_per_day);
   }
   auto prices = member(cost, "prices");
   if (!prices) return;

@@ -278,6 +278,27 @@ TEST_SUITE("cost") {
           allowance(quiet, "supabase", "database size").used);
   }
 
+  TEST_CASE("an outside vantage's runs are priced and stored like any other probes") {
+    std::string regions = R"(["enam","weur","apac"])";
+    CostEstimate inside = estimate_cost(parse(priced(kNoNoise, regions)));
+    CostEstimate outside =
+        estimate_cost(parse(priced(kNoNoise + R"("outside_runs_per_day":288,)", regions)));
+    REQUIRE(outside.targets.size() == 2);
+    // Each run probes every enabled target once: 288 a day for 30 days, each.
+    for (const TargetCost& t : outside.targets) CHECK(t.outside_probes_month == 288 * 30);
+    CHECK(outside.outside_probes_month == 2 * 288 * 30);
+    CHECK(outside.targets[0].probes_month == inside.targets[0].probes_month);
+    // The OpenAI target's 8 tokens in at $1 and 1 out at $10 per million, per probe.
+    CHECK(outside.targets[0].usd_month - inside.targets[0].usd_month ==
+          doctest::Approx(288 * 30 * (8 * 1.0 + 1 * 10.0) / 1e6));
+    CHECK(allowance(outside, "d1", "rows written").used -
+              allowance(inside, "d1", "rows written").used ==
+          doctest::Approx(2 * 288 * 2));
+    CHECK(allowance(outside, "d1", "rows written in a day-long outage").used -
+              allowance(inside, "d1", "rows written in a day-long outage").used ==
+          doctest::Approx(2 * 288 * 2));
+  }
+
   TEST_CASE("a bad cost section names each bad field") {
     auto errors = errors_of(R"({"targets":[{"provider":"openai","model":"m"}],"cost":{
         "budget_usd_month":-1,"prices_as_of":"03/12/2026","colour":"red","prices":[
@@ -295,6 +316,13 @@ TEST_SUITE("cost") {
     CHECK(names(errors, "cost.prices[2].input_usd_per_mtok", "is required"));
     CHECK(names(errors, "cost.prices[4]", "priced twice"));
     CHECK(names(errors, "cost.prices[5]", "must be an object"));
+    for (std::string runs : {"-1", "1441", "\"often\"", "2.5"}) {
+      INFO(runs);
+      CHECK(names(errors_of(R"({"targets":[{"provider":"openai","model":"m"}],"cost":{)"
+                            R"("outside_runs_per_day":)" +
+                            runs + "}}"),
+                  "cost.outside_runs_per_day", ""));
+    }
     CHECK(names(errors_of(R"({"targets":[],"cost":{"prices_as_of":"2026-13-45"}})"),
                 "cost.prices_as_of", "YYYY-MM-DD"));
     CHECK(names(errors_of(R"({"targets":[],"cost":{"prices":[]}})"), "cost.prices_as_of",

@@ -89,11 +89,13 @@ TargetCost target_cost(const Config& config, const Target& t) {
   out.probes_month = std::llround(per_day * kCostDays);
   out.confirmation_probes_month =
       std::llround(expected_confirmation_probes(t, regions, config.cost.assumed_failure_rate));
+  out.outside_probes_month = static_cast<long long>(config.cost.outside_runs_per_day) * kCostDays;
   out.input_tokens = probe_input_tokens(config, t);
   out.output_tokens = t.max_tokens;
   out.price = price_of(config.cost, t);
   if (out.price) {
-    double probes = static_cast<double>(out.probes_month + out.confirmation_probes_month);
+    double probes = static_cast<double>(out.probes_month + out.confirmation_probes_month +
+                                        out.outside_probes_month);
     out.usd_month = probes *
                     (out.input_tokens * out.price->input_usd_per_mtok +
                      out.output_tokens * out.price->output_usd_per_mtok) /
@@ -102,13 +104,19 @@ TargetCost target_cost(const Config& config, const Target& t) {
   return out;
 }
 
-// Every row the enabled targets write in an average minute, confirmation probes included.
+// A target's rows a minute from the outside vantages, whatever happens in Cloudflare's regions.
+double outside_rows_per_minute(const Config& config) {
+  return config.cost.outside_runs_per_day / kMinutesPerDay;
+}
+
+// Every row the enabled targets write in an average minute, confirmation and outside probes
+// included.
 double rows_per_minute(const Config& config) {
   int regions = static_cast<int>(config.regions.size());
   double rows = 0;
   for (const Target& t : config.targets) {
     if (!t.enabled) continue;
-    rows += static_cast<double>(regions) / t.cadence_min;
+    rows += static_cast<double>(regions) / t.cadence_min + outside_rows_per_minute(config);
     rows += expected_confirmation_probes(t, regions, config.cost.assumed_failure_rate) /
             (kCostDays * kMinutesPerDay);
   }
@@ -124,7 +132,8 @@ double confirming_rows_per_minute(const Config& config) {
   double rows = 0;
   for (const Target& t : config.targets) {
     if (!t.enabled) continue;
-    rows += t.rules.confirm_min > 0 ? regions : regions / t.cadence_min;
+    rows += (t.rules.confirm_min > 0 ? regions : regions / t.cadence_min) +
+            outside_rows_per_minute(config);
   }
   return rows;
 }
@@ -137,7 +146,8 @@ double outage_probes_per_day(const Config& config) {
   double probes = 0;
   for (const Target& t : config.targets) {
     if (!t.enabled) continue;
-    probes += regions * (kMinutesPerDay / t.cadence_min + t.rules.confirm_min);
+    probes += regions * (kMinutesPerDay / t.cadence_min + t.rules.confirm_min) +
+              config.cost.outside_runs_per_day;
   }
   return probes;
 }
@@ -296,6 +306,7 @@ CostEstimate estimate_cost(const Config& config) {
     if (!cost.price) out.unpriced.push_back(cost.id);
     out.probes_month += cost.probes_month;
     out.confirmation_probes_month += cost.confirmation_probes_month;
+    out.outside_probes_month += cost.outside_probes_month;
     out.usd_month += cost.usd_month;
     out.targets.push_back(std::move(cost));
   }

@@ -34,6 +34,9 @@ struct CostSettings {
   // The share of probes that fail outside incidents and so start confirmation probing; the
   // estimate prices the extra probes this much background noise brings.
   double assumed_failure_rate = 0.01;
+  // Runs a day of outside vantages (node-main.ts), all of them together; each run probes every
+  // enabled target once and stores its rows in the same store. 0: none runs.
+  int outside_runs_per_day = 0;
 };
 
 // Reads the configuration's "cost" object into `into`, naming every bad field.
@@ -45,10 +48,11 @@ struct TargetCost {
   std::string id;
   long long probes_month = 0;               // on the cadence, from every region
   long long confirmation_probes_month = 0;  // expected at the assumed failure rate
+  long long outside_probes_month = 0;       // from the outside vantages' runs
   int input_tokens = 0;          // per probe, estimated from the prompt and the provider's template
   int output_tokens = 0;         // per probe: the output budget, which reasoning tokens also spend
   const Price* price = nullptr;  // null: not in the table
-  double usd_month = 0;          // every probe, the confirmation ones included
+  double usd_month = 0;          // every probe, the confirmation and outside ones included
 };
 
 // One free allowance: how much of it the configuration uses, per `per` (day, month, or
@@ -68,6 +72,7 @@ struct CostEstimate {
   std::vector<TargetCost> targets;
   long long probes_month = 0;
   long long confirmation_probes_month = 0;
+  long long outside_probes_month = 0;
   double usd_month = 0;
   std::vector<std::string> unpriced;  // target ids the table has no price for
   std::vector<Allowance> allowances;

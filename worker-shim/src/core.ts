@@ -78,11 +78,13 @@ export interface Budget {
 }
 
 /** One target's share of the month: probes from every region (the cadence's, and those
- * confirmation is expected to add), tokens per probe, dollars for both. */
+ * confirmation is expected to add), the outside vantages' probes, tokens per probe, dollars
+ * for all. */
 export interface TargetCost {
   id: string;
   probes_month: number;
   confirmation_probes_month: number;
+  outside_probes_month: number;
   input_tokens: number;
   output_tokens: number;
   input_usd_per_mtok: number | null;
@@ -111,6 +113,8 @@ export interface CostEstimate {
   over_budget: boolean;
   probes_month: number;
   confirmation_probes_month: number;
+  outside_probes_month: number;
+  outside_runs_per_day: number;
   assumed_failure_rate: number;
   unpriced: string[];
   targets: TargetCost[];
