@@ -200,10 +200,11 @@ describe("confirmation", () => {
     }
   });
 
-  test("a failure the target's open alert explains is not confirmed", async () => {
+  test("failures the target's open alert explains are not confirmed", async () => {
     const { json, model, minute } = offSlot();
     const store = recordingStore();
-    store.checksBetween = async () => ({ ok: true, rows: [weurFailure(model, minute)] });
+    const enam = { ...weurFailure(model, minute), region: "enam" };
+    store.checksBetween = async () => ({ ok: true, rows: [weurFailure(model, minute), enam] });
     const opened_at = new Date(minute - 5 * ONE_MINUTE).toISOString();
     const open = { id: 7, opened_at, last_notified_at: opened_at };
     store.openAlerts = async () => ({
@@ -215,6 +216,7 @@ describe("confirmation", () => {
     assert.ok(seen.every((i) => i.due.length === 0));
 
     // Another region's regional alert explains nothing of weur's failure.
+    store.checksBetween = async () => ({ ok: true, rows: [weurFailure(model, minute)] });
     store.openAlerts = async () => ({
       ok: true,
       alerts: [{ ...open, rule: "regional", scope: `openai/${model}@enam` }],
@@ -232,6 +234,22 @@ describe("confirmation", () => {
     assert.equal((await run).due, REGIONS.length);
     const event = logged.events().find((e) => e.event === "confirm_alerts_unreadable");
     assert.equal(event?.reason, "store unreachable");
+  });
+
+  test("alerts the core refuses to read are left out, and the minute still probes", async () => {
+    const { json, model, minute } = offSlot();
+    const store = recordingStore();
+    store.checksBetween = async () => ({ ok: true, rows: [weurFailure(model, minute)] });
+    const broken = { id: 7, rule: "provider_errors", scope: `openai/${model}` };
+    store.openAlerts = async () => ({
+      ok: true,
+      alerts: [{ ...broken, opened_at: "yesterday", last_notified_at: null }],
+    });
+    const { logged, run } = runAt(json, minute, store);
+    // The minute is planned, the failure confirmed as if no alert were open.
+    assert.equal((await run).due, REGIONS.length);
+    const event = logged.events().find((e) => e.event === "confirm_input_refused");
+    assert.match(JSON.stringify(event?.errors), /open_alerts\[0\]/);
   });
 
   test("without the recent rows the minute runs on the cadence and says why", async () => {

@@ -168,6 +168,25 @@ TEST_SUITE("alerting") {
     CHECK(replay.count(ActionKind::remind, "provider_errors") == 2);
   }
 
+  TEST_CASE("an open alert is reminded until it recovers, even once its rule stops firing") {
+    // Probed on a 10-minute cadence once open, as the plan does while the alert explains the
+    // failures: a window then holds too few probes for the count guards, yet the outage goes on.
+    Replay replay{config_with(R"(["enam","weur"])", R"(,"alerting":{"reminder_min":30})")};
+    for (int m = 0; m < 3; ++m) {
+      replay.minute(m, {probe(m, "overloaded", "enam"), probe(m, "overloaded", "weur")});
+    }
+    REQUIRE(replay.count(ActionKind::open, "provider_errors") == 1);
+    for (int m = 3; m <= 70; ++m) {
+      if (m % 10 == 0) {
+        replay.minute(m, {probe(m, "overloaded", "enam"), probe(m, "overloaded", "weur")});
+      } else {
+        replay.minute(m, {});
+      }
+    }
+    CHECK(replay.count(ActionKind::remind, "provider_errors") == 2);
+    CHECK(replay.count(ActionKind::resolve, "provider_errors") == 0);
+  }
+
   TEST_CASE("one region failing alone is regional, not a provider outage") {
     Replay replay{config_with(R"(["enam","weur","apac"])")};
     for (int m = 0; m < 10; ++m) {

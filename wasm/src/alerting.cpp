@@ -294,8 +294,9 @@ Alert base_alert(const TargetView& view, std::string rule, std::string scope) {
 
 // Whether a window's failures clear a rate rule's count guards. The guards are capped at
 // what the window can hold, so that an outage always alerts: one probe a minute per region
-// while confirmation runs, otherwise one per cadence slot, and only the regions that probed
-// at all (a region whose object is down has no rows to fail).
+// while confirmation runs (every failure no open alert explains starts it), otherwise one per
+// cadence slot, and only the regions that probed at all (a region whose object is down has no
+// rows to fail). They decide openings: an open alert is reminded without them.
 template <typename RateRule>
 bool enough_failures(const TargetView& view, const RateRule& rule, const Tally& t) {
   const Target& target = view.target;
@@ -543,7 +544,10 @@ void annotate_acknowledgement(const EvaluationInput& input, Alert& alert, int64_
 }
 
 // One notification per episode: open once, remind at the configured interval while it stays
-// open, resolve once after the clean stretch. Inside maintenance the state still moves.
+// open, resolve once after the clean stretch. Inside maintenance the state still moves. An open
+// alert is reminded whether or not its rule still fires: until the clean stretch the episode
+// goes on, and once it is open its failures are probed on the cadence, which may hold too few
+// probes for the rule's count guards.
 void decide(const Config& config, const EvaluationInput& input, const RuleSettings& rules,
             Finding finding, std::vector<AlertAction>& out, std::set<std::string>& seen) {
   seen.insert(finding.alert.rule + "|" + finding.alert.scope);
@@ -563,13 +567,12 @@ void decide(const Config& config, const EvaluationInput& input, const RuleSettin
   finding.alert.opened_at = iso_utc_minute(open->opened_ms);
   int64_t last = open->last_notified_ms.value_or(open->opened_ms);
   if (open->last_notified_ms) finding.alert.last_notified_at = iso_utc_minute(last);
-  if (finding.firing) {
+  if (!finding.recovered) {
     if (input.now_ms - last < int64_t{rules.reminder_min} * kMinuteMs) return;
     finding.alert.last_notified_at = now;
     out.push_back({ActionKind::remind, notify, std::move(finding.alert)});
     return;
   }
-  if (!finding.recovered) return;
   // The resolution speaks of the recovery, not of the clean window's empty figures.
   finding.alert.resolved_at = now;
   finding.alert.title = fmt::format("{} {}: recovered ({})", display_name(finding.alert.provider),

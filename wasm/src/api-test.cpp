@@ -128,10 +128,15 @@ TEST_SUITE("api") {
     if (!due_at(ms, "").empty()) ms += 60000;
     REQUIRE(due_at(ms, "").empty());
     CHECK(due_at(ms, R"(,"recent":)" + recent) == std::vector<std::string>{"confirm", "confirm"});
-    // The target's open provider_errors alert already explains the failure.
+    // The target's open provider_errors alert already explains failures from both regions.
+    std::string both = recent.substr(0, recent.size() - 1) +
+                       R"(,{"scheduled_at":"2026-12-03T12:12:00Z","ts":"2026-12-03T12:12:00.300Z",
+      "region":"weur","provider":"openai","model":"a","ok":false,"http_status":503,
+      "error_type":"overloaded","latency_ms":300}])";
     std::string open = R"(,"open_alerts":[{"rule":"provider_errors","scope":"openai/a",
       "opened_at":"2026-12-03T12:10:00.000Z","last_notified_at":null}])";
-    CHECK(due_at(ms, R"(,"recent":)" + recent + open).empty());
+    CHECK(due_at(ms, R"(,"recent":)" + both).size() == 2);
+    CHECK(due_at(ms, R"(,"recent":)" + both + open).empty());
 
     Answer unreadable;
     parse_into(unreadable, api_plan(R"({"scheduled_ms":1796300040000,"open_alerts":[{"rule":"x"}],

@@ -43,8 +43,9 @@ std::string api_baselines(std::string_view in);
 //      Prices and usd_month are null for a target the price table does not list. Tokens are
 //      per probe: the prompt with its chat template in, the output budget out. probes_month
 //      is the cadence's; confirmation_probes_month is expected at assumed_failure_rate;
-//      outside_probes_month comes from outside_runs_per_day; usd_month prices all three. d1_rows_written: the rows D1 bills for each kind of write, from
-//      which the D1 allowances are computed.
+//      outside_probes_month comes from outside_runs_per_day; usd_month prices all three.
+//      d1_rows_written: the rows D1 bills for each kind of write, from which the D1
+//      allowances are computed.
 std::string api_cost(std::string_view in);
 
 // in:  {"config": {...}, "scheduled_ms": <epoch ms>, "recent"?: [row, ...],

@@ -125,8 +125,9 @@ double rows_per_minute(const Config& config) {
 
 // Every row the enabled targets write in a minute while each is held to confirmation: one probe
 // a minute from every region for a target that confirms, its cadence for one that does not.
-// Failures that keep coming yet open no alert (sparse ones, or failures an alert's guards turn
-// down) can hold a target there all day.
+// Failures that keep coming with no alert open that explains them (sparse ones, one region's
+// under a provider_errors alert, any under official_mismatch alone) can hold a target there
+// all day.
 double confirming_rows_per_minute(const Config& config) {
   double regions = static_cast<double>(config.regions.size());
   double rows = 0;
@@ -231,8 +232,8 @@ void d1_allowances(const Config& config, std::vector<Allowance>& out) {
   double confirming = confirming_rows_per_minute(config);
   add(out, "d1", "rows written with every target confirming all day", "day",
       confirming * kMinutesPerDay * kD1Writes.probe + status, kD1RowsWrittenPerDay,
-      "failures that keep coming without opening an alert hold a target to one probe a minute "
-      "from every region");
+      "failures that keep coming with no alert open that explains them hold a target to one "
+      "probe a minute from every region");
   add(out, "d1", "rows written in a day-long outage of every target", "day",
       outage_probes_per_day(config) * kD1Writes.probe + status +
           outage_alert_rows_written_per_day(config),

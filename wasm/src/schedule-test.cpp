@@ -202,25 +202,48 @@ TEST_SUITE("schedule") {
     Config config = parse(R"({"regions":["enam","weur"],"targets":[
       {"provider":"openai","model":"a","cadence_min":5}]})");
     const Target& a = config.targets.front();
-    std::vector<Row> recent = {failure("a", "weur", kStart - kMinute, ErrorType::overloaded)};
-    auto confirming_now = [&](const std::vector<OpenAlert>& open) {
+    Row weur = failure("a", "weur", kStart - kMinute, ErrorType::overloaded);
+    Row enam = failure("a", "enam", kStart - 2 * kMinute, ErrorType::timeout);
+    auto confirming_now = [&](const std::vector<Row>& recent, const std::vector<OpenAlert>& open) {
       auto due = plan(config, kStart + kMinute, recent, open);
       return std::any_of(due.begin(), due.end(),
                          [](const PlannedProbe& p) { return p.reason == DueReason::confirm; });
     };
-    CHECK(confirming_now({}));
-    // The whole target's error alerts explain a failure from any region.
-    CHECK_FALSE(confirming_now({{"provider_errors", "openai/a", kStart - 5 * kMinute, {}}}));
-    CHECK_FALSE(confirming_now({{"official_mismatch", "openai/a", kStart - 5 * kMinute, {}}}));
-    // The regional alert explains its own region's failures only.
-    CHECK_FALSE(confirming_now({{"regional", "openai/a@weur", kStart - 5 * kMinute, {}}}));
-    CHECK(confirming_now({{"regional", "openai/a@enam", kStart - 5 * kMinute, {}}}));
+    auto open = [&](const char* rule, const char* scope) {
+      return std::vector<OpenAlert>{{rule, scope, kStart - 5 * kMinute, {}}};
+    };
+    std::vector<Row> both = {weur, enam};
+    CHECK(confirming_now(both, {}));
+    // The target's provider_errors alert explains failures while more than one region fails;
+    // official_mismatch, below the outage line, explains none.
+    CHECK_FALSE(confirming_now(both, open("provider_errors", "openai/a")));
+    CHECK(confirming_now(both, open("official_mismatch", "openai/a")));
+    // The regional alert explains its own region's failures, whatever the others do.
+    CHECK_FALSE(confirming_now({weur}, open("regional", "openai/a@weur")));
+    CHECK(confirming_now({weur}, open("regional", "openai/a@enam")));
+    CHECK(explained_by_open_alert(a, weur, {weur}, open("regional", "openai/a@weur")));
     // A latency or configuration alert, or another target's, says nothing about failures.
-    CHECK(confirming_now({{"latency", "openai/a", kStart - 5 * kMinute, {}}}));
-    CHECK(confirming_now({{"configuration", "openai/a", kStart - 5 * kMinute, {}}}));
-    CHECK(confirming_now({{"provider_errors", "openai/b", kStart - 5 * kMinute, {}}}));
-    CHECK(explained_by_open_alert(a, recent.front(),
-                                  {{"regional", "openai/a@weur", kStart - 5 * kMinute, {}}}));
+    CHECK(confirming_now(both, open("latency", "openai/a")));
+    CHECK(confirming_now(both, open("configuration", "openai/a")));
+    CHECK(confirming_now(both, open("provider_errors", "openai/b")));
+  }
+
+  TEST_CASE("an outage narrowed to one region is confirmed again, for the regional rule") {
+    Config config = parse(R"({"regions":["enam","weur","apac"],"targets":[
+      {"provider":"openai","model":"a","cadence_min":5}]})");
+    const Target& a = config.targets.front();
+    std::vector<OpenAlert> open = {{"provider_errors", "openai/a", kStart - 60 * kMinute, {}}};
+    // Only weur still fails: the open provider_errors alert no longer explains it.
+    std::vector<Row> alone = {failure("a", "weur", kStart - kMinute, ErrorType::overloaded),
+                              failure("a", "weur", kStart - 6 * kMinute, ErrorType::overloaded)};
+    CHECK_FALSE(explained_by_open_alert(a, alone.front(), alone, open));
+    auto due = plan(config, kStart + kMinute, alone, open);
+    CHECK(std::count_if(due.begin(), due.end(),
+                        [](const PlannedProbe& p) { return p.reason == DueReason::confirm; }) == 3);
+    // A failure of another target in another region does not count as this one's.
+    Row other = failure("b", "enam", kStart - kMinute, ErrorType::overloaded);
+    std::vector<Row> with_other = {alone.front(), other};
+    CHECK_FALSE(explained_by_open_alert(a, alone.front(), with_other, open));
   }
 
   TEST_CASE("a new failure in a region the regional alert does not cover is confirmed") {

@@ -19,24 +19,38 @@ bool starts_confirmation(const Row& row) {
   return who == Attribution::provider || who == Attribution::network;
 }
 
-bool explained_by_open_alert(const Target& target, const Row& row,
+namespace {
+
+bool is_targets(const Target& target, const Row& row) {
+  return row.provider == provider_name(target.provider) && row.model == target.model;
+}
+
+bool another_region_failing(const Target& target, const Row& row, const std::vector<Row>& recent) {
+  return std::any_of(recent.begin(), recent.end(), [&](const Row& other) {
+    return other.region != row.region && is_targets(target, other) && starts_confirmation(other);
+  });
+}
+
+}  // namespace
+
+bool explained_by_open_alert(const Target& target, const Row& row, const std::vector<Row>& recent,
                              const std::vector<OpenAlert>& open) {
   std::string regional = target.id + "@" + row.region;
-  return std::any_of(open.begin(), open.end(), [&](const OpenAlert& alert) {
-    bool whole = alert.rule == "provider_errors" || alert.rule == "official_mismatch";
-    return (whole && alert.scope == target.id) ||
-           (alert.rule == "regional" && alert.scope == regional);
-  });
+  bool whole_open = false;
+  for (const OpenAlert& alert : open) {
+    if (alert.rule == "regional" && alert.scope == regional) return true;
+    whole_open = whole_open || (alert.rule == "provider_errors" && alert.scope == target.id);
+  }
+  return whole_open && another_region_failing(target, row, recent);
 }
 
 std::optional<int64_t> latest_confirmable(const Target& target, const std::vector<Row>& recent,
                                           int64_t epoch_minute,
                                           const std::vector<OpenAlert>& open) {
-  std::string_view provider = provider_name(target.provider);
   std::optional<int64_t> latest;
   for (const Row& row : recent) {
-    if (row.provider != provider || row.model != target.model || !starts_confirmation(row) ||
-        explained_by_open_alert(target, row, open)) {
+    if (!is_targets(target, row) || !starts_confirmation(row) ||
+        explained_by_open_alert(target, row, recent, open)) {
       continue;
     }
     auto ms = parse_iso_utc(row.scheduled_at);

@@ -22,12 +22,15 @@ bool is_due(const Target& target, int64_t epoch_minute);
 // the network is to blame.
 bool starts_confirmation(const Row& row);
 
-// Whether an open alert already says what `row`, a failure of `target`, shows: an error alert
-// on the whole target (provider_errors, official_mismatch) or the regional one on its region.
-// Confirming such a failure would learn nothing the alert needs: it resolves on a clean stretch,
-// which the cadence finds as well, and a day-long outage would otherwise probe every minute
-// from every region all day.
-bool explained_by_open_alert(const Target& target, const Row& row,
+// Whether an open alert already says what `row`, a failure of `target` among `recent`, shows:
+// the regional alert on its region, or the target's provider_errors alert while another
+// Cloudflare region is failing too. provider_errors does not explain one region failing alone:
+// that may be the outage narrowing to a region, which the regional rule needs every-minute
+// probes to see. Nor does official_mismatch explain anything: below the outage line, the
+// failures may yet grow into one. Confirming an explained failure would tell the alert
+// nothing (it is reminded while open and resolves after a clean stretch of the cadence's
+// probes), and a day-long outage would otherwise probe every minute from every region all day.
+bool explained_by_open_alert(const Target& target, const Row& row, const std::vector<Row>& recent,
                              const std::vector<OpenAlert>& open);
 
 // The target's latest failure among `recent` before `epoch_minute` that starts confirmation and

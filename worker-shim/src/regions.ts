@@ -134,14 +134,24 @@ async function toConfirm(ctx: RegionsContext, scheduledTime: number): Promise<To
   return { failures: read.ok ? read.rows : [], open: open.ok ? open.alerts : [] };
 }
 
+// The minute's plan. Store rows the core will not read only cost what they would add: a
+// refused set of failures or alerts is left out, with its reason, and the minute still probes.
+function planMinute(ctx: RegionsContext, scheduledTime: number, confirm: ToConfirm) {
+  const { configJson } = ctx.settings;
+  const plan = ctx.core.plan(configJson, scheduledTime, confirm.failures, confirm.open);
+  if (plan.ok || (confirm.failures.length === 0 && confirm.open.length === 0)) return plan;
+  ctx.log.event("confirm_input_refused", { errors: plan.errors });
+  const withoutAlerts = ctx.core.plan(configJson, scheduledTime, confirm.failures);
+  return withoutAlerts.ok ? withoutAlerts : ctx.core.plan(configJson, scheduledTime);
+}
+
 export async function runRegions(
   ctx: RegionsContext,
   scheduledTime: number,
   locate: RegionLocator,
 ): Promise<RunReport> {
   const started = Date.now();
-  const { failures, open } = await toConfirm(ctx, scheduledTime);
-  const plan = ctx.core.plan(ctx.settings.configJson, scheduledTime, failures, open);
+  const plan = planMinute(ctx, scheduledTime, await toConfirm(ctx, scheduledTime));
   if (!plan.ok) throw new Error(`core refused to plan: ${JSON.stringify(plan.errors)}`);
 
   const all = inputs(plan, scheduledTime);

@@ -93,14 +93,15 @@ void carry_forward(std::vector<OpenAlert>& open, const AlertAction& action, int6
   }
 }
 
-// evaluate() decides each target from that target's rows and open alerts alone, so one call
-// per target with a one-target configuration gives the same actions as one call for all, and
-// each call scans only its own rows.
+// Whether the plan left out `row`: a Cloudflare region's probe at a minute it withheld.
 bool withheld_at(const std::vector<int64_t>& withheld, const Row& row, int64_t minute) {
   return !is_outside_vantage(row.region) &&
          std::binary_search(withheld.begin(), withheld.end(), minute);
 }
 
+// evaluate() decides each target from that target's rows and open alerts alone, so one call
+// per target with a one-target configuration gives the same actions as one call for all, and
+// each call scans only its own rows.
 class HeyhiRules : public Decider {
  public:
   HeyhiRules(const Trace& trace, std::map<std::string, std::string> official, PlanReplay* plan)
