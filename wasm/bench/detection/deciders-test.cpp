@@ -1,6 +1,7 @@
 #include "detection/deciders.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,38 @@ TEST_SUITE("detection deciders") {
     const Target& b = config.targets[1];
     for (int64_t minute : plan.withheld[1]) CHECK_FALSE(is_due(b, minute));
     CHECK(plan.withheld[1].size() == 120 - 120 / b.cadence_min);
+  }
+
+  TEST_CASE("replaying the plan, an outage that narrows to one region opens the regional alert") {
+    Config config = config_of(R"({"regions":["enam","weur","apac"],"targets":[
+      {"provider":"openai","model":"a","cadence_min":5}]})");
+    const Target& a = config.targets[0];
+    // Every region fails from minute 10 to 99; then weur alone, until 239.
+    std::vector<Row> rows;
+    for (int m = 0; m < 300; ++m) {
+      for (const char* region : {"enam", "weur", "apac"}) {
+        bool down = (m >= 10 && m < 100) || (m >= 100 && m < 240 && std::string(region) == "weur");
+        rows.push_back(probe(a, m, down ? "overloaded" : "ok", region));
+      }
+    }
+    Trace trace = trace_of(config, {rows});
+    PlanReplay plan;
+    auto decider = heyhi_rules(trace, official_everywhere("unknown"), &plan);
+    std::vector<AlertEvent> events = replay(*decider, kStartMinute, kStartMinute + 299);
+    std::optional<int64_t> regional, errors_reminded_late;
+    for (const AlertEvent& e : events) {
+      int64_t m = e.minute - kStartMinute;
+      if (e.alert.rule == "regional" && e.kind == ActionKind::open) regional = m;
+      if (e.alert.rule == "provider_errors" && e.kind == ActionKind::remind && m > 100) {
+        errors_reminded_late = m;
+      }
+    }
+    REQUIRE(regional);
+    CHECK(*regional > 100);
+    CHECK(*regional < 130);
+    CHECK(events.front().alert.rule == "provider_errors");
+    // The provider_errors alert is still open while weur fails, and reminded.
+    CHECK(errors_reminded_late);
   }
 
   TEST_CASE("alert on the first failure opens on a failure and resolves on the next success") {
