@@ -225,7 +225,7 @@ describe("confirmation", () => {
     assert.equal((await again.run).due, REGIONS.length);
   });
 
-  test("without the open alerts the failures are confirmed all the same, and it says why", async () => {
+  test("without the open alerts the failures are still confirmed, and it says why", async () => {
     const { json, model, minute } = offSlot();
     const store = recordingStore();
     store.checksBetween = async () => ({ ok: true, rows: [weurFailure(model, minute)] });
