@@ -113,11 +113,11 @@ describe("D1's rows written per write, against the cost estimate", () => {
     assert.equal(meter.take(), billed.status_reading);
   });
 
-  test("a reminder and each channel's delivery of it cost what the estimate bills", async () => {
+  test("an alert's opening, a reminder and each channel's delivery cost what the estimate bills", async () => {
     const alert = sampleAlert("anthropic/claude-haiku-5-5", "2026-12-03T12:05:00.000Z");
     const opened = await store.openAlert(alert);
     assert.ok(opened.ok && opened.opened && opened.id !== undefined, JSON.stringify(opened));
-    meter.take();
+    assert.equal(meter.take(), billed.alert_open);
     const at = "2026-12-03T13:05:00.000Z";
     const reminded = await store.remindAlert(alert.rule, alert.scope, alert.last_notified_at, at);
     assert.deepEqual(reminded, { ok: true, updated: true });

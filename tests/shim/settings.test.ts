@@ -285,6 +285,15 @@ describe("the configuration's cost, said at start-up", () => {
     assert.equal(warning?.budget_usd_month, 50);
     assert.deepEqual(warning?.costliest, [{ id: "openai/gpt-6-luna", usd_month: 62.21 }]);
     assert.match(String(warning?.fix), /cadence_min/);
+    assert.doesNotMatch(String(warning?.fix), /outside/);
+
+    // With an outside vantage priced in, the advice names its runs too.
+    const config = JSON.parse(priced(50));
+    config.cost.outside_runs_per_day = 288;
+    const outside = loadSettings(core, { DB, HEYHI_CONFIG: JSON.stringify(config) });
+    const told = captureLog([]);
+    warnAboutCost(outside.cost, told.log);
+    assert.match(String(told.events()[0]?.fix), /cost\.outside_runs_per_day: 288/);
 
     const within = loadSettings(core, { DB, HEYHI_CONFIG: priced(70) });
     const quiet = captureLog([]);

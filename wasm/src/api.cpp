@@ -385,7 +385,8 @@ void write_cost(JsonWriter& w, const Config& config, const CostEstimate& cost) {
   for (const Allowance& a : cost.allowances) write_allowance(w, a);
   D1RowsWritten d1 = d1_rows_written();
   w.end_array().key("d1_rows_written").begin_object().field("probe", d1.probe);
-  w.field("status_reading", d1.status_reading).field("reminder", d1.reminder);
+  w.field("status_reading", d1.status_reading).field("alert_open", d1.alert_open);
+  w.field("reminder", d1.reminder);
   w.field("delivery", d1.delivery).end_object();
   w.end_object();
 }

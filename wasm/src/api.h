@@ -39,7 +39,7 @@ std::string api_baselines(std::string_view in);
 //       targets:[{id, probes_month, confirmation_probes_month, outside_probes_month,
 //       input_tokens, output_tokens, input_usd_per_mtok, output_usd_per_mtok, usd_month}],
 //       allowances:[{service, what, per, used, limit, share, fits, note}],
-//       d1_rows_written:{probe, status_reading, reminder, delivery}}}
+//       d1_rows_written:{probe, status_reading, alert_open, reminder, delivery}}}
 //      Prices and usd_month are null for a target the price table does not list. Tokens are
 //      per probe: the prompt with its chat template in, the output budget out. probes_month
 //      is the cadence's; confirmation_probes_month is expected at assumed_failure_rate;

@@ -177,7 +177,7 @@ TEST_SUITE("cost") {
     // Failures that keep every target confirming all day without opening an alert mean 12 × 3 ×
     // 1440 probes of two rows: over. A day-long outage opens the alerts, which explain the
     // failures: the cadence's probes, one confirmation stretch each, and two alerts each
-    // reminded hourly to three channels (1 + 3 × 6 rows a time).
+    // opened (3 rows) and sent (3 × 6), then reminded hourly to three channels (1 + 3 × 6).
     std::string targets;
     for (int i = 0; i < 12; ++i) {
       targets += fmt::format(R"({}{{"provider":"openai","model":"m{}","cadence_min":5}})",
@@ -194,7 +194,8 @@ TEST_SUITE("cost") {
     CHECK(ordinary.fits());
     CHECK(confirming.used == doctest::Approx(12 * 3 * 1440 * 2));
     CHECK_FALSE(confirming.fits());
-    CHECK(outage.used == doctest::Approx(12 * 3 * (288 + 10) * 2 + 12 * 2 * 24 * (1 + 3 * 6)));
+    CHECK(outage.used ==
+          doctest::Approx(12 * 3 * (288 + 10) * 2 + 12 * 2 * (3 + 3 * 6 + 24 * (1 + 3 * 6))));
     CHECK(outage.fits());
     // The alert step's reads of the recent and the confirmed minutes grow the same way.
     ReadPlan plan = read_plan(config);
@@ -209,7 +210,7 @@ TEST_SUITE("cost") {
     CHECK(allowance(unconfirmed, "d1", "rows written with every target").used ==
           doctest::Approx(2 * 3 * 288 * 2));
     CHECK(allowance(unconfirmed, "d1", "rows written in a day-long outage").used ==
-          doctest::Approx(2 * 3 * 288 * 2 + 2 * 2 * 24 * (1 + 3 * 6)));
+          doctest::Approx(2 * 3 * 288 * 2 + 2 * 2 * (3 + 3 * 6 + 24 * (1 + 3 * 6))));
   }
 
   TEST_CASE("each watched status source's state is rewritten in D1 on every reading") {

@@ -178,14 +178,17 @@ double status_rows_written_per_day(const Config& config) {
   return rows;
 }
 
-// Alert state on a day-long outage of every target: each open alert reminded every
-// reminder_min minutes, to every channel, each delivery queued, claimed and marked sent.
+// Alert state on a day-long outage of every target: each alert opened, then reminded every
+// reminder_min minutes, each time to every channel, each delivery queued, claimed and marked
+// sent.
 double outage_alert_rows_written_per_day(const Config& config) {
+  double deliveries = kChannelKinds * kD1Writes.delivery;
   double rows = 0;
-  double per_notification = kD1Writes.reminder + kChannelKinds * kD1Writes.delivery;
   for (const Target& t : config.targets) {
     if (!t.enabled) continue;
-    rows += kOutageAlertsPerTarget * kMinutesPerDay / t.rules.reminder_min * per_notification;
+    double reminders = kMinutesPerDay / t.rules.reminder_min;
+    rows += kOutageAlertsPerTarget *
+            (kD1Writes.alert_open + deliveries + reminders * (kD1Writes.reminder + deliveries));
   }
   return rows;
 }

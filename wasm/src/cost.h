@@ -85,6 +85,7 @@ CostEstimate estimate_cost(const Config& config);
 struct D1RowsWritten {
   int probe = 2;           // an llm_checks row and its unique key's entry, failed or not
   int status_reading = 1;  // a status source's row, rewritten in place
+  int alert_open = 3;      // an alert's row, its open-key entry and its opened_at entry
   int reminder = 1;        // an open alert's last_notified_at
   int delivery = 6;        // queued (row, key, pending index), claimed, marked sent
 };

@@ -120,7 +120,13 @@ export interface CostEstimate {
   targets: TargetCost[];
   allowances: Allowance[];
   /** The rows D1 bills for each kind of write: what its allowances are computed from. */
-  d1_rows_written: { probe: number; status_reading: number; reminder: number; delivery: number };
+  d1_rows_written: {
+    probe: number;
+    status_reading: number;
+    alert_open: number;
+    reminder: number;
+    delivery: number;
+  };
 }
 
 export interface Outcome {

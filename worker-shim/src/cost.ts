@@ -17,7 +17,11 @@ export function warnAboutCost(cost: CostEstimate, log: Logger): void {
       budget_usd_month: cost.budget_usd_month,
       prices_as_of: cost.prices_as_of,
       costliest,
-      fix: "give the costliest targets a longer cadence_min, a smaller max_tokens, or disable them",
+      fix:
+        "give the costliest targets a longer cadence_min, a smaller max_tokens, or disable them" +
+        (cost.outside_runs_per_day > 0
+          ? `; or run the outside vantage less often (cost.outside_runs_per_day: ${cost.outside_runs_per_day})`
+          : ""),
     });
   }
   if (cost.unpriced.length > 0) {
