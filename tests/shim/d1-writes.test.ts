@@ -113,7 +113,7 @@ describe("D1's rows written per write, against the cost estimate", () => {
     assert.equal(meter.take(), billed.status_reading);
   });
 
-  test("an alert's opening, a reminder and each channel's delivery cost what the estimate bills", async () => {
+  test("an alert's opening, reminder and deliveries cost what the estimate bills", async () => {
     const alert = sampleAlert("anthropic/claude-haiku-5-5", "2026-12-03T12:05:00.000Z");
     const opened = await store.openAlert(alert);
     assert.ok(opened.ok && opened.opened && opened.id !== undefined, JSON.stringify(opened));

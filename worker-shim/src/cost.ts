@@ -7,6 +7,7 @@ import type { Logger } from "./log.ts";
 const dollars = (n: number) => Math.round(n * 100) / 100;
 
 export function warnAboutCost(cost: CostEstimate, log: Logger): void {
+  const runs = cost.outside_runs_per_day;
   if (cost.over_budget) {
     const costliest = [...cost.targets]
       .sort((a, b) => (b.usd_month ?? 0) - (a.usd_month ?? 0))
@@ -19,9 +20,7 @@ export function warnAboutCost(cost: CostEstimate, log: Logger): void {
       costliest,
       fix:
         "give the costliest targets a longer cadence_min, a smaller max_tokens, or disable them" +
-        (cost.outside_runs_per_day > 0
-          ? `; or run the outside vantage less often (cost.outside_runs_per_day: ${cost.outside_runs_per_day})`
-          : ""),
+        (runs > 0 ? `; or run the outside vantage less (cost.outside_runs_per_day: ${runs})` : ""),
     });
   }
   if (cost.unpriced.length > 0) {
