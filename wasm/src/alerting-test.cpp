@@ -185,6 +185,15 @@ TEST_SUITE("alerting") {
     }
     CHECK(replay.count(ActionKind::remind, "provider_errors") == 2);
     CHECK(replay.count(ActionKind::resolve, "provider_errors") == 0);
+
+    // With no probe at all (the regions' objects down, say) there is no news to send.
+    Replay silent{config_with(R"(["enam","weur"])", R"(,"alerting":{"reminder_min":30})")};
+    for (int m = 0; m < 3; ++m) {
+      silent.minute(m, {probe(m, "overloaded", "enam"), probe(m, "overloaded", "weur")});
+    }
+    for (int m = 3; m <= 70; ++m) silent.minute(m, {});
+    CHECK(silent.count(ActionKind::open, "provider_errors") == 1);
+    CHECK(silent.count(ActionKind::remind, "provider_errors") == 0);
   }
 
   TEST_CASE("one region failing alone is regional, not a provider outage") {

@@ -258,9 +258,12 @@ Measured measure(const Tally& t, int window_min, size_t regions_total) {
 
 int percent(double rate) { return static_cast<int>(std::lround(rate * 100)); }
 
-// A rule's answer for one scope: firing now, and whether the trailing clean stretch holds.
+// A rule's answer for one scope: firing now, failing still (the error rules: failures in the
+// window, which keeps an open alert reminded when the cadence's probes are too few for the
+// count guards), and whether the trailing clean stretch holds.
 struct Finding {
   bool firing = false;
+  bool failing = false;
   bool recovered = false;
   Alert alert;
 };
@@ -332,6 +335,7 @@ Finding check_errors(const TargetView& view) {
   Tally stretch =
       tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
   f.recovered = stretch.probes > stretch.ours && stretch.counted() == 0;
+  f.failing = t.counted() > 0;
   f.alert = base_alert(view, "provider_errors", view.target.id);
   f.alert.measured = measure(t, rule.window_min, view.regions_total);
   f.alert.title = fmt::format("{} {}: {}% of probes failing", display_name(f.alert.provider),
@@ -387,6 +391,7 @@ Finding check_mismatch(const TargetView& view) {
       tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
   // The provider acknowledging the trouble ends the mismatch as surely as recovery does.
   f.recovered = !says_fine || (stretch.probes > stretch.ours && stretch.counted() == 0);
+  f.failing = says_fine && t.counted() > 0;
   f.alert = base_alert(view, "official_mismatch", view.target.id);
   f.alert.measured = measure(t, rule.window_min, view.regions_total);
   f.alert.title = fmt::format("{} {}: {}% failing while the status page says operational",
@@ -449,6 +454,7 @@ Finding check_region(const TargetView& view, const std::string& region) {
   Tally stretch =
       tally(view.rows, stretch_window, [&](const Row& r) { return r.region == region; });
   f.recovered = stretch.probes > stretch.ours && stretch.counted() == 0;
+  f.failing = here.counted() > 0;
   f.alert = base_alert(view, "regional", view.target.id + "@" + region);
   f.alert.region = region;
   f.alert.verdict = here.verdict();
@@ -545,9 +551,9 @@ void annotate_acknowledgement(const EvaluationInput& input, Alert& alert, int64_
 
 // One notification per episode: open once, remind at the configured interval while it stays
 // open, resolve once after the clean stretch. Inside maintenance the state still moves. An open
-// alert is reminded whether or not its rule still fires: until the clean stretch the episode
-// goes on, and once it is open its failures are probed on the cadence, which may hold too few
-// probes for the rule's count guards.
+// error alert is reminded while its failures go on, whether or not its rule still fires: once
+// it is open they are probed on the cadence, which may hold too few probes for the count
+// guards.
 void decide(const Config& config, const EvaluationInput& input, const RuleSettings& rules,
             Finding finding, std::vector<AlertAction>& out, std::set<std::string>& seen) {
   seen.insert(finding.alert.rule + "|" + finding.alert.scope);
@@ -567,12 +573,13 @@ void decide(const Config& config, const EvaluationInput& input, const RuleSettin
   finding.alert.opened_at = iso_utc_minute(open->opened_ms);
   int64_t last = open->last_notified_ms.value_or(open->opened_ms);
   if (open->last_notified_ms) finding.alert.last_notified_at = iso_utc_minute(last);
-  if (!finding.recovered) {
+  if (finding.firing || (finding.failing && !finding.recovered)) {
     if (input.now_ms - last < int64_t{rules.reminder_min} * kMinuteMs) return;
     finding.alert.last_notified_at = now;
     out.push_back({ActionKind::remind, notify, std::move(finding.alert)});
     return;
   }
+  if (!finding.recovered) return;
   // The resolution speaks of the recovery, not of the clean window's empty figures.
   finding.alert.resolved_at = now;
   finding.alert.title = fmt::format("{} {}: recovered ({})", display_name(finding.alert.provider),
