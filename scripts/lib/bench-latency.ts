@@ -1,32 +1,55 @@
 // Latency accuracy: the provider emulator holds each of five endpoints for a known time, and
-// five clients time the same request to it in the same rounds. HeyHi twice: the Worker under
-// `wrangler dev` (workerd), its latency_ms read back from the rows it stored in local D1, and
-// the outside vantage's path (the same probe and classify code under Node, as node-main.ts
-// runs it); its peers are curl (time_total) and Prometheus' blackbox_exporter
-// (probe_duration_seconds); and the runtime's floor, a Worker timing a bare fetch() under a
-// `wrangler dev` of its own (latency-floor/worker.ts).
+// seven clients time the same request to it in the same rounds. HeyHi three times: the Worker
+// under `wrangler dev` (workerd), its latency_ms read back from the rows it stored in local
+// D1; its probe path in the workerd binary alone, without the outbound Worker that wrangler
+// dev puts before every subrequest (latency-workerd/worker.ts); and the outside vantage's
+// path (the same probe and classify code under Node, as node-main.ts runs it). Its peers are
+// curl (time_total) and Prometheus' blackbox_exporter (probe_duration_seconds); and the
+// runtime's floor is a Worker timing a bare fetch() (latency-floor/worker.ts), under a
+// `wrangler dev` of its own and in workerd alone.
 // Each error is measured minus injected. Runs standalone too:
 //   node scripts/lib/bench-latency.ts [--samples N] [--delays 0,50,200]
 // after scripts/build, with prometheus-blackbox-exporter installed (scripts/setup).
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
-import type { Core, DueProbe } from "../../worker-shim/src/core.ts";
+import type { CheckRow, Core, DueProbe } from "../../worker-shim/src/core.ts";
 import { probeAll } from "../../worker-shim/src/run.ts";
 import { loadBuiltCore } from "./bench-core.ts";
 import { fixed, percentile, table } from "./bench-format.ts";
-import { applyD1Migrations, freePort, queryD1, ROOT, startWrangler } from "./harness.ts";
+import {
+  applyD1Migrations,
+  bundleWorker,
+  childEnv,
+  freePort,
+  queryD1,
+  ROOT,
+  startWrangler,
+} from "./harness.ts";
 
 export const DELAYS_MS = [0, 50, 200, 1000, 3000];
 export const SAMPLES = 12;
 export const GOAL_ABS_ERROR_MS = 2;
-export const TOOLS = ["heyhi", "heyhi_node", "curl", "blackbox", "workerd_fetch"] as const;
-const HEYHI_TOOLS: readonly Tool[] = ["heyhi", "heyhi_node"];
+export const TOOLS = [
+  "heyhi",
+  "heyhi_workerd",
+  "heyhi_node",
+  "curl",
+  "blackbox",
+  "workerd_fetch",
+  "workerd_alone_fetch",
+] as const;
+const HEYHI_TOOLS: readonly Tool[] = ["heyhi", "heyhi_workerd", "heyhi_node"];
+// Each of HeyHi's lines in workerd beside the bare fetch() in the same runtime and setting.
+const FLOORS: ReadonlyArray<readonly [Tool, Tool]> = [
+  ["heyhi", "workerd_fetch"],
+  ["heyhi_workerd", "workerd_alone_fetch"],
+];
 export type Tool = (typeof TOOLS)[number];
 
 const PROVIDER = "openai";
@@ -34,7 +57,9 @@ const SECRET_NAME = "OPENAI_API_KEY";
 const FAKE_KEY = "bench-latency-key";
 const TIMEOUT_MS = 6000; // above the longest delay, so no probe is cut short
 const BLACKBOX = "/usr/bin/prometheus-blackbox-exporter";
+const WORKERD = join(ROOT, "node_modules/.bin/workerd");
 const FLOOR_NAME = "heyhi-latency-floor";
+const ALONE_NAME = "heyhi-latency-workerd";
 // Each tool starts its round this long after the previous one, so that no two tools' requests
 // to the same endpoint reach the emulator, or leave it, in the same moment.
 const STAGGER_MS = 300;
@@ -190,14 +215,30 @@ async function endpoints(
 // HeyHi's probe and classification code as its outside vantage runs it (node-main.ts), in
 // this long-lived process: every delay at once, the recorded latency_ms of each row. A fresh
 // process pays Node's HTTP client start-up on its first requests, which this leaves out.
+const SECRETS = { [SECRET_NAME]: FAKE_KEY };
+
 async function nodeRound(core: Core, due: DueProbe[], round: number): Promise<LatencySample[]> {
-  const settings = { secrets: { [SECRET_NAME]: FAKE_KEY }, secretValues: [FAKE_KEY] };
+  const settings = { secrets: SECRETS, secretValues: [FAKE_KEY] };
   const rows = await probeAll({ core, settings }, due, Date.now(), {
     concurrency: due.length,
     colo: null,
   });
+  return rowSamples("heyhi_node", rows, round);
+}
+
+// HeyHi's probe path in the workerd binary alone (latency-workerd/worker.ts).
+async function aloneRound(url: string, due: DueProbe[], round: number): Promise<LatencySample[]> {
+  const answer = await fetch(`${url}/heyhi`, {
+    method: "POST",
+    body: JSON.stringify({ due, secrets: SECRETS }),
+  });
+  if (!answer.ok) throw new Error(`HeyHi under workerd alone answered ${answer.status}`);
+  return rowSamples("heyhi_workerd", (await answer.json()) as CheckRow[], round);
+}
+
+function rowSamples(tool: Tool, rows: CheckRow[], round: number): LatencySample[] {
   return rows.map((row) => ({
-    tool: "heyhi_node" as const,
+    tool,
     delay_ms: delayOf(row.model),
     round,
     ok: row.ok && row.http_status === 200,
@@ -242,13 +283,17 @@ async function startBlackbox(configPath: string): Promise<Child> {
     [`--config.file=${configPath}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
+  return ready(child, "blackbox_exporter", `http://127.0.0.1:${port}`, "/-/healthy");
+}
+
+// Once `url + path` answers 200, the child and how to stop it.
+async function ready(child: ChildProcess, name: string, url: string, path: string) {
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`blackbox_exporter exited: ${stderr}`);
-    const healthy = await fetch(`${url}/-/healthy`).then(
+    if (child.exitCode !== null) throw new Error(`${name} exited: ${stderr}`);
+    const healthy = await fetch(`${url}${path}`).then(
       (r) => r.ok,
       () => false,
     );
@@ -256,7 +301,7 @@ async function startBlackbox(configPath: string): Promise<Child> {
     await sleep(100);
   }
   await stopper(child)();
-  throw new Error(`blackbox_exporter not ready on ${url}: ${stderr}`);
+  throw new Error(`${name} not ready on ${url}: ${stderr}`);
 }
 
 async function curlOnce(p: Endpoint, round: number): Promise<LatencySample> {
@@ -298,30 +343,79 @@ interface FloorSample {
   measured_ms: number;
 }
 
-// The floor Worker's wrangler.toml: HeyHi's compatibility date, nothing bound.
-function floorConfig(work: string): string {
-  const date = /^compatibility_date = "([^"]+)"/m.exec(
-    readFileSync(join(ROOT, "wrangler.toml"), "utf8"),
-  )?.[1];
-  if (!date) throw new Error("wrangler.toml has no compatibility_date for the floor Worker");
-  const main = join(ROOT, "scripts/lib/latency-floor/worker.ts");
-  const path = join(work, "floor.toml");
+function compatibilityDate(): string {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const date = /^compatibility_date = "([^"]+)"/m.exec(toml)?.[1];
+  if (!date) throw new Error("wrangler.toml has no compatibility_date for the bench's Workers");
+  return date;
+}
+
+// A wrangler.toml for one of the bench's own Workers: HeyHi's compatibility date, nothing
+// bound, and the core's module taken compiled, as HeyHi's own wrangler.toml takes it.
+function benchWorkerConfig(work: string, name: string, main: string): string {
+  const path = join(work, `${name}.toml`);
   // TOML's basic strings escape as JSON's do.
-  const quoted = [FLOOR_NAME, main, date].map((value) => JSON.stringify(value));
-  const toml = `name = ${quoted[0]}\nmain = ${quoted[1]}\ncompatibility_date = ${quoted[2]}\n`;
-  writeFileSync(path, toml);
+  const [n, m, d] = [name, join(ROOT, main), compatibilityDate()].map((v) => JSON.stringify(v));
+  const rule = `[[rules]]\ntype = "CompiledWasm"\nglobs = ["**/*.wasm"]\nfallthrough = true\n`;
+  writeFileSync(path, `name = ${n}\nmain = ${m}\ncompatibility_date = ${d}\n${rule}`);
   return path;
+}
+
+// workerd's own configuration for the bundle in `dir`: one Worker on a loopback socket, its
+// subrequests straight to the network, as a deployed Worker's leave the runtime.
+function workerdConfig(dir: string, port: number): string {
+  const files = readdirSync(dir).sort(
+    (a, b) => Number(b.endsWith(".js")) - Number(a.endsWith(".js")),
+  );
+  const modules = files.flatMap((file) => {
+    const q = JSON.stringify(file);
+    if (file.endsWith(".js")) return [`(name = ${q}, esModule = embed ${q})`];
+    if (file.endsWith(".wasm")) return [`(name = ${q}, wasm = embed ${q})`];
+    return []; // the source map and wrangler's README
+  });
+  return [
+    `using Workerd = import "/workerd/workerd.capnp";`,
+    `const config :Workerd.Config = (`,
+    `  services = [`,
+    `    (name = "bench", worker = .bench),`,
+    `    (name = "internet", network = (allow = ["public", "private", "local"])),`,
+    `  ],`,
+    `  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "bench")],`,
+    `);`,
+    `const bench :Workerd.Worker = (`,
+    `  modules = [${modules.join(", ")}],`,
+    `  compatibilityDate = ${JSON.stringify(compatibilityDate())},`,
+    `  globalOutbound = "internet",`,
+    `);`,
+    ``,
+  ].join("\n");
+}
+
+// HeyHi's probe path and the floor in the workerd binary alone, bundled as wrangler would
+// deploy them.
+async function startWorkerdAlone(work: string): Promise<Child> {
+  const dir = join(work, "alone");
+  bundleWorker(benchWorkerConfig(work, ALONE_NAME, "scripts/lib/latency-workerd/worker.ts"), dir);
+  const port = await freePort();
+  const config = join(dir, "workerd.capnp");
+  writeFileSync(config, workerdConfig(dir, port));
+  const child = spawn(WORKERD, ["serve", config], {
+    env: childEnv(),
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  return ready(child, "workerd", `http://127.0.0.1:${port}`, "/");
 }
 
 async function floorRound(
   url: string,
   points: Endpoint[],
   round: number,
+  tool: "workerd_fetch" | "workerd_alone_fetch",
 ): Promise<LatencySample[]> {
   const answer = await fetch(url, { method: "POST", body: JSON.stringify(points) });
   if (!answer.ok) throw new Error(`the floor Worker answered ${answer.status}`);
   return ((await answer.json()) as FloorSample[]).map((s) => ({
-    tool: "workerd_fetch" as const,
+    tool,
     delay_ms: s.delay_ms,
     round,
     ok: s.status === 200,
@@ -374,7 +468,7 @@ export interface LatencyRun {
   holds: Hold[];
   /** The requests each tool was to send, one per delay. */
   endpoints: Endpoint[];
-  /** What the emulator received from all five clients, warm-up included. */
+  /** What the emulator received from every client, warm-up included. */
   seen: SeenRequest[];
 }
 
@@ -391,6 +485,7 @@ interface Bench {
   blackbox: Child;
   wrangler: Awaited<ReturnType<typeof startWrangler>>;
   floor: Awaited<ReturnType<typeof startWrangler>>;
+  alone: Child;
   points: Endpoint[];
   core: Core;
   due: DueProbe[];
@@ -425,16 +520,19 @@ async function startBench(work: string, delays: number[], stops: Child["stop"][]
   const floor = await startWrangler({
     persistTo: join(work, "floor-state"),
     vars: {},
-    config: floorConfig(work),
+    config: benchWorkerConfig(work, FLOOR_NAME, "scripts/lib/latency-floor/worker.ts"),
   });
   stops.push(floor.stop);
-  return { emulator, blackbox, wrangler, floor, points, core, due, persistTo };
+  step("HeyHi's probe path and the floor in workerd alone");
+  const alone = await startWorkerdAlone(work);
+  stops.push(alone.stop);
+  return { emulator, blackbox, wrangler, floor, alone, points, core, due, persistTo };
 }
 
 // One scheduled minute per round, the other clients after it; their samples of the measured
 // rounds (HeyHi's are in D1).
 async function runRounds(bench: Bench, minutes: number[]): Promise<LatencySample[]> {
-  const { wrangler, blackbox, floor, points } = bench;
+  const { wrangler, blackbox, floor, alone, points } = bench;
   const peers: LatencySample[] = [];
   for (const [i, minute] of minutes.entries()) {
     const round = i - WARM_UP_ROUNDS;
@@ -446,8 +544,13 @@ async function runRounds(bench: Bench, minutes: number[]): Promise<LatencySample
     await sleep(STAGGER_MS);
     const node = nodeRound(bench.core, bench.due, round);
     await sleep(STAGGER_MS);
-    const bare = floorRound(floor.url, points, round);
-    const [, ...others] = await Promise.all([scheduled, curl, bb, node, bare]);
+    const bare = floorRound(floor.url, points, round, "workerd_fetch");
+    await sleep(STAGGER_MS);
+    const heyhiAlone = aloneRound(alone.url, bench.due, round);
+    await sleep(STAGGER_MS);
+    const bareAlone = floorRound(`${alone.url}/floor`, points, round, "workerd_alone_fetch");
+    const clients = [curl, bb, node, bare, heyhiAlone, bareAlone];
+    const [, ...others] = await Promise.all([scheduled, ...clients]);
     if (round >= 0) peers.push(...others.flat());
   }
   return peers;
@@ -530,7 +633,7 @@ export function checkSamples(all: LatencySample[], options: LatencyOptions = {})
 export interface LatencyFigure {
   bench: "latency_accuracy";
   delay_ms: number;
-  /** emulator: how long the emulator held the requests of all five clients, its own view. */
+  /** emulator: how long the emulator held the requests of every client, its own view. */
   tool: Tool | "emulator";
   samples: number;
   warm_up_rounds: number;
@@ -600,15 +703,13 @@ export function latencyFigures(all: LatencySample[], holds: Hold[] = []): Latenc
         measured.map((s) => s.measured_ms),
       );
     });
-    const [heyhi, node, curl, blackbox, floor] = figures as [
-      LatencyFigure,
-      LatencyFigure,
-      LatencyFigure,
-      LatencyFigure,
-      LatencyFigure,
-    ];
-    for (const ours of [heyhi, node]) judge(ours, [curl, blackbox]);
-    heyhi.over_floor_ms = round3(heyhi.median_error_ms - floor.median_error_ms);
+    const of = (tool: Tool) => figures.find((f) => f.tool === tool)!;
+    const peers = [of("curl"), of("blackbox")];
+    for (const tool of HEYHI_TOOLS) judge(of(tool), peers);
+    for (const [ours, floor] of FLOORS) {
+      of(ours).over_floor_ms = round3(of(ours).median_error_ms - of(floor).median_error_ms);
+    }
+    const heyhi = of("heyhi");
     const gaps = all.flatMap((s) =>
       s.tool === "heyhi" && s.delay_ms === delay && s.to_emulator_ms !== undefined
         ? [s.to_emulator_ms]
@@ -658,17 +759,20 @@ export function latencyReport(figures: LatencyFigure[]): string {
     table(header, rows),
     [
       "heyhi: latency_ms of the rows the Worker stored in local D1 under wrangler dev (workerd),",
-      "a whole number of ms from a 1 ms clock; heyhi_node: latency_ms of the rows HeyHi's probe",
-      "code records under Node, as its outside vantage (node-main.ts) runs it, in this process;",
-      "curl: time_total; blackbox: blackbox_exporter 0.23's probe_duration_seconds;",
-      "workerd_fetch: a Worker that times a bare fetch() and reads the body, under a wrangler",
-      "dev of its own: the runtime's floor, not a peer. The same POST, headers and body to the",
-      "same emulator endpoint, one endpoint per delay, every delay in parallel for each tool; in",
-      `each round the tools start ${STAGGER_MS} ms apart. median err is signed (nearest-rank`,
-      "median), |err| its absolute value. ratio: HeyHi's median |err| over the peer's (below 1:",
-      "HeyHi is closer).",
+      "a whole number of ms from a 1 ms clock; heyhi_workerd: latency_ms of the rows HeyHi's",
+      "probe path (stagger, fetch, timing, the core's classification) makes in the workerd",
+      "binary alone, bundled as wrangler deploys it, without wrangler dev's outbound Worker;",
+      "heyhi_node: latency_ms of the rows HeyHi's probe code records under Node, as its outside",
+      "vantage (node-main.ts) runs it, in this process; curl: time_total; blackbox:",
+      "blackbox_exporter 0.23's probe_duration_seconds; workerd_fetch and workerd_alone_fetch:",
+      "a Worker that times a bare fetch() and reads the body, under a wrangler dev of its own",
+      "and in workerd alone: the runtime's floors, not peers. The same POST, headers and body",
+      "to the same emulator endpoint, one endpoint per delay, every delay in parallel for each",
+      `tool; in each round the tools start ${STAGGER_MS} ms apart. median err is signed`,
+      "(nearest-rank median), |err| its absolute value. ratio: HeyHi's median |err| over the",
+      "peer's (below 1: HeyHi is closer).",
       `goal: HeyHi's median |err| within ${GOAL_ABS_ERROR_MS} ms and no larger than either peer's.`,
-      "emulator hold: the emulator's own time from receipt of each request of all five clients",
+      "emulator hold: the emulator's own time from receipt of each request of every client",
       "to the start of its answer, on its high-resolution clock: a part of every tool's error;",
       "the rest is loopback HTTP and each client's own work.",
       floorLine(figures),
@@ -679,11 +783,21 @@ export function latencyReport(figures: LatencyFigure[]): string {
 
 // What HeyHi's probe code adds in workerd over the runtime's own fetch().
 function floorLine(figures: LatencyFigure[]): string {
-  const heyhi = figures.filter((f) => f.tool === "heyhi");
-  const over = heyhi.map((f) => `${f.delay_ms} ms: ${signed(f.over_floor_ms ?? NaN)}`);
+  const perDelay = (tool: Tool, value: (f: LatencyFigure) => number) =>
+    figures
+      .filter((f) => f.tool === tool)
+      .map((f) => `${f.delay_ms} ms: ${signed(value(f))}`)
+      .join(", ");
+  const floorOf = (f: LatencyFigure, tool: Tool) =>
+    figures.find((x) => x.tool === tool && x.delay_ms === f.delay_ms)!.median_error_ms;
+  const over = (f: LatencyFigure) => f.over_floor_ms ?? NaN;
+  const devHop = (f: LatencyFigure) => f.median_error_ms - floorOf(f, "workerd_alone_fetch");
   return [
-    "HeyHi in workerd over workerd_fetch (median err less median err), per injected delay:",
-    `  ${over.join(", ")}`,
+    "Median err less the bare fetch()'s in the same runtime and setting, per injected delay:",
+    `  heyhi over workerd_fetch: ${perDelay("heyhi", over)}`,
+    `  heyhi_workerd over workerd_alone_fetch: ${perDelay("heyhi_workerd", over)}`,
+    "What wrangler dev adds to a bare fetch() (workerd_fetch less workerd_alone_fetch):",
+    `  ${perDelay("workerd_fetch", devHop)}`,
   ].join("\n");
 }
 
@@ -696,8 +810,8 @@ function toEmulatorLine(figures: LatencyFigure[]): string {
     "(median, row ts to the emulator's receipt, 1 ms clocks), per injected delay:",
     `  ${gaps.join(", ")}`,
     "In that time workerd hands the subrequest to miniflare's outbound Worker (another",
-    "isolate that wrangler dev puts before every subrequest), then to its HTTP client; this",
-    "bench cannot tell the two apart, nor see what a deployed Worker's path would add.",
+    "isolate that wrangler dev puts before every subrequest, and a deployed Worker does not",
+    "have), then to its HTTP client. What a deployed Worker's own path adds is not measured.",
   ].join("\n");
 }
 

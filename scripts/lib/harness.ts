@@ -73,6 +73,15 @@ export interface WranglerOptions {
   readyTimeoutMs?: number;
 }
 
+/** Bundles a Worker as `wrangler deploy` would upload it, into `outdir`, without uploading. */
+export function bundleWorker(config: string, outdir: string): void {
+  const args = ["deploy", "--dry-run", "--outdir", outdir, "--config", config];
+  const result = spawnSync(WRANGLER, args, { cwd: ROOT, env: childEnv(), encoding: "utf8" });
+  if (result.status !== 0) {
+    throw new Error(`wrangler could not bundle ${config}: ${result.stderr || result.stdout}`);
+  }
+}
+
 export async function startWrangler(options: WranglerOptions): Promise<Wrangler> {
   const port = await freePort();
   const args = [

@@ -1,6 +1,7 @@
 // The benchmark's latency accuracy in small: two injected delays, two rounds, HeyHi through
-// wrangler dev and D1 and its probe code under Node, beside curl, blackbox_exporter and a bare
-// fetch() in a Worker of its own on the same endpoints.
+// wrangler dev and D1, its probe path in the workerd binary alone and its probe code under
+// Node, beside curl, blackbox_exporter and a bare fetch() in a Worker of its own (under
+// wrangler dev and in workerd alone) on the same endpoints.
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 
@@ -89,11 +90,26 @@ test("the figures hold a line per delay and tool, HeyHi's with its ratios and go
     assert.ok(f.ratio_to_curl === null || (f.ratio_to_curl ?? 0) > 0, "ratio to curl");
     assert.ok(f.median_abs_error_ms >= 0 && f.p95_abs_error_ms >= f.median_abs_error_ms);
   }
-  for (const f of figures.filter((x) => x.tool === "heyhi")) {
-    const floor = figures.find((x) => x.tool === "workerd_fetch" && x.delay_ms === f.delay_ms);
-    const over = f.median_error_ms - floor!.median_error_ms;
-    assert.ok(Math.abs(f.over_floor_ms! - over) < 0.001, `over the floor: ${f.over_floor_ms}`);
+  const floors = [
+    ["heyhi", "workerd_fetch"],
+    ["heyhi_workerd", "workerd_alone_fetch"],
+  ];
+  for (const [ours, floorTool] of floors) {
+    for (const f of figures.filter((x) => x.tool === ours)) {
+      const floor = figures.find((x) => x.tool === floorTool && x.delay_ms === f.delay_ms);
+      const over = f.median_error_ms - floor!.median_error_ms;
+      assert.ok(Math.abs(f.over_floor_ms! - over) < 0.001, `${ours} over its floor`);
+    }
   }
+});
+
+test("only the Workers under wrangler dev pass through its outbound Worker", () => {
+  // miniflare's outbound Worker marks what passes through it with cf-worker; the workerd
+  // binary alone sends HeyHi's probes and its floor's fetch() straight out.
+  const marked = measured.seen.filter((r) => r.headers["cf-worker"]);
+  assert.equal(marked.length, 2 * DELAYS.length * (SAMPLES + WARM_UP), "requests marked");
+  const unmarked = measured.seen.length - marked.length;
+  assert.equal(unmarked, (TOOLS.length - 2) * DELAYS.length * (SAMPLES + WARM_UP), "the rest");
 });
 
 test("the floor Worker's requests are not taken for HeyHi's at the emulator", () => {
