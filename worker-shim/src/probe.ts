@@ -158,18 +158,10 @@ export const PROBE_STAGGER_MS = 5;
  * the CPU since the last I/O (parsing the settings, planning) as latency, while a timer that
  * outlasts that work wakes on time and restarts the clock at the true time.
  */
-export async function staggered(index: number, lanes: number): Promise<void> {
+export function staggered(index: number, lanes: number): Promise<void> {
   const wait = index < lanes ? (index + 1) * PROBE_STAGGER_MS : 0;
-  if (wait === 0) return;
-  await sleep(wait);
-  // One more turn of the event loop before the clock starts. In workerd, a fetch() issued in
-  // the very turn that wakes from a timer of a few ms left the socket about 0.5 ms later than
-  // one issued a turn later (0.6 against 0.15 ms from the turn's start, under strace), and
-  // that delay fell inside the probe's timing.
-  await sleep(0);
+  return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 // Runs `work` over `items` with at most `limit` in flight. Workers allow six simultaneous
 // connections; a seventh fetch would wait in a queue and its measured latency would lie.
