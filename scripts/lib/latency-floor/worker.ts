@@ -1,6 +1,7 @@
 // The latency bench's floor: a Worker that does nothing but time a bare fetch() of each
-// request it is given, in the same runtime and under the same `wrangler dev` as HeyHi's
-// Worker. Its error is what workerd's own HTTP path costs; HeyHi's error over it is what
+// request it is given, in the same runtime as HeyHi: under a `wrangler dev` of its own, and
+// in the workerd binary alone beside HeyHi's probe path (latency-workerd/worker.ts). Its
+// error is what workerd's own HTTP path costs in that setting; HeyHi's error over it is what
 // HeyHi's probe code adds.
 
 interface FloorRequest {
