@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <set>
 
 #include <fmt/format.h>
@@ -205,6 +206,8 @@ Window last_minutes(int64_t now_minute_ms, int minutes) {
   return {now_minute_ms - minutes * kMinuteMs, now_minute_ms};
 }
 
+// Unfinished: most of a minute's tallies are only counted, so their latencies stay unsorted
+// until a percentile is asked for.
 template <typename Keep>
 Tally tally(const std::vector<TimedRow>& rows, Window window, Keep keep) {
   Tally out;
@@ -213,7 +216,6 @@ Tally tally(const std::vector<TimedRow>& rows, Window window, Keep keep) {
       out.add(*r.row);
     }
   }
-  out.finish();
   return out;
 }
 
@@ -242,7 +244,8 @@ std::string error_list(const std::map<std::string, int64_t>& types) {
   return out;
 }
 
-Measured measure(const Tally& t, int window_min, size_t regions_total) {
+Measured measure(Tally t, int window_min, size_t regions_total) {
+  t.finish();
   Measured m;
   m.window_min = window_min;
   m.probes = t.probes;
@@ -250,9 +253,9 @@ Measured measure(const Tally& t, int window_min, size_t regions_total) {
   m.failure_rate = t.rate();
   m.p50_ms = nearest_rank(t.ok_latency, 0.50);
   m.p95_ms = nearest_rank(t.ok_latency, 0.95);
-  m.regions_failing = static_cast<int64_t>(t.failing_regions.size());
+  m.regions_failing = t.regions_failing(1);
   m.regions_total = static_cast<int64_t>(regions_total);
-  m.error_types = t.error_types;
+  m.error_types = t.error_types();
   return m;
 }
 
@@ -260,12 +263,15 @@ int percent(double rate) { return static_cast<int>(std::lround(rate * 100)); }
 
 // A rule's answer for one scope: firing now, failing still (the error rules: failures in the
 // window, which keeps an open alert reminded when the cadence's probes are too few for the
-// count guards), and whether the trailing clean stretch holds.
+// count guards), and whether the trailing clean stretch holds. Most findings of a minute
+// become no action, so the alert carries only what finds an open one (rule, scope, target)
+// until `describe` adds the figures and the words.
 struct Finding {
   bool firing = false;
   bool failing = false;
   bool recovered = false;
   Alert alert;
+  std::function<void(Alert&)> describe;
 };
 
 struct TargetView {
@@ -337,19 +343,22 @@ Finding check_errors(const TargetView& view) {
   f.recovered = stretch.probes > stretch.ours && stretch.counted() == 0;
   f.failing = t.counted() > 0;
   f.alert = base_alert(view, "provider_errors", view.target.id);
-  f.alert.measured = measure(t, rule.window_min, view.regions_total);
-  f.alert.title = fmt::format("{} {}: {}% of probes failing", display_name(f.alert.provider),
-                              view.target.model, percent(t.rate()));
-  f.alert.detail = fmt::format(
-      "{} of {} probes failed in {} min from {} of {} regions: {}", t.counted(), t.probes - t.ours,
-      rule.window_min, t.failing_regions.size(), view.regions_total, error_list(t.error_types));
-  attribute(view, t, f.alert);
+  f.describe = [&view, &rule, t = std::move(t)](Alert& a) {
+    a.measured = measure(t, rule.window_min, view.regions_total);
+    a.title = fmt::format("{} {}: {}% of probes failing", display_name(a.provider),
+                          view.target.model, percent(t.rate()));
+    a.detail = fmt::format("{} of {} probes failed in {} min from {} of {} regions: {}",
+                           t.counted(), t.probes - t.ours, rule.window_min, t.regions_failing(1),
+                           view.regions_total, error_list(t.error_types()));
+    attribute(view, t, a);
+  };
   return f;
 }
 
 Finding check_latency(const TargetView& view) {
   const LatencyRule& rule = view.target.rules.latency;
   Tally t = tally_all(view.rows, last_minutes(view.now_minute_ms, rule.window_min));
+  t.finish();
   const std::optional<int64_t>& baseline = view.baseline;
   // The line a p95 must cross: the absolute one, or the baseline's multiple when that is
   // lower, but never below the floor.
@@ -367,17 +376,21 @@ Finding check_latency(const TargetView& view) {
       static_cast<double>(slow) >= rule.min_slow_share * static_cast<double>(t.ok_latency.size());
   Tally stretch =
       tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
-  f.recovered =
-      stretch.ok_latency.size() >= 2 && static_cast<double>(stretch.ok_latency.back()) <= line;
+  const std::vector<int64_t>& recent = stretch.ok_latency;
+  f.recovered = recent.size() >= 2 &&
+                static_cast<double>(*std::max_element(recent.begin(), recent.end())) <= line;
   f.alert = base_alert(view, "latency", view.target.id);
   f.alert.verdict = "provider";
-  f.alert.measured = measure(t, rule.window_min, view.regions_total);
-  f.alert.measured.baseline_p95_ms = baseline;
-  f.alert.title = fmt::format("{} {}: p95 {} ms over {} min", display_name(f.alert.provider),
-                              view.target.model, p95.value_or(0), rule.window_min);
-  f.alert.detail = fmt::format("p95 of {} successful probes is {} ms, over the line of {} ms{}",
-                               t.ok_latency.size(), p95.value_or(0), std::llround(line),
-                               baseline ? fmt::format(" (baseline p95 {} ms)", *baseline) : "");
+  f.describe = [&view, &rule, t = std::move(t), p95, line](Alert& a) {
+    const std::optional<int64_t>& baseline = view.baseline;
+    a.measured = measure(t, rule.window_min, view.regions_total);
+    a.measured.baseline_p95_ms = baseline;
+    a.title = fmt::format("{} {}: p95 {} ms over {} min", display_name(a.provider),
+                          view.target.model, p95.value_or(0), rule.window_min);
+    a.detail = fmt::format("p95 of {} successful probes is {} ms, over the line of {} ms{}",
+                           t.ok_latency.size(), p95.value_or(0), std::llround(line),
+                           baseline ? fmt::format(" (baseline p95 {} ms)", *baseline) : "");
+  };
   return f;
 }
 
@@ -393,12 +406,14 @@ Finding check_mismatch(const TargetView& view) {
   f.recovered = !says_fine || (stretch.probes > stretch.ours && stretch.counted() == 0);
   f.failing = says_fine && t.counted() > 0;
   f.alert = base_alert(view, "official_mismatch", view.target.id);
-  f.alert.measured = measure(t, rule.window_min, view.regions_total);
-  f.alert.title = fmt::format("{} {}: {}% failing while the status page says operational",
-                              display_name(f.alert.provider), view.target.model, percent(t.rate()));
-  f.alert.detail = fmt::format("{} of {} probes failed in {} min: {}", t.counted(),
-                               t.probes - t.ours, rule.window_min, error_list(t.error_types));
-  attribute(view, t, f.alert);
+  f.describe = [&view, &rule, t = std::move(t)](Alert& a) {
+    a.measured = measure(t, rule.window_min, view.regions_total);
+    a.title = fmt::format("{} {}: {}% failing while the status page says operational",
+                          display_name(a.provider), view.target.model, percent(t.rate()));
+    a.detail = fmt::format("{} of {} probes failed in {} min: {}", t.counted(), t.probes - t.ours,
+                           rule.window_min, error_list(t.error_types()));
+    attribute(view, t, a);
+  };
   return f;
 }
 
@@ -444,9 +459,6 @@ Finding check_region(const TargetView& view, const std::string& region) {
   Window window = last_minutes(view.now_minute_ms, rule.window_min);
   Tally here = tally(view.rows, window, [&](const Row& r) { return r.region == region; });
   std::vector<std::string> healthy = healthy_others(view, region, window, rule.others_max_rate);
-  Tally fine = tally(view.rows, window, [&](const Row& r) {
-    return std::find(healthy.begin(), healthy.end(), r.region) != healthy.end();
-  });
   Finding f;
   f.firing = here.counted() >= rule.min_failures && here.rate() >= rule.rate &&
              latest_all_failed(view.rows, window, region, rule.min_failures) && !healthy.empty();
@@ -458,13 +470,19 @@ Finding check_region(const TargetView& view, const std::string& region) {
   f.alert = base_alert(view, "regional", view.target.id + "@" + region);
   f.alert.region = region;
   f.alert.verdict = here.verdict();
-  f.alert.measured = measure(here, rule.window_min, view.regions_total);
-  std::string fine_from = fmt::format("{}", fmt::join(healthy, ", "));
-  f.alert.title = fmt::format("{} {}: failing from {}, fine from {}",
-                              display_name(f.alert.provider), view.target.model, region, fine_from);
-  f.alert.detail = fmt::format("{} of {} probes from {} failed in {} min ({}) while {} saw {}%",
-                               here.counted(), here.probes - here.ours, region, rule.window_min,
-                               error_list(here.error_types), fine_from, percent(fine.rate()));
+  f.describe = [&view, &rule, here = std::move(here), healthy = std::move(healthy),
+                window](Alert& a) {
+    Tally fine = tally(view.rows, window, [&](const Row& r) {
+      return std::find(healthy.begin(), healthy.end(), r.region) != healthy.end();
+    });
+    a.measured = measure(here, rule.window_min, view.regions_total);
+    std::string fine_from = fmt::format("{}", fmt::join(healthy, ", "));
+    a.title = fmt::format("{} {}: failing from {}, fine from {}", display_name(a.provider),
+                          view.target.model, *a.region, fine_from);
+    a.detail = fmt::format("{} of {} probes from {} failed in {} min ({}) while {} saw {}%",
+                           here.counted(), here.probes - here.ours, *a.region, rule.window_min,
+                           error_list(here.error_types()), fine_from, percent(fine.rate()));
+  };
   return f;
 }
 
@@ -549,6 +567,18 @@ void annotate_acknowledgement(const EvaluationInput& input, Alert& alert, int64_
       lag_ms >= 0 ? (lag_ms + kMinuteMs / 2) / kMinuteMs : -((-lag_ms + kMinuteMs / 2) / kMinuteMs);
 }
 
+// What a finding does to its scope's alert, if anything: open it, remind about it, resolve it.
+std::optional<ActionKind> action_for(const Finding& finding, const OpenAlert* open, int64_t now_ms,
+                                     const RuleSettings& rules) {
+  if (!open) return finding.firing ? std::optional(ActionKind::open) : std::nullopt;
+  if (finding.firing || (finding.failing && !finding.recovered)) {
+    int64_t last = open->last_notified_ms.value_or(open->opened_ms);
+    if (now_ms - last < int64_t{rules.reminder_min} * kMinuteMs) return std::nullopt;
+    return ActionKind::remind;
+  }
+  return finding.recovered ? std::optional(ActionKind::resolve) : std::nullopt;
+}
+
 // One notification per episode: open once, remind at the configured interval while it stays
 // open, resolve once after the clean stretch. Inside maintenance the state still moves. An open
 // error alert is reminded while its failures go on, whether or not its rule still fires: once
@@ -558,55 +588,63 @@ void decide(const Config& config, const EvaluationInput& input, const RuleSettin
             Finding finding, std::vector<AlertAction>& out, std::set<std::string>& seen) {
   seen.insert(finding.alert.rule + "|" + finding.alert.scope);
   const OpenAlert* open = find_open(input, finding.alert);
-  bool notify = !in_maintenance(config, finding.alert.provider, input.now_ms);
+  std::optional<ActionKind> kind = action_for(finding, open, input.now_ms, rules);
+  if (!kind) return;
+  Alert& alert = finding.alert;
+  if (finding.describe) finding.describe(alert);
+  if (alert.verdict != "ours") {
+    annotate_acknowledgement(input, alert, open ? open->opened_ms : input.now_ms);
+  }
   std::string now = iso_utc_minute(input.now_ms);
-  if (finding.alert.verdict != "ours") {
-    annotate_acknowledgement(input, finding.alert, open ? open->opened_ms : input.now_ms);
+  alert.opened_at = open ? iso_utc_minute(open->opened_ms) : now;
+  if (open && open->last_notified_ms)
+    alert.last_notified_at = iso_utc_minute(*open->last_notified_ms);
+  if (*kind != ActionKind::resolve) alert.last_notified_at = now;
+  if (*kind == ActionKind::resolve) {
+    // The resolution speaks of the recovery, not of the clean window's empty figures.
+    alert.resolved_at = now;
+    alert.title =
+        fmt::format("{} {}: recovered ({})", display_name(alert.provider), alert.model, alert.rule);
+    alert.detail = fmt::format("no failure for this rule in the last {} min; open since {}",
+                               rules.recovery_min, alert.opened_at);
+    alert.fix.reset();
   }
-  if (!open) {
-    if (!finding.firing) return;
-    finding.alert.opened_at = now;
-    finding.alert.last_notified_at = now;
-    out.push_back({ActionKind::open, notify, std::move(finding.alert)});
-    return;
-  }
-  finding.alert.opened_at = iso_utc_minute(open->opened_ms);
-  int64_t last = open->last_notified_ms.value_or(open->opened_ms);
-  if (open->last_notified_ms) finding.alert.last_notified_at = iso_utc_minute(last);
-  if (finding.firing || (finding.failing && !finding.recovered)) {
-    if (input.now_ms - last < int64_t{rules.reminder_min} * kMinuteMs) return;
-    finding.alert.last_notified_at = now;
-    out.push_back({ActionKind::remind, notify, std::move(finding.alert)});
-    return;
-  }
-  if (!finding.recovered) return;
-  // The resolution speaks of the recovery, not of the clean window's empty figures.
-  finding.alert.resolved_at = now;
-  finding.alert.title = fmt::format("{} {}: recovered ({})", display_name(finding.alert.provider),
-                                    finding.alert.model, finding.alert.rule);
-  finding.alert.detail = fmt::format("no failure for this rule in the last {} min; open since {}",
-                                     rules.recovery_min, finding.alert.opened_at);
-  finding.alert.fix.reset();
-  out.push_back({ActionKind::resolve, notify, std::move(finding.alert)});
+  bool notify = !in_maintenance(config, alert.provider, input.now_ms);
+  out.push_back({*kind, notify, std::move(alert)});
 }
 
-// The target's rows from the Cloudflare regions, and apart from them its outside ones.
-std::pair<std::vector<TimedRow>, std::vector<TimedRow>> rows_of_target(const EvaluationInput& input,
-                                                                       const Target& target) {
-  std::string_view provider = provider_name(target.provider);
-  std::pair<std::vector<TimedRow>, std::vector<TimedRow>> out;
+// A target's rows from the Cloudflare regions, and apart from them its outside ones.
+struct TargetRows {
+  std::vector<TimedRow> cloudflare;
+  std::vector<TimedRow> outside;
+};
+
+// Every enabled target's rows, in one pass over the input (config order; targets are unique
+// by provider and model).
+std::vector<TargetRows> rows_by_target(const Config& config, const EvaluationInput& input) {
+  std::map<std::pair<std::string_view, std::string_view>, size_t> index;
+  for (size_t i = 0; i < config.targets.size(); ++i) {
+    const Target& t = config.targets[i];
+    if (t.enabled)
+      index.emplace(std::pair{provider_name(t.provider), std::string_view(t.model)}, i);
+  }
+  std::vector<TargetRows> out(config.targets.size());
   for (const Row& row : input.rows) {
-    if (row.provider != provider || row.model != target.model) continue;
+    auto found = index.find({row.provider, row.model});
+    if (found == index.end()) continue;
     auto minute = parse_iso_utc(row.scheduled_at);
     if (!minute) continue;
-    (is_outside_vantage(row.region) ? out.second : out.first).push_back({&row, *minute});
+    TargetRows& into = out[found->second];
+    (is_outside_vantage(row.region) ? into.outside : into.cloudflare).push_back({&row, *minute});
   }
   return out;
 }
 
 void evaluate_target(const Config& config, const EvaluationInput& input, const Target& target,
-                     std::vector<AlertAction>& out, std::set<std::string>& seen) {
-  auto [rows, outside] = rows_of_target(input, target);
+                     const TargetRows& target_rows, std::vector<AlertAction>& out,
+                     std::set<std::string>& seen) {
+  const std::vector<TimedRow>& rows = target_rows.cloudflare;
+  const std::vector<TimedRow>& outside = target_rows.outside;
   auto official = input.official.find(std::string(provider_name(target.provider)));
   int64_t now_minute_ms = epoch_minute(input.now_ms) * kMinuteMs;
   TargetView view{target,
@@ -712,8 +750,10 @@ std::string_view action_kind_name(ActionKind kind) {
 std::vector<AlertAction> evaluate(const Config& config, const EvaluationInput& input) {
   std::vector<AlertAction> out;
   std::set<std::string> seen;
-  for (const Target& target : config.targets) {
-    if (target.enabled) evaluate_target(config, input, target, out, seen);
+  std::vector<TargetRows> rows = rows_by_target(config, input);
+  for (size_t i = 0; i < config.targets.size(); ++i) {
+    const Target& target = config.targets[i];
+    if (target.enabled) evaluate_target(config, input, target, rows[i], out, seen);
   }
   evaluate_feeds(config, input, out, seen);
   resolve_orphans(config, input, seen, out);

@@ -237,6 +237,28 @@ TEST_SUITE("api") {
     CHECK(a.first_error_field() == "rows[0].error_type");
   }
 
+  TEST_CASE("a row is read whatever its key order; of a repeated key the first counts") {
+    Answer a;
+    parse_into(a, api_insert_body(R"([{"latency_ms":7,"ok":false,"model":"m","provider":"openai",
+        "region":"enam","ts":"t","scheduled_at":"s","error_type":"timeout","detail":"first",
+        "detail":"second","colo":17,"tokens_in":"8"}])"));
+    REQUIRE(a.ok());
+    element row;
+    REQUIRE(member(a.root(), "body")->at(0).get(row) == simdjson::SUCCESS);
+    CHECK(string_at(row, "scheduled_at") == "s");
+    CHECK(string_at(row, "error_type") == "timeout");
+    CHECK(int_at(row, "latency_ms") == 7);
+    CHECK(string_at(row, "detail") == "first");
+    // A value of the wrong type in an optional column is read as absent.
+    CHECK(member(row, "colo")->is_null());
+    CHECK(member(row, "tokens_in")->is_null());
+
+    Answer refused;
+    parse_into(refused, api_insert_body(R"([{"scheduled_at":"s","ts":"t","region":"enam",
+        "provider":"openai","model":"m","ok":"true","latency_ms":1}])"));
+    CHECK(refused.first_error_field() == "rows[0].ok");
+  }
+
   TEST_CASE("summarize reports per-target counts and percentiles") {
     std::string rows =
         R"([{"scheduled_at":"a","ts":"a","region":"r","provider":"openai","model":"m","ok":true,"latency_ms":10},

@@ -281,7 +281,7 @@ void write_figures(JsonWriter& w, const ScopeFigures& s) {
   auto p95 = nearest_rank(t.ok_latency, 0.95);
   w.field("p50_ms", nearest_rank(t.ok_latency, 0.50)).field("p95_ms", p95);
   w.key("error_types").begin_object();
-  for (const auto& [type, count] : t.error_types) w.field(type, count);
+  for (const auto& [type, count] : t.error_types()) w.field(type, count);
   w.end_object();
 }
 

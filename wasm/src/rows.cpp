@@ -9,7 +9,7 @@
 namespace heyhi {
 namespace {
 
-constexpr std::array<std::string_view, 13> kErrorTypeNames = {
+constexpr std::array<std::string_view, kErrorTypeCount> kErrorTypeNames = {
     "overloaded",      "server_error", "gateway_error", "timeout", "bad_body",
     "connect_error",   "dns_error",    "edge_blocked",  "auth",    "quota",
     "model_not_found", "probe_config", "rate_limited"};
@@ -19,12 +19,6 @@ constexpr std::array<std::string_view, 4> kAttributionNames = {"provider", "ours
 
 Error row_error(size_t index, std::string_view key, std::string_view what) {
   return {fmt::format("rows[{}].{}", index, key), std::string(what)};
-}
-
-std::optional<std::string> optional_string(element object, std::string_view key) {
-  auto text = string_at(object, key);
-  if (!text) return std::nullopt;
-  return std::string(*text);
 }
 
 }  // namespace
@@ -78,49 +72,116 @@ void write_row(JsonWriter& w, const Row& row) {
   w.end_object();
 }
 
+namespace {
+
+// The keys a row is read from, in write_row's order.
+enum RowKey : size_t {
+  k_scheduled_at,
+  k_ts,
+  k_region,
+  k_colo,
+  k_provider,
+  k_model,
+  k_ok,
+  k_http_status,
+  k_error_type,
+  k_attribution,
+  k_latency_ms,
+  k_ttfb_ms,
+  k_tokens_in,
+  k_tokens_out,
+  k_request_id,
+  k_detail,
+  kRowKeys
+};
+constexpr std::array<std::string_view, kRowKeys> kRowKeyNames = {
+    "scheduled_at", "ts",          "region",     "colo",        "provider",   "model",
+    "ok",           "http_status", "error_type", "attribution", "latency_ms", "ttfb_ms",
+    "tokens_in",    "tokens_out",  "request_id", "detail"};
+static_assert(kRowKeys == kRowKeyCount);
+
+// A store's answer holds thousands of rows: one pass over each object's fields instead of a
+// search per key, trying first the key that follows the last one found, since stores send
+// the columns in write_row's order. The first of repeated keys counts, as a lookup by key
+// would find it.
+std::array<std::optional<element>, kRowKeys> row_fields(element object) {
+  std::array<std::optional<element>, kRowKeys> out;
+  size_t expected = 0;
+  for (auto field : fields(object)) {
+    size_t i = expected < kRowKeys && field.key == kRowKeyNames[expected] ? expected : 0;
+    while (i < kRowKeys && field.key != kRowKeyNames[i]) ++i;
+    if (i == kRowKeys) continue;
+    if (!out[i]) out[i] = field.value;
+    expected = i + 1;
+  }
+  return out;
+}
+
+std::optional<std::string_view> text_of(const std::optional<element>& value) {
+  std::string_view text;
+  if (!value || value->get_string().get(text) != simdjson::SUCCESS) return std::nullopt;
+  return text;
+}
+
+std::optional<std::string> owned_text(const std::optional<element>& value) {
+  auto text = text_of(value);
+  return text ? std::optional<std::string>(*text) : std::nullopt;
+}
+
+std::optional<int64_t> int_of(const std::optional<element>& value) {
+  return value ? as_int(*value) : std::nullopt;
+}
+
+}  // namespace
+
 Result<Row> read_row(element object, size_t index) {
   if (!object.is_object()) return Error{fmt::format("rows[{}]", index), "must be an object"};
+  auto at = row_fields(object);
   Row row;
-  using Required = std::pair<std::string_view, std::string*>;
-  for (auto [key, target] : std::initializer_list<Required>{{"scheduled_at", &row.scheduled_at},
-                                                            {"ts", &row.ts},
-                                                            {"region", &row.region},
-                                                            {"provider", &row.provider},
-                                                            {"model", &row.model}}) {
-    auto text = string_at(object, key);
-    if (!text || text->empty()) return row_error(index, key, "must be a non-empty string");
+  using Required = std::pair<RowKey, std::string*>;
+  for (auto [key, target] : std::initializer_list<Required>{{k_scheduled_at, &row.scheduled_at},
+                                                            {k_ts, &row.ts},
+                                                            {k_region, &row.region},
+                                                            {k_provider, &row.provider},
+                                                            {k_model, &row.model}}) {
+    auto text = text_of(at[key]);
+    if (!text || text->empty())
+      return row_error(index, kRowKeyNames[key], "must be a non-empty string");
     *target = std::string(*text);
   }
-  auto ok = bool_at(object, "ok");
-  if (!ok) return row_error(index, "ok", "must be true or false");
-  row.ok = *ok;
+  bool ok = false;
+  if (!at[k_ok] || at[k_ok]->get_bool().get(ok) != simdjson::SUCCESS) {
+    return row_error(index, "ok", "must be true or false");
+  }
+  row.ok = ok;
 
-  auto latency = int_at(object, "latency_ms");
+  auto latency = int_of(at[k_latency_ms]);
   if (!latency || *latency < 0) {
     return row_error(index, "latency_ms", "must be a whole number >= 0");
   }
   row.latency_ms = *latency;
 
-  if (auto name = string_at(object, "error_type")) {
+  if (auto name = text_of(at[k_error_type])) {
     row.error_type = error_type_from_name(*name);
     if (!row.error_type) return row_error(index, "error_type", "is not a known error type");
   }
   if (row.ok == row.error_type.has_value()) {
     return row_error(index, "error_type", "must be null exactly when ok is true");
   }
-  row.colo = optional_string(object, "colo");
-  row.http_status = int_at(object, "http_status");
-  row.ttfb_ms = int_at(object, "ttfb_ms");
-  row.tokens_in = int_at(object, "tokens_in");
-  row.tokens_out = int_at(object, "tokens_out");
-  row.request_id = optional_string(object, "request_id");
-  row.detail = optional_string(object, "detail");
+  row.colo = owned_text(at[k_colo]);
+  row.http_status = int_of(at[k_http_status]);
+  row.ttfb_ms = int_of(at[k_ttfb_ms]);
+  row.tokens_in = int_of(at[k_tokens_in]);
+  row.tokens_out = int_of(at[k_tokens_out]);
+  row.request_id = owned_text(at[k_request_id]);
+  row.detail = owned_text(at[k_detail]);
   return row;
 }
 
 Result<std::vector<Row>> read_rows(element array) {
   if (!array.is_array()) return Error{"rows", "must be an array of rows"};
   std::vector<Row> rows;
+  rows.reserve(items(array).size());
   size_t index = 0;
   for (element item : items(array)) {
     auto row = read_row(item, index++);

@@ -30,6 +30,7 @@ enum class ErrorType {
   probe_config,
   rate_limited,
 };
+inline constexpr size_t kErrorTypeCount = static_cast<size_t>(ErrorType::rate_limited) + 1;
 
 // Who has to act: the provider, us (configuration, keys, billing), the network between, or
 // nobody can tell yet (a rate limit on our key may be either).

@@ -25,25 +25,35 @@ std::vector<TimedRow> timed_rows(const std::vector<Row>& rows) {
 
 void Tally::add(const Row& row) {
   ++probes;
-  regions.insert(row.region);
+  auto region = std::find_if(regions.begin(), regions.end(),
+                             [&](const RegionCount& r) { return r.region == row.region; });
+  if (region == regions.end()) region = regions.insert(regions.end(), {row.region});
+  ++region->probes;
   if (row.ok) {
     ok_latency.push_back(row.latency_ms);
     return;
   }
-  error_types[std::string(error_type_name(*row.error_type))]++;
+  ++by_type[static_cast<size_t>(*row.error_type)];
   switch (attribution_of(*row.error_type)) {
     case Attribution::provider: ++provider; break;
     case Attribution::network: ++network; break;
     case Attribution::ours: ++ours; return;
     case Attribution::ambiguous: ++ambiguous; return;
   }
-  failing_regions.insert(row.region);
-  ++region_failures[row.region];
+  ++region->failures;
 }
 
 int64_t Tally::regions_failing(int64_t min) const {
-  return std::count_if(region_failures.begin(), region_failures.end(),
-                       [&](const auto& entry) { return entry.second >= min; });
+  return std::count_if(regions.begin(), regions.end(),
+                       [&](const RegionCount& r) { return r.failures > 0 && r.failures >= min; });
+}
+
+std::map<std::string, int64_t> Tally::error_types() const {
+  std::map<std::string, int64_t> out;
+  for (size_t i = 0; i < by_type.size(); ++i) {
+    if (by_type[i] > 0) out.emplace(error_type_name(static_cast<ErrorType>(i)), by_type[i]);
+  }
+  return out;
 }
 
 void Tally::finish() { std::sort(ok_latency.begin(), ok_latency.end()); }

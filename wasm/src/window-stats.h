@@ -4,10 +4,10 @@
 // aggregation export, so both count the same way.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -27,16 +27,23 @@ struct TimedRow {
 std::vector<TimedRow> timed_rows(const std::vector<Row>& rows);
 
 struct Tally {
+  // A region's probes and its provider or network failures.
+  struct RegionCount {
+    std::string region;
+    int64_t probes = 0;
+    int64_t failures = 0;
+  };
+
   int64_t probes = 0;
   int64_t provider = 0;
   int64_t network = 0;
   int64_t ours = 0;
   int64_t ambiguous = 0;
   std::vector<int64_t> ok_latency;  // sorted once finish() ran
-  std::map<std::string, int64_t> error_types;
-  std::set<std::string> regions;
-  std::set<std::string> failing_regions;           // regions with a provider or network failure
-  std::map<std::string, int64_t> region_failures;  // those failures, per region
+  // Windows are counted thousands of times a minute over a handful of regions and error
+  // types: flat counts, not maps keyed by strings.
+  std::array<int64_t, kErrorTypeCount> by_type{};
+  std::vector<RegionCount> regions;  // in the order first seen
 
   void add(const Row& row);
   void finish();
@@ -47,6 +54,8 @@ struct Tally {
   double rate() const;
   // Regions with at least `min` provider or network failures.
   int64_t regions_failing(int64_t min) const;
+  // Failures by error type name, the types seen only.
+  std::map<std::string, int64_t> error_types() const;
   std::string verdict() const { return network > provider ? "network" : "provider"; }
 };
 
