@@ -2,16 +2,17 @@
 // and so has the Free plan's 10 ms of its own: for 6, 18 and 60 targets probed every minute
 // from 3 regions, an ordinary minute (the rules' recent rows read, this hour's baselines
 // kept by the home object) and the first minute of an hour (the baselines read as well).
-// The store hands back parsed JSON exactly as PostgREST's answer would be parsed (the baseline
-// hours' latencies grouped per target, as rpc/baseline_latencies groups them), so the parse
-// is counted; nothing fires, as on a quiet day.
-import type { CheckRow, Core } from "../../worker-shim/src/core.ts";
+// The store hands back parsed JSON exactly as PostgREST's answer would be parsed (the rules'
+// columns of each row, the baseline hours' latencies grouped per target, as
+// rpc/baseline_latencies groups them), so the parse is counted; nothing fires, as on a quiet
+// day.
+import type { Core } from "../../worker-shim/src/core.ts";
 import { runAlerts, baselineRanges, recentRange } from "../../worker-shim/src/alerts.ts";
 import { createLogger } from "../../worker-shim/src/log.ts";
 import type { Settings } from "../../worker-shim/src/settings.ts";
 import type { TargetLatencies, TimeRange } from "../../worker-shim/src/store/alerts.ts";
-import type { Store } from "../../worker-shim/src/store/store.ts";
-import { okRow, recordingStore } from "../../tests/shim/support.ts";
+import type { RuleRow, Store } from "../../worker-shim/src/store/store.ts";
+import { okRow, recordingStore, ruleColumnsOf } from "../../tests/shim/support.ts";
 import { percentile } from "./bench-format.ts";
 import { benchConfig, TARGET_COUNTS } from "./bench-run.ts";
 
@@ -40,11 +41,13 @@ function minutesOf(ranges: TimeRange[]): number[] {
   });
 }
 
-function rowsIn(settings: Settings, minutes: number[]): CheckRow[] {
+function rowsIn(settings: Settings, minutes: number[]): RuleRow[] {
   return minutes.flatMap((ms, i) =>
     settings.config.targets.flatMap((t) =>
       REGIONS.map((region) =>
-        okRow(t.model, ms, { provider: t.provider, region, latency_ms: 300 + (i % 97) }),
+        ruleColumnsOf(
+          okRow(t.model, ms, { provider: t.provider, region, latency_ms: 300 + (i % 97) }),
+        ),
       ),
     ),
   );
@@ -64,7 +67,7 @@ function quietStore(settings: Settings, nowMs: number): { store: Store; rows: nu
   const latenciesText = JSON.stringify([...groups.values()]);
   const store: Store = {
     ...recordingStore(),
-    checksBetween: async () => ({ ok: true, rows: JSON.parse(recentText) as CheckRow[] }),
+    checksBetween: async () => ({ ok: true, rows: JSON.parse(recentText) as RuleRow[] }),
     baselineLatencies: async () => ({ ok: true, targets: JSON.parse(latenciesText) }),
   };
   return { store, rows: (JSON.parse(recentText) as unknown[]).length };
@@ -99,9 +102,9 @@ async function measure(core: Core, count: number, firstOfHour: boolean): Promise
   const kept = firstOfHour ? null : (baselines.change.baselines ?? null);
   const cpu: number[] = [];
   for (let run = -WARM_UP; run < RUNS; ++run) {
-    const before = process.cpuUsage();
+    const before = process.threadCpuUsage();
     const { report } = await runAlerts({ core, settings, log, baselines: kept }, NOW);
-    const used = process.cpuUsage(before);
+    const used = process.threadCpuUsage(before);
     if (report.error || report.actions !== 0) {
       throw new Error(`the alert step did not run quietly: ${JSON.stringify(report)}`);
     }

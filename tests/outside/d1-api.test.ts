@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { D1Store } from "../../worker-shim/src/store/d1.ts";
 import { d1OverHttp } from "../../worker-shim/src/store/d1-http.ts";
 import { startD1Standin, type D1Standin } from "../d1-api/standin.mjs";
-import { MINUTE_ISO, MINUTE_MS, okRow } from "../shim/support.ts";
+import { MINUTE_ISO, MINUTE_MS, okRow, ruleColumnsOf } from "../shim/support.ts";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
 const DATABASE = "00000000-0000-4000-8000-0000000000d1";
@@ -99,7 +99,7 @@ describe("D1Store over the REST API", () => {
     const read = await store.checksBetween([{ from: MINUTE_ISO, to: MINUTE_ISO }]);
     assert.ok(read.ok);
     const mine = read.rows.filter((r) => r.model.startsWith("d1-http-"));
-    assert.deepEqual(mine, rows);
+    assert.deepEqual(mine, rows.map(ruleColumnsOf));
   });
 
   test("a statement with numeric parameters sends them as the text the API takes", async () => {

@@ -17,10 +17,10 @@ import type { Alert, CheckRow } from "../../worker-shim/src/core.ts";
 import type { NewDelivery } from "../../worker-shim/src/store/alerts.ts";
 import { D1Store } from "../../worker-shim/src/store/d1.ts";
 import { PostgrestStore } from "../../worker-shim/src/store/postgrest.ts";
-import type { Store } from "../../worker-shim/src/store/store.ts";
+import { RULE_COLUMNS, type Store } from "../../worker-shim/src/store/store.ts";
 import { startStandin } from "../postgrest/standin.mjs";
 import { ROOT } from "../../scripts/lib/harness.ts";
-import { failedRow, localD1, okRow, type LocalD1 } from "./support.ts";
+import { failedRow, localD1, okRow, ruleColumnsOf, type LocalD1 } from "./support.ts";
 
 const DATABASE_URL = process.env.HEYHI_PG_URL;
 const SERVICE_KEY = `service-${randomUUID()}`;
@@ -258,7 +258,7 @@ function sharedBehaviour(store: () => Store): void {
     );
   });
 
-  test("checksBetween answers exactly the rows inside two ranges, field by field", async () => {
+  test("checksBetween answers exactly the rows inside two ranges, the rules' columns field by field", async () => {
     const model = `${PREFIX}-${randomUUID()}`;
     // A stretch of minutes no other test writes: a random hour years ahead.
     const base = Date.UTC(2031, 0, 1) + randomInt(0, 400_000) * MINUTE_MS;
@@ -279,8 +279,10 @@ function sharedBehaviour(store: () => Store): void {
     const inside = [1, 2, 3, 6, 7].map((m) => minute(at(m)));
     const wanted = rows
       .filter((r) => inside.includes(r.scheduled_at))
-      .sort((a, b) => (key(a) < key(b) ? -1 : 1));
+      .sort((a, b) => (key(a) < key(b) ? -1 : 1))
+      .map(ruleColumnsOf);
     assert.deepEqual(ok(result).rows, wanted);
+    for (const row of ok(result).rows) assert.deepEqual(Object.keys(row), [...RULE_COLUMNS]);
     const [failed] = ok(result).rows.filter((r) => !r.ok);
     assert.equal(failed?.ts, new Date(at(2)).toISOString(), "a whole-second ts keeps its .000Z");
     assert.equal(typeof failed?.ok, "boolean");
@@ -296,7 +298,9 @@ function sharedBehaviour(store: () => Store): void {
     ok(await store().insertChecks([...rows, outside]));
     const range = [{ from: minute(at(0)), to: minute(at(5)) }];
 
-    assert.deepEqual(ok(await store().checksBetween(range, { outsideOnly: true })).rows, [outside]);
+    assert.deepEqual(ok(await store().checksBetween(range, { outsideOnly: true })).rows, [
+      ruleColumnsOf(outside),
+    ]);
     const failed = ok(await store().checksBetween(range, { failedOnly: true })).rows;
     assert.deepEqual(
       failed.map((r) => [r.scheduled_at, r.ok, r.error_type]),
@@ -643,7 +647,7 @@ describe("PostgrestStore racing another transaction", { skip }, () => {
       const rows = [0, 1, 2, 3, 4].map((m) => checkRow(model, base + m * MINUTE_MS));
       ok(await small.insertChecks(rows));
       const range = { from: minute(base), to: minute(base + 4 * MINUTE_MS) };
-      assert.deepEqual(ok(await small.checksBetween([range])).rows, rows);
+      assert.deepEqual(ok(await small.checksBetween([range])).rows, rows.map(ruleColumnsOf));
       assert.equal(reads.length, 3, "five rows, two a page");
     } finally {
       await capped.close();

@@ -19,7 +19,12 @@ import { Backlog, type Sql } from "../../worker-shim/src/backlog.ts";
 import { createLogger } from "../../worker-shim/src/log.ts";
 import { runProbe, type ProbeDeps } from "../../worker-shim/src/probe.ts";
 import type { Settings } from "../../worker-shim/src/settings.ts";
-import type { Store, WriteResult } from "../../worker-shim/src/store/store.ts";
+import {
+  RULE_COLUMNS,
+  type RuleRow,
+  type Store,
+  type WriteResult,
+} from "../../worker-shim/src/store/store.ts";
 import { applyD1Migrations } from "../../scripts/lib/harness.ts";
 
 const D1_DATABASE_ID = "00000000-0000-4000-8000-000000000000"; // wrangler.toml's
@@ -111,6 +116,11 @@ export async function probeRow(
 
 export interface RecordingStore extends Store {
   readonly calls: CheckRow[][];
+}
+
+/** A row as the rules' read returns it: RULE_COLUMNS only, in their order. */
+export function ruleColumnsOf(row: CheckRow): RuleRow {
+  return Object.fromEntries(RULE_COLUMNS.map((c) => [c, row[c]])) as RuleRow;
 }
 
 /** A healthy probe row of `model` at a cron minute, with `overrides` on top. */

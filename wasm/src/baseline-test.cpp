@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "api.h"
 #include "config.h"
 #include "json-read.h"
+#include "summary.h"
 #include "time-format.h"
 #include "window-stats.h"
 
@@ -72,6 +74,22 @@ TEST_SUITE("baseline") {
     std::vector<int64_t> samples;
     for (int i = 1; i <= 20; ++i) samples.push_back(i * 100);
     CHECK(baseline_of(samples) == 1900);
+  }
+
+  TEST_CASE("a baseline of samples in any order, ties among them, is the sorted samples' p95") {
+    uint64_t state = 20261204;
+    auto next = [&] {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      return static_cast<int64_t>(state >> 33);
+    };
+    for (size_t count : {20, 21, 39, 40, 41, 99, 100, 101, 1260}) {
+      std::vector<int64_t> samples;
+      for (size_t i = 0; i < count; ++i) samples.push_back(200 + next() % 40);  // many ties
+      std::vector<int64_t> sorted = samples;
+      std::sort(sorted.begin(), sorted.end());
+      CAPTURE(count);
+      CHECK(baseline_of(samples) == nearest_rank(sorted, 0.95));
+    }
   }
 
   TEST_CASE("precomputed baselines stand in for the older rows") {

@@ -61,7 +61,7 @@ struct ReadPlan {
 // Rows each read returns at most, from every region: the subrequest count pages by these, and
 // the cost model bills them.
 struct ReadRows {
-  int recent = 0;    // each minute, all columns
+  int recent = 0;    // each minute, the rules' columns
   int baseline = 0;  // once an hour, successful probes' latencies, grouped per target
 };
 

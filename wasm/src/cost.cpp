@@ -48,10 +48,10 @@ constexpr double kPostgresBytesPerHourlyRow = 260;
 constexpr double kD1BytesPerCheck = 200;
 constexpr double kPostgresRawDays = 35;      // trend_settings' default retention
 constexpr double kPostgresRollupDays = 400;  // the same for the hourly rollup
-// PostgREST's JSON for a typical row as the alert step reads it (every column, a request id,
-// no detail), and for one baseline sample: a latency in its target's grouped array, as
-// PostgreSQL writes a jsonb array ("1042, ").
-constexpr double kRowJsonBytes = 345;
+// PostgREST's JSON for a typical row as the alert step reads it (the rules' nine columns, a
+// successful probe: no detail), and for one baseline sample: a latency in its target's
+// grouped array, as PostgreSQL writes a jsonb array ("1042, ").
+constexpr double kRowJsonBytes = 207;
 constexpr double kSampleJsonBytes = 6;
 // Failures are a small share of probes outside incidents; the confirmation read returns
 // only them from Postgres, while D1, which keeps no index of the failures, reads every row of

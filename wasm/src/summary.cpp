@@ -5,11 +5,15 @@
 
 namespace heyhi {
 
+size_t nearest_rank_index(size_t count, double q) {
+  double clamped = std::clamp(q, 0.0, 1.0);
+  auto rank = static_cast<size_t>(std::ceil(clamped * static_cast<double>(count)));
+  return rank == 0 ? 0 : rank - 1;
+}
+
 std::optional<int64_t> nearest_rank(const std::vector<int64_t>& sorted, double q) {
   if (sorted.empty()) return std::nullopt;
-  double clamped = std::clamp(q, 0.0, 1.0);
-  auto rank = static_cast<size_t>(std::ceil(clamped * static_cast<double>(sorted.size())));
-  return sorted[rank == 0 ? 0 : rank - 1];
+  return sorted[nearest_rank_index(sorted.size(), q)];
 }
 
 std::vector<TargetSummary> summarize(const std::vector<Row>& rows) {

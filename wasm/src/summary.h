@@ -16,6 +16,8 @@ namespace heyhi {
 // q of the samples at or below it. Empty input has no percentile; one sample is every
 // percentile; ties need no interpolation.
 std::optional<int64_t> nearest_rank(const std::vector<int64_t>& sorted, double q);
+// Where that sample sits among `count` sorted ones (count > 0).
+size_t nearest_rank_index(size_t count, double q);
 
 struct TargetSummary {
   std::string provider;

@@ -20,6 +20,7 @@ import { sendSlack } from "./notify/slack.ts";
 import { sendWebhook } from "./notify/webhook.ts";
 import type { Settings } from "./settings.ts";
 import type { Delivery, Failure, NewDelivery, StoredOpenAlert, TimeRange } from "./store/alerts.ts";
+import type { RuleRow } from "./store/store.ts";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -94,7 +95,7 @@ export function outsideRange(budget: Budget, nowMs: number): TimeRange {
 
 // The outside vantages' rows before the recent range: a second signal, so a failed read is
 // logged and the rules run on the Cloudflare rows alone.
-async function outsideRows(ctx: AlertContext, nowMs: number): Promise<CheckRow[]> {
+async function outsideRows(ctx: AlertContext, nowMs: number): Promise<RuleRow[]> {
   const { budget, store } = ctx.settings;
   if (budget.reads.outside_lookback_min <= budget.reads.lookback_min) return [];
   const read = await store.checksBetween([outsideRange(budget, nowMs)], { outsideOnly: true });

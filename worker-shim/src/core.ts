@@ -2,6 +2,7 @@
 // The Worker passes the module its bundler compiled; Node passes one made from the file.
 import createHeyhiCore from "../../build/wasm/heyhi-core.mjs";
 import type { HeyhiCoreModule } from "../../build/wasm/heyhi-core.mjs";
+import type { RuleRow } from "./store/store.ts";
 
 export interface CoreError {
   field: string;
@@ -228,7 +229,7 @@ export interface OpenAlert {
 
 export interface EvaluationInput {
   now_ms: number;
-  rows: CheckRow[];
+  rows: RuleRow[];
   open_alerts: OpenAlert[];
   official: Record<string, string>;
   status_sources?: StatusSourceRow[];
@@ -459,7 +460,7 @@ export class Core {
   plan(
     configJson: string,
     scheduledMs: number,
-    recent: CheckRow[] = [],
+    recent: RuleRow[] = [],
     open: OpenAlert[] = [],
   ): CoreAnswer<Plan> {
     const rows = JSON.stringify(recent);

@@ -3,7 +3,8 @@
 // does not answer within the core's deadline costs that region's rows for the minute and
 // nothing else: the others run alongside it, and the summary names it and says why.
 import type { KeptTransition } from "./alerts.ts";
-import type { CheckRow, Core, HourBaselines, OpenAlert, Plan } from "./core.ts";
+import type { Core, HourBaselines, OpenAlert, Plan } from "./core.ts";
+import type { RuleRow } from "./store/store.ts";
 import type { Logger } from "./log.ts";
 import { withConcurrency } from "./probe.ts";
 import type { RegionInput, RegionReport, RegionResult, TransitionChange } from "./region.ts";
@@ -111,7 +112,7 @@ function combinedWrite(reports: RegionReport[]): WriteResult {
 }
 
 interface ToConfirm {
-  failures: CheckRow[];
+  failures: RuleRow[];
   open: OpenAlert[];
 }
 

@@ -3,6 +3,7 @@
 // channel. The types of the Store's alert methods, and the normalising both stores share so
 // that D1 and PostgREST answer with the same values.
 import type { Alert, AlertAction, CheckRow, OpenAlert } from "../core.ts";
+import type { RuleRow } from "./store.ts";
 
 export type Failure = {
   ok: false;
@@ -43,7 +44,7 @@ export interface Delivery extends NewDelivery, DeliveryUpdate {
   id: number;
 }
 
-export type ChecksResult = Result<{ rows: CheckRow[] }>;
+export type ChecksResult = Result<{ rows: RuleRow[] }>;
 
 /**
  * One target's latencies of successful probes from Cloudflare's regions in the baseline
@@ -284,11 +285,12 @@ function time(value: unknown): string | null {
 }
 
 /**
- * A stored check row as the core reads it: ok a boolean (D1 keeps 0 or 1), scheduled_at as
- * '2026-12-03T12:05:00Z' and ts as '2026-12-03T12:05:00.123Z' (PostgREST answers '+00:00').
+ * A stored check row as the core reads it, with the columns it was read with: ok a boolean
+ * (D1 keeps 0 or 1), scheduled_at as '2026-12-03T12:05:00Z' and ts as
+ * '2026-12-03T12:05:00.123Z' (PostgREST answers '+00:00').
  */
-export function checkRowFrom(raw: Raw): CheckRow {
-  const row = { ...raw } as unknown as CheckRow;
+export function checkRowFrom<Row extends RuleRow = CheckRow>(raw: Raw): Row {
+  const row = { ...raw } as unknown as Row;
   row.ok = raw.ok === true || raw.ok === 1;
   row.scheduled_at = isoMinute(Date.parse(String(raw.scheduled_at)));
   row.ts = time(raw.ts) ?? String(raw.ts);

@@ -77,7 +77,14 @@ import {
   type StatusCurrentResult,
   type StatusEventsResult,
 } from "./board.ts";
-import { CHECK_COLUMNS, CONFLICT_COLUMNS, type Store, type WriteResult } from "./store.ts";
+import {
+  CHECK_COLUMNS,
+  CONFLICT_COLUMNS,
+  RULE_COLUMNS,
+  type RuleRow,
+  type Store,
+  type WriteResult,
+} from "./store.ts";
 
 const fromJson = (columns: readonly string[]) =>
   columns.map((c) => `json_extract(value, '$.${c}')`).join(", ");
@@ -94,15 +101,15 @@ const IN_RANGES =
   "from json_each(?1) r join llm_checks c on c.scheduled_at " +
   "between json_extract(r.value, '$.from') and json_extract(r.value, '$.to') ";
 const CHECKS_ORDER = `order by ${CHECK_ORDER.map((c) => `c.${c}`).join(", ")}`;
-const CHECK_SELECT = `select ${CHECK_COLUMNS.map((c) => `c.${c}`).join(", ")} `;
+const RULE_SELECT = `select ${RULE_COLUMNS.map((c) => `c.${c}`).join(", ")} `;
 
-export const CHECKS_BETWEEN_SQL = CHECK_SELECT + IN_RANGES + CHECKS_ORDER;
+export const CHECKS_BETWEEN_SQL = RULE_SELECT + IN_RANGES + CHECKS_ORDER;
 // D1 keeps no index of the failures (each would cost a row written per failed probe), so this
 // walks every row of the ranges, as few as the minutes being confirmed hold, and keeps these.
-export const FAILED_CHECKS_BETWEEN_SQL = CHECK_SELECT + IN_RANGES + "and c.ok = 0 " + CHECKS_ORDER;
+export const FAILED_CHECKS_BETWEEN_SQL = RULE_SELECT + IN_RANGES + "and c.ok = 0 " + CHECKS_ORDER;
 const CLOUDFLARE_LIST = CLOUDFLARE_REGIONS.map((r) => `'${r}'`).join(", ");
 export const OUTSIDE_CHECKS_BETWEEN_SQL =
-  CHECK_SELECT + IN_RANGES + `and c.region not in (${CLOUDFLARE_LIST}) ` + CHECKS_ORDER;
+  RULE_SELECT + IN_RANGES + `and c.region not in (${CLOUDFLARE_LIST}) ` + CHECKS_ORDER;
 export const BASELINE_LATENCIES_SQL =
   "select c.provider, c.model, json_group_array(c.latency_ms) as latencies " +
   IN_RANGES +
@@ -243,7 +250,7 @@ export class D1Store implements Store {
         ? OUTSIDE_CHECKS_BETWEEN_SQL
         : CHECKS_BETWEEN_SQL;
     const read = await this.#inRanges(ranges, sql);
-    return read.ok ? { ok: true, rows: read.raw.map(checkRowFrom) } : read;
+    return read.ok ? { ok: true, rows: read.raw.map((r) => checkRowFrom<RuleRow>(r)) } : read;
   }
 
   async baselineLatencies(ranges: TimeRange[]): Promise<LatenciesResult> {

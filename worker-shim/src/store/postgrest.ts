@@ -82,7 +82,14 @@ import {
   type StatusCurrentResult,
   type StatusEventsResult,
 } from "./board.ts";
-import { CHECK_COLUMNS, CONFLICT_COLUMNS, type Store, type WriteResult } from "./store.ts";
+import {
+  CHECK_COLUMNS,
+  CONFLICT_COLUMNS,
+  RULE_COLUMNS,
+  type RuleRow,
+  type Store,
+  type WriteResult,
+} from "./store.ts";
 
 export interface PostgrestOptions {
   url: string; // the project URL, e.g. https://<ref>.supabase.co
@@ -151,8 +158,8 @@ export class PostgrestStore implements Store {
     const where: Query = {};
     if (filter.failedOnly) where.ok = "is.false";
     if (filter.outsideOnly) where.region = `not.in.(${CLOUDFLARE_REGIONS.join(",")})`;
-    const read = await this.#inRanges(ranges, CHECK_COLUMNS, where);
-    return read.ok ? { ok: true, rows: read.rows.map(checkRowFrom) } : read;
+    const read = await this.#inRanges(ranges, RULE_COLUMNS, where);
+    return read.ok ? { ok: true, rows: read.rows.map((r) => checkRowFrom<RuleRow>(r)) } : read;
   }
 
   // Grouped in the database (rpc/baseline_latencies): a week of rows would take several pages
