@@ -18,7 +18,7 @@ import { benchConfig, TARGET_COUNTS } from "./bench-run.ts";
 
 const REGIONS = ["enam", "weur", "apac"];
 const RUNS = 30;
-const WARM_UP = 3;
+const WARM_UP = 10;
 const NOW = Date.UTC(2026, 11, 10, 14, 0);
 const MINUTE_MS = 60_000;
 
@@ -102,9 +102,9 @@ async function measure(core: Core, count: number, firstOfHour: boolean): Promise
   const kept = firstOfHour ? null : (baselines.change.baselines ?? null);
   const cpu: number[] = [];
   for (let run = -WARM_UP; run < RUNS; ++run) {
-    const before = process.threadCpuUsage();
+    const before = process.cpuUsage();
     const { report } = await runAlerts({ core, settings, log, baselines: kept }, NOW);
-    const used = process.threadCpuUsage(before);
+    const used = process.cpuUsage(before);
     if (report.error || report.actions !== 0) {
       throw new Error(`the alert step did not run quietly: ${JSON.stringify(report)}`);
     }

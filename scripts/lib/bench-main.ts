@@ -172,10 +172,9 @@ function printRuns(runs: RunFigure[]): void {
     [
       "* more probes due in one minute than one object may send on the Free plan (50",
       "  subrequests): the budget refuses such a configuration; measured to show the growth.",
-      "CPU is process.threadCpuUsage() (user + system of the thread that runs the shim and",
-      "the core; V8's helper threads for compilation and garbage collection are left out) around",
-      "each runRegion (one region's minute, as its object runs it); the emulator (latency 0)",
-      "runs in a child process and is not counted.",
+      "CPU is process.cpuUsage() (user + system, every thread of this process) around each",
+      "runRegion (one region's minute, as its object runs it); the emulator (latency 0) runs",
+      "in a child process and is not counted.",
       "Node's fetch client (undici) over loopback HTTP without TLS is a proxy for workerd's",
       "client, whose CPU accounting is not exposed locally. The replayed rows hand back the",
       "emulator's recorded answers as in-process Responses: the shim's and the core's own CPU.",

@@ -3,8 +3,8 @@
 // through Node's fetch to the provider emulator answering at once (a proxy for workerd's client,
 // whose CPU accounting is not exposed locally), then the emulator's recorded answers replayed in
 // process, which leaves the shim's and the core's own CPU. The emulator runs in a child process so
-// its CPU is not counted; the CPU of this process's main thread, where the shim and the core run
-// (process.threadCpuUsage), is read around each run.
+// its CPU is not counted; this process's CPU (process.cpuUsage, all its threads) is read around
+// each run.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -135,10 +135,10 @@ async function series(ctx: RegionContext, runs: number): Promise<Samples> {
   const cpu: number[] = [];
   const wall: number[] = [];
   for (let run = -WARM_UP_RUNS; run < runs; ++run) {
-    const before = process.threadCpuUsage();
+    const before = process.cpuUsage();
     const minute = FIRST_MINUTE_MS + (run + WARM_UP_RUNS) * 60_000;
     const { report } = await runMinute(ctx, minute);
-    const used = process.threadCpuUsage(before);
+    const used = process.cpuUsage(before);
     // Every probe must succeed: anything else means the run measured an error path.
     if (report.due !== targets || report.ok !== targets || !report.write?.ok) {
       throw new Error(`scheduled run did not succeed: ${JSON.stringify(report)}`);

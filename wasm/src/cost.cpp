@@ -7,6 +7,7 @@
 
 #include "budget.h"
 #include "config.h"
+#include "scrub.h"
 
 namespace heyhi {
 namespace {
@@ -48,10 +49,14 @@ constexpr double kPostgresBytesPerHourlyRow = 260;
 constexpr double kD1BytesPerCheck = 200;
 constexpr double kPostgresRawDays = 35;      // trend_settings' default retention
 constexpr double kPostgresRollupDays = 400;  // the same for the hourly rollup
-// PostgREST's JSON for a typical row as the alert step reads it (the rules' nine columns, a
-// successful probe: no detail), and for one baseline sample: a latency in its target's
-// grouped array, as PostgreSQL writes a jsonb array ("1042, ").
-constexpr double kRowJsonBytes = 207;
+// PostgREST's JSON for a typical row as the alert step reads it: the rules' nine columns of a
+// successful probe (no detail); of a failure, with its detail at the longest the core writes;
+// of the small reads (open alerts, due deliveries, status state), about a whole check row;
+// and for one baseline sample, a latency in its target's grouped array, as PostgreSQL writes
+// a jsonb array ("1042, ").
+constexpr double kRuleRowJsonBytes = 207;
+constexpr double kFailedRuleRowJsonBytes = kRuleRowJsonBytes + kMaxDetailBytes;
+constexpr double kSmallReadRowJsonBytes = 345;
 constexpr double kSampleJsonBytes = 6;
 // Failures are a small share of probes outside incidents; the confirmation read returns
 // only them from Postgres, while D1, which keeps no index of the failures, reads every row of
@@ -267,10 +272,10 @@ void supabase_allowances(const Config& config, std::vector<Allowance>& out) {
   add(out, "supabase", "database size", "database", size, kSupabaseDatabaseBytes,
       "35 days of probes and 400 days of hourly rollup, as the retention defaults keep");
   double minutes = kMinutesPerDay * kCostDays;
-  double egress =
-      minutes * (load.recent_rows + load.confirm_rows * kFailureShare + kSmallReadRowsPerMinute) *
-          kRowJsonBytes +
-      minutes / 60 * load.baseline_rows * kSampleJsonBytes;
+  double egress = minutes * (load.recent_rows * kRuleRowJsonBytes +
+                             load.confirm_rows * kFailureShare * kFailedRuleRowJsonBytes +
+                             kSmallReadRowsPerMinute * kSmallReadRowJsonBytes) +
+                  minutes / 60 * load.baseline_rows * kSampleJsonBytes;
   add(out, "supabase", "egress", "month (bytes)", egress, kSupabaseEgressBytesPerMonth,
       "the alert step's reads as uncompressed JSON; the board and Grafana come on top");
 }

@@ -101,18 +101,20 @@ constexpr std::array<std::string_view, kRowKeys> kRowKeyNames = {
 static_assert(kRowKeys == kRowKeyCount);
 
 // A store's answer holds thousands of rows: one pass over each object's fields instead of a
-// search per key, trying first the key that follows the last one found, since stores send
-// the columns in write_row's order. The first of repeated keys counts, as a lookup by key
-// would find it.
+// search per key. Stores send the columns in a fixed order (all of them, or the rules' subset),
+// so the search for a key starts after the last one found and wraps around. The first of
+// repeated keys counts, as a lookup by key would find it.
 std::array<std::optional<element>, kRowKeys> row_fields(element object) {
   std::array<std::optional<element>, kRowKeys> out;
-  size_t expected = 0;
+  size_t start = 0;
   for (auto field : fields(object)) {
-    size_t i = expected < kRowKeys && field.key == kRowKeyNames[expected] ? expected : 0;
-    while (i < kRowKeys && field.key != kRowKeyNames[i]) ++i;
-    if (i == kRowKeys) continue;
-    if (!out[i]) out[i] = field.value;
-    expected = i + 1;
+    for (size_t step = 0; step < kRowKeys; ++step) {
+      size_t i = (start + step) % kRowKeys;
+      if (field.key != kRowKeyNames[i]) continue;
+      if (!out[i]) out[i] = field.value;
+      start = i + 1;
+      break;
+    }
   }
   return out;
 }

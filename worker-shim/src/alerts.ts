@@ -7,7 +7,6 @@
 import type {
   AlertAction,
   Budget,
-  CheckRow,
   Core,
   HourBaselines,
   StatusSourceRow,
