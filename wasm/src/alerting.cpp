@@ -512,9 +512,14 @@ Finding check_configuration(const TargetView& view) {
   for (const TimedRow& r : view.rows) {
     if (r.minute_ms <= view.now_minute_ms) recent.push_back(&r);
   }
-  std::sort(recent.begin(), recent.end(), [](const TimedRow* a, const TimedRow* b) {
-    return a->minute_ms != b->minute_ms ? a->minute_ms > b->minute_ms : a->row->ts > b->row->ts;
-  });
+  // Only the latest few are read, and the rows may hold a week of baseline hours: those few
+  // are put in order, newest first, the rest left as they are.
+  size_t wanted = std::min<size_t>(recent.size(), std::max(1, rule.min_consecutive));
+  std::partial_sort(recent.begin(), recent.begin() + static_cast<std::ptrdiff_t>(wanted),
+                    recent.end(), [](const TimedRow* a, const TimedRow* b) {
+                      return a->minute_ms != b->minute_ms ? a->minute_ms > b->minute_ms
+                                                          : a->row->ts > b->row->ts;
+                    });
   auto is_ours = [](const TimedRow* r) {
     return !r->row->ok && attribution_of(*r->row->error_type) == Attribution::ours;
   };
