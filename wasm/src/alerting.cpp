@@ -264,8 +264,9 @@ int percent(double rate) { return static_cast<int>(std::lround(rate * 100)); }
 // A rule's answer for one scope: firing now, failing still (the error rules: failures in the
 // window, which keeps an open alert reminded when the cadence's probes are too few for the
 // count guards), and whether the trailing clean stretch holds. Most findings of a minute
-// become no action, so the alert carries only what finds an open one (rule, scope, target)
-// until `describe` adds the figures and the words.
+// become no action, so a rule that measures sets on the alert only what finds an open one
+// (rule, scope, target) and what it already knows for nothing, and leaves the figures and the
+// words to `describe`, run for an action alone.
 struct Finding {
   bool firing = false;
   bool failing = false;

@@ -28,7 +28,6 @@ void Tally::add(const Row& row) {
   auto region = std::find_if(regions.begin(), regions.end(),
                              [&](const RegionCount& r) { return r.region == row.region; });
   if (region == regions.end()) region = regions.insert(regions.end(), {row.region});
-  ++region->probes;
   if (row.ok) {
     ok_latency.push_back(row.latency_ms);
     return;

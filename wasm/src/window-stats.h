@@ -27,10 +27,9 @@ struct TimedRow {
 std::vector<TimedRow> timed_rows(const std::vector<Row>& rows);
 
 struct Tally {
-  // A region's probes and its provider or network failures.
+  // A region that probed, and its provider or network failures.
   struct RegionCount {
     std::string region;
-    int64_t probes = 0;
     int64_t failures = 0;
   };
 

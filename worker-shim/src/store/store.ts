@@ -130,7 +130,8 @@ export const CHECK_COLUMNS = [
 /**
  * The columns of a stored row that the alert rules and the confirmation plan read. The alert
  * step reads every minute's rows back with these alone: the rest (colo, http_status, tokens,
- * request ids and the like) would be a third more bytes to fetch, parse and hand over.
+ * request ids and the like) would be two thirds more bytes per row to fetch, parse and hand
+ * over.
  */
 export const RULE_COLUMNS = [
   "scheduled_at",
