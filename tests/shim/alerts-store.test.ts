@@ -258,7 +258,7 @@ function sharedBehaviour(store: () => Store): void {
     );
   });
 
-  test("checksBetween answers exactly the rows inside two ranges, the rules' columns field by field", async () => {
+  test("checksBetween answers the rules' columns of exactly the rows in two ranges", async () => {
     const model = `${PREFIX}-${randomUUID()}`;
     // A stretch of minutes no other test writes: a random hour years ahead.
     const base = Date.UTC(2031, 0, 1) + randomInt(0, 400_000) * MINUTE_MS;
