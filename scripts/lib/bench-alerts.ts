@@ -2,21 +2,27 @@
 // and so has the Free plan's 10 ms of its own: for 6, 18 and 60 targets probed every minute
 // from 3 regions, an ordinary minute (the rules' recent rows read, this hour's baselines
 // kept by the home object) and the first minute of an hour (the baselines read as well).
-// The store hands back parsed JSON exactly as PostgREST's answer would be parsed (the rules'
-// columns of each row, the baseline hours' latencies grouped per target, as
-// rpc/baseline_latencies groups them), so the parse is counted; nothing fires, as on a quiet
-// day.
+// The step reads through the real PostgREST store, answered in-process with the pages
+// Supabase would send, so the store's own handling of them is counted; nothing fires, as on
+// a quiet day.
 import type { Core } from "../../worker-shim/src/core.ts";
-import { runAlerts, baselineRanges, recentRange } from "../../worker-shim/src/alerts.ts";
+import {
+  runAlerts,
+  baselineRanges,
+  outsideRange,
+  recentRange,
+} from "../../worker-shim/src/alerts.ts";
 import { createLogger } from "../../worker-shim/src/log.ts";
 import type { Settings } from "../../worker-shim/src/settings.ts";
 import type { TargetLatencies, TimeRange } from "../../worker-shim/src/store/alerts.ts";
+import { PostgrestStore } from "../../worker-shim/src/store/postgrest.ts";
 import type { RuleRow, Store } from "../../worker-shim/src/store/store.ts";
 import { okRow, recordingStore, ruleColumnsOf } from "../../tests/shim/support.ts";
 import { percentile } from "./bench-format.ts";
 import { benchConfig, TARGET_COUNTS } from "./bench-run.ts";
 
 const REGIONS = ["enam", "weur", "apac"];
+const OUTSIDE = "gha-eastus";
 const RUNS = 30;
 const WARM_UP = 10;
 const NOW = Date.UTC(2026, 11, 10, 14, 0);
@@ -41,36 +47,93 @@ function minutesOf(ranges: TimeRange[]): number[] {
   });
 }
 
-function rowsIn(settings: Settings, minutes: number[]): RuleRow[] {
+// PostgREST writes timestamptz with the session's offset, UTC on Supabase: "+00:00", not "Z".
+const postgrestTime = (iso: string) => iso.replace(/Z$/, "+00:00");
+
+// Every target from every Cloudflare region each minute, and, as the documented GitHub
+// Actions vantage adds them, one row per target every 5 minutes from outside Cloudflare.
+function rowsIn(settings: Settings, minutes: number[], regions: string[]): RuleRow[] {
   return minutes.flatMap((ms, i) =>
     settings.config.targets.flatMap((t) =>
-      REGIONS.map((region) =>
-        ruleColumnsOf(
+      regions.map((region) => {
+        const row = ruleColumnsOf(
           okRow(t.model, ms, { provider: t.provider, region, latency_ms: 300 + (i % 97) }),
-        ),
-      ),
+        );
+        return { ...row, scheduled_at: postgrestTime(row.scheduled_at), ts: postgrestTime(row.ts) };
+      }),
     ),
   );
 }
 
-function quietStore(settings: Settings, nowMs: number): { store: Store; rows: number } {
-  const recentText = JSON.stringify(
-    rowsIn(settings, minutesOf([recentRange(settings.budget, nowMs)])),
-  );
+const onOutsideMinutes = (minutes: number[]) => minutes.filter((ms) => (ms / MINUTE_MS) % 5 === 0);
+
+function latencyGroups(rows: RuleRow[]): TargetLatencies[] {
   const groups = new Map<string, TargetLatencies>();
-  for (const r of rowsIn(settings, minutesOf(baselineRanges(settings.budget, nowMs)))) {
+  for (const r of rows) {
     const key = `${r.provider}/${r.model}`;
     const group = groups.get(key) ?? { provider: r.provider, model: r.model, latencies: [] };
     group.latencies.push(r.latency_ms);
     groups.set(key, group);
   }
-  const latenciesText = JSON.stringify([...groups.values()]);
-  const store: Store = {
-    ...recordingStore(),
-    checksBetween: async () => ({ ok: true, rows: JSON.parse(recentText) as RuleRow[] }),
-    baselineLatencies: async () => ({ ok: true, targets: JSON.parse(latenciesText) }),
+  return [...groups.values()];
+}
+
+const SUPABASE_MAX_ROWS = 1000; // PostgREST's db-max-rows as Supabase sets it
+
+/** One read's answer in PostgREST's pages, each already the text PostgREST would send. */
+function pagedAnswer(rows: unknown[]): { pages: string[]; total: number } {
+  const pages: string[] = [];
+  for (let at = 0; at < rows.length; at += SUPABASE_MAX_ROWS) {
+    pages.push(JSON.stringify(rows.slice(at, at + SUPABASE_MAX_ROWS)));
+  }
+  return { pages: pages.length > 0 ? pages : ["[]"], total: rows.length };
+}
+
+function pageResponse({ pages, total }: { pages: string[]; total: number }, url: URL): Response {
+  const offset = Number(url.searchParams.get("offset") ?? 0);
+  const page = pages[offset / SUPABASE_MAX_ROWS] ?? "[]";
+  const end = Math.min(offset + SUPABASE_MAX_ROWS, total) - 1;
+  const range = end >= offset ? `${offset}-${end}/${total}` : `*/${total}`;
+  return new Response(page, {
+    headers: { "content-type": "application/json", "content-range": range },
+  });
+}
+
+// The real PostgREST store, answered in-process as Supabase would answer each read: the recent
+// rows from everywhere, the outside vantage's alone before them, the baseline hours' Cloudflare
+// latencies grouped per target, and no open alert or due delivery. Any other request is a
+// change to the alert step this bench does not know of, and stops it.
+function quietStore(settings: Settings, nowMs: number): { store: Store; rows: number } {
+  const recent = minutesOf([recentRange(settings.budget, nowMs)]);
+  const before = onOutsideMinutes(minutesOf([outsideRange(settings.budget, nowMs)]));
+  const recentRows = [
+    ...rowsIn(settings, recent, REGIONS),
+    ...rowsIn(settings, onOutsideMinutes(recent), [OUTSIDE]),
+  ];
+  const outsideRows = rowsIn(settings, before, [OUTSIDE]);
+  const baselineMinutes = minutesOf(baselineRanges(settings.budget, nowMs));
+  const answers = {
+    recent: pagedAnswer(recentRows),
+    outside: pagedAnswer(outsideRows),
+    none: pagedAnswer([]),
+    latencies: JSON.stringify(latencyGroups(rowsIn(settings, baselineMinutes, REGIONS))),
   };
-  return { store, rows: (JSON.parse(recentText) as unknown[]).length };
+  const answer = async (input: RequestInfo | URL): Promise<Response> => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const path = url.pathname.replace(/^\/rest\/v1\//, "");
+    if (path === "llm_checks") {
+      return pageResponse(url.searchParams.has("region") ? answers.outside : answers.recent, url);
+    }
+    if (path === "alerts" || path === "alert_deliveries") return pageResponse(answers.none, url);
+    if (path === "rpc/baseline_latencies") return new Response(answers.latencies);
+    throw new Error(`the alert step bench has no answer for ${path}`);
+  };
+  const store = new PostgrestStore({
+    url: "https://bench.supabase.co",
+    serviceKey: "bench",
+    fetch: answer as typeof fetch,
+  });
+  return { store, rows: recentRows.length + outsideRows.length };
 }
 
 function settingsFor(core: Core, count: number): Settings {
