@@ -90,6 +90,16 @@ test("a repeated cron minute is ignored by on_conflict, not stored twice", async
   assert.equal(last?.write.ok, true);
 });
 
+test("each minute's alert step reads the rules' rows back from PostgREST and decides", async () => {
+  const reports = await wrangler.eventsAtLeast("alerts", MINUTES.length);
+  const minutes = reports.slice(0, MINUTES.length).map((r) => r.scheduled_at);
+  assert.deepEqual(
+    minutes,
+    MINUTES.map((m) => new Date(m).toISOString()),
+  );
+  for (const report of reports) assert.equal(report.error, undefined, JSON.stringify(report));
+});
+
 test("a store that is down is logged with its reason and the next run writes again", async () => {
   await standin.close();
   const downMinute = (MINUTES[2] as number) + 60000;

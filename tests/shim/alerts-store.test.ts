@@ -13,14 +13,14 @@ import { after, before, beforeEach, describe, test } from "node:test";
 
 import pg from "pg";
 
-import type { Alert, CheckRow } from "../../worker-shim/src/core.ts";
-import type { NewDelivery } from "../../worker-shim/src/store/alerts.ts";
+import type { Alert, CheckRow, Core } from "../../worker-shim/src/core.ts";
+import { checkRowFrom, type NewDelivery } from "../../worker-shim/src/store/alerts.ts";
 import { D1Store } from "../../worker-shim/src/store/d1.ts";
 import { PostgrestStore } from "../../worker-shim/src/store/postgrest.ts";
-import { RULE_COLUMNS, type Store } from "../../worker-shim/src/store/store.ts";
+import { RULE_COLUMNS, type RuleRow, type Store } from "../../worker-shim/src/store/store.ts";
 import { startStandin } from "../postgrest/standin.mjs";
 import { ROOT } from "../../scripts/lib/harness.ts";
-import { failedRow, localD1, okRow, ruleColumnsOf, type LocalD1 } from "./support.ts";
+import { failedRow, loadTestCore, localD1, okRow, ruleColumnsOf, type LocalD1 } from "./support.ts";
 
 const DATABASE_URL = process.env.HEYHI_PG_URL;
 const SERVICE_KEY = `service-${randomUUID()}`;
@@ -46,9 +46,11 @@ test("HEYHI_PG_URL points the tests at the PostgreSQL that scripts/pg-up prepare
 
 const skip = DATABASE_URL ? false : NO_DATABASE;
 let db: InstanceType<typeof pg.Pool>;
+let core: Core;
 
-before(() => {
+before(async () => {
   if (DATABASE_URL) db = new pg.Pool({ connectionString: DATABASE_URL, max: 3 });
+  core = await loadTestCore();
 });
 
 after(async () => {
@@ -329,6 +331,54 @@ function sharedBehaviour(store: () => Store): void {
       mistral: [230],
     });
     assert.deepEqual(await store().baselineLatencies([]), { ok: true, targets: [] });
+  });
+
+  test("checksJson's pages hold checksBetween's rows, and the core opens the same alert", async () => {
+    const model = `${PREFIX}-${randomUUID()}`;
+    const base = Date.UTC(2033, 0, 1) + randomInt(0, 400_000) * MINUTE_MS;
+    const at = (m: number) => base + m * MINUTE_MS;
+    // Three minutes of an outage from two regions, a probe before it, and an outside vantage.
+    const rows = [0, 1, 2].flatMap((m) =>
+      ["enam", "weur"].map((region) =>
+        failedRow(model, at(m), {
+          provider: "anthropic",
+          region,
+          ts: new Date(at(m)).toISOString(),
+        }),
+      ),
+    );
+    rows.push(checkRow(model, at(-1), { provider: "anthropic", latency_ms: 95 }));
+    rows.push(checkRow(model, at(1), { provider: "anthropic", region: "gha-eastus", colo: null }));
+    ok(await store().insertChecks(rows));
+    const range = [{ from: minute(at(-1)), to: minute(at(2)) }];
+
+    const parsed = ok(await store().checksBetween(range)).rows;
+    const pages = ok(await store().checksJson(range)).pages;
+    const fromPages = pages.flatMap((page) => JSON.parse(page) as Record<string, unknown>[]);
+    assert.deepEqual(
+      fromPages.map((r) => checkRowFrom<RuleRow>(r)),
+      parsed,
+    );
+    assert.equal(parsed.length, rows.length);
+    const outside = ok(await store().checksJson(range, { outsideOnly: true })).pages;
+    assert.deepEqual(
+      outside.flatMap((page) => JSON.parse(page) as RuleRow[]).map((r) => r.region),
+      ["gha-eastus"],
+    );
+
+    const config = JSON.stringify({
+      regions: ["enam", "weur"],
+      targets: [{ provider: "anthropic", model, cadence_min: 1 }],
+    });
+    const input = { now_ms: at(2), open_alerts: [], official: {}, baselines: {} };
+    const fromRows = core.evaluate(config, { ...input, rows: parsed });
+    const fromText = core.evaluate(config, { ...input, rows: [] }, pages);
+    assert.ok(fromText.ok, JSON.stringify(fromText));
+    assert.deepEqual(fromText, fromRows);
+    assert.deepEqual(
+      fromText.actions.map((a) => [a.kind, a.alert.rule, a.alert.measured.failures]),
+      [["open", "provider_errors", 6]],
+    );
   });
 
   test("checksBetween with no range, or ranges holding no minute, reads nothing", async () => {
@@ -649,9 +699,42 @@ describe("PostgrestStore racing another transaction", { skip }, () => {
       const range = { from: minute(base), to: minute(base + 4 * MINUTE_MS) };
       assert.deepEqual(ok(await small.checksBetween([range])).rows, rows.map(ruleColumnsOf));
       assert.equal(reads.length, 3, "five rows, two a page");
+      const pages = ok(await small.checksJson([range])).pages;
+      assert.deepEqual(
+        pages.map((page) => (JSON.parse(page) as RuleRow[]).map((r) => checkRowFrom<RuleRow>(r))),
+        [rows.slice(0, 2), rows.slice(2, 4), rows.slice(4)].map((p) => p.map(ruleColumnsOf)),
+      );
     } finally {
       await capped.close();
     }
+  });
+});
+
+describe("PostgrestStore's pages as PostgREST sends them", () => {
+  const range = [{ from: "2026-12-03T12:00:00Z", to: "2026-12-03T12:04:00Z" }];
+  const row = '{"scheduled_at":"2026-12-03T12:00:00+00:00","ts":"2026-12-03T12:00:00.41+00:00"}';
+  const answering = (body: string, headers: Record<string, string>) =>
+    new PostgrestStore({
+      url: "http://127.0.0.1:9",
+      serviceKey: SERVICE_KEY,
+      fetch: async () => new Response(body, { headers }),
+    });
+
+  test("a page cut short is a failure worth retrying, not rows for the core", async () => {
+    const cut = answering(`[${row},{"scheduled_at":"2026-12-03T12:01:00+0`, {
+      "content-range": "0-1/2",
+    });
+    for (const result of [await cut.checksJson(range), await cut.checksBetween(range)]) {
+      assert.equal(result.ok, false);
+      assert.equal(!result.ok && result.retryable, true);
+      assert.match(!result.ok ? result.reason : "", /^postgrest answered no JSON/);
+    }
+  });
+
+  test("without Content-Range a page is counted by reading it, and the read ends", async () => {
+    const store = answering(`[${row},${row}]`, {});
+    assert.deepEqual(await store.checksJson(range), { ok: true, pages: [`[${row},${row}]`] });
+    assert.equal(ok(await store.checksBetween(range)).rows.length, 2);
   });
 });
 

@@ -102,4 +102,21 @@ test("evaluate crosses the WebAssembly boundary and opens an alert for a full ou
     blocks: [{ type: "header", text: { type: "plain_text", text: "y".repeat(151) } }],
   };
   assert.equal(core.validateSlackMessage(JSON.stringify(tooLong)).ok, false);
+
+  // The same rows as a store's pages, split anywhere, with empty pages between, decide alike;
+  // a page that is no array is refused before the core is asked.
+  const input = { now_ms: Date.UTC(2026, 11, 3, 12, 2), open_alerts: [], official: {} };
+  const pages = ["[]", JSON.stringify(rows.slice(0, 1)), " [ ] ", JSON.stringify(rows.slice(1))];
+  assert.deepEqual(core.evaluate(config, { ...input, rows: [] }, pages), answer);
+  assert.deepEqual(
+    core.evaluate(config, { ...input, rows: rows.slice(0, 1) }, pages.slice(3)),
+    answer,
+  );
+  const fewer = core.evaluate(config, { ...input, rows: [] }, pages.slice(3));
+  assert.deepEqual(fewer, { ok: true, actions: [] }, "five failures are not yet an alert");
+  const cut = core.evaluate(config, { ...input, rows: [] }, [JSON.stringify(rows).slice(0, -2)]);
+  assert.deepEqual(cut, {
+    ok: false,
+    errors: [{ field: "rows", message: "every page must be a JSON array" }],
+  });
 });

@@ -4,13 +4,7 @@
 // the transitions this invocation won, and deliver what is due, retrying on later runs.
 // Transitions the store could not take are handed back to be kept (in the home region's
 // object) and are written first on a later run, in the order they were decided.
-import type {
-  AlertAction,
-  Budget,
-  Core,
-  HourBaselines,
-  StatusSourceRow,
-} from "./core.ts";
+import type { AlertAction, Budget, Core, HourBaselines, StatusSourceRow } from "./core.ts";
 import type { Logger } from "./log.ts";
 import type { Channel } from "./notify/channels.ts";
 import { sendEmail, type EmailBody } from "./notify/email.ts";
@@ -19,7 +13,6 @@ import { sendSlack } from "./notify/slack.ts";
 import { sendWebhook } from "./notify/webhook.ts";
 import type { Settings } from "./settings.ts";
 import type { Delivery, Failure, NewDelivery, StoredOpenAlert, TimeRange } from "./store/alerts.ts";
-import type { RuleRow } from "./store/store.ts";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -92,13 +85,13 @@ export function outsideRange(budget: Budget, nowMs: number): TimeRange {
   };
 }
 
-// The outside vantages' rows before the recent range: a second signal, so a failed read is
-// logged and the rules run on the Cloudflare rows alone.
-async function outsideRows(ctx: AlertContext, nowMs: number): Promise<RuleRow[]> {
+// The outside vantages' rows before the recent range, as the store's pages: a second
+// signal, so a failed read is logged and the rules run on the Cloudflare rows alone.
+async function outsidePages(ctx: AlertContext, nowMs: number): Promise<string[]> {
   const { budget, store } = ctx.settings;
   if (budget.reads.outside_lookback_min <= budget.reads.lookback_min) return [];
-  const read = await store.checksBetween([outsideRange(budget, nowMs)], { outsideOnly: true });
-  if (read.ok) return read.rows;
+  const read = await store.checksJson([outsideRange(budget, nowMs)], { outsideOnly: true });
+  if (read.ok) return read.pages;
   ctx.log.event("outside_rows_unreadable", { reason: read.reason });
   return [];
 }
@@ -298,10 +291,10 @@ interface Decision {
 async function decide(ctx: AlertContext, nowMs: number, report: AlertReport): Promise<Decision> {
   const { store, budget } = ctx.settings;
   const [checks, open, baselines, outside] = await Promise.all([
-    store.checksBetween([recentRange(budget, nowMs)]),
+    store.checksJson([recentRange(budget, nowMs)]),
     store.openAlerts(),
     hourBaselines(ctx, nowMs),
-    outsideRows(ctx, nowMs),
+    outsidePages(ctx, nowMs),
   ]);
   const none: Decision = { actions: [], open: new Map() };
   if (!checks.ok || !open.ok) {
@@ -309,15 +302,16 @@ async function decide(ctx: AlertContext, nowMs: number, report: AlertReport): Pr
     report.error = `alert state unreadable: ${reason}`;
     return none;
   }
-  const answer = ctx.core.evaluate(ctx.settings.configJson, {
+  const input = {
     now_ms: nowMs,
-    rows: [...outside, ...checks.rows],
+    rows: [],
     open_alerts: open.alerts,
     official: ctx.official ?? {},
     // Never absent: without baselines the core would look for them among the recent rows.
     baselines: baselines?.targets ?? {},
     ...(ctx.statusSources ? { status_sources: ctx.statusSources } : {}),
-  });
+  };
+  const answer = ctx.core.evaluate(ctx.settings.configJson, input, [...outside, ...checks.pages]);
   if (!answer.ok) {
     report.error = `core refused to evaluate: ${JSON.stringify(answer.errors)}`;
     return none;

@@ -2,6 +2,7 @@
 // The Worker passes the module its bundler compiled; Node passes one made from the file.
 import createHeyhiCore from "../../build/wasm/heyhi-core.mjs";
 import type { HeyhiCoreModule } from "../../build/wasm/heyhi-core.mjs";
+import { joinedArrays } from "./json-pages.ts";
 import type { RuleRow } from "./store/store.ts";
 
 export interface CoreError {
@@ -505,9 +506,23 @@ export class Core {
     return this.#call("_hh_baselines", input);
   }
 
-  evaluate(configJson: string, input: EvaluationInput): CoreAnswer<{ actions: AlertAction[] }> {
-    const rest = JSON.stringify(input).slice(1);
-    return this.#call("_hh_evaluate", `{"config":${configJson},${rest}`);
+  /**
+   * `rowPages`: more rows after `input.rows`, as JSON array texts in the form a store sent
+   * them (Store.checksJson), joined here without being parsed.
+   */
+  evaluate(
+    configJson: string,
+    input: EvaluationInput,
+    rowPages: readonly string[] = [],
+  ): CoreAnswer<{ actions: AlertAction[] }> {
+    const { rows, ...rest } = input;
+    const fields = JSON.stringify(rest).slice(1, -1);
+    const all = joinedArrays([JSON.stringify(rows), ...rowPages]);
+    if (all === null) {
+      return { ok: false, errors: [{ field: "rows", message: "every page must be a JSON array" }] };
+    }
+    const head = fields === "" ? "" : `${fields},`;
+    return this.#call("_hh_evaluate", `{"config":${configJson},${head}"rows":${all}}`);
   }
 
   aggregate(rows: CheckRow[], nowMs: number, windowMin: number): CoreAnswer<Aggregation> {

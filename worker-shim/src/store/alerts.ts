@@ -47,6 +47,17 @@ export interface Delivery extends NewDelivery, DeliveryUpdate {
 export type ChecksResult = Result<{ rows: RuleRow[] }>;
 
 /**
+ * The same rows as JSON array texts, each in the form the core reads (RuleRow's keys, ok a
+ * boolean, times in UTC): a store's pages can reach the core without the Worker parsing them.
+ */
+export type ChecksJsonResult = Result<{ pages: string[] }>;
+
+/** checksBetween's rows as one page, for a store whose rows arrive parsed anyway. */
+export function pagesOf(read: ChecksResult): ChecksJsonResult {
+  return read.ok ? { ok: true, pages: [JSON.stringify(read.rows)] } : read;
+}
+
+/**
  * One target's latencies of successful probes from Cloudflare's regions in the baseline
  * hours: what its latency baseline is made of. The store groups them, so that a week of
  * samples crosses over as a few arrays of numbers rather than thousands of row objects.

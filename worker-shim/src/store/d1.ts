@@ -16,12 +16,14 @@ import {
   NEW_DELIVERY_COLUMNS,
   OPEN_ALERT_COLUMNS,
   openAlertFrom,
+  pagesOf,
   refused,
   reminderTimes,
   CLOUDFLARE_REGIONS,
   latenciesFrom,
   updateValues,
   type ChecksFilter,
+  type ChecksJsonResult,
   type ChecksResult,
   type ClaimResult,
   type DeliveryUpdate,
@@ -251,6 +253,11 @@ export class D1Store implements Store {
         : CHECKS_BETWEEN_SQL;
     const read = await this.#inRanges(ranges, sql);
     return read.ok ? { ok: true, rows: read.raw.map((r) => checkRowFrom<RuleRow>(r)) } : read;
+  }
+
+  // D1 answers objects, with ok as 0 or 1: they are put in the core's form and written once.
+  async checksJson(ranges: TimeRange[], filter: ChecksFilter = {}): Promise<ChecksJsonResult> {
+    return pagesOf(await this.checksBetween(ranges, filter));
   }
 
   async baselineLatencies(ranges: TimeRange[]): Promise<LatenciesResult> {

@@ -12,6 +12,7 @@
 // retention (rpc/maintain_trends, sql/postgres/..._create_llm_checks_hourly.sql), for databases
 // without pg_cron; where pg_cron runs it too, the second caller of the hour is told so.
 import type { Alert, CheckRow } from "../core.ts";
+import { isJsonArrayText } from "../json-pages.ts";
 import type { Logger } from "../log.ts";
 import {
   alertValues,
@@ -31,6 +32,7 @@ import {
   reminderTimes,
   updateValues,
   type ChecksFilter,
+  type ChecksJsonResult,
   type ChecksResult,
   type LatenciesResult,
   type ClaimResult,
@@ -155,11 +157,26 @@ export class PostgrestStore implements Store {
   }
 
   async checksBetween(ranges: TimeRange[], filter: ChecksFilter = {}): Promise<ChecksResult> {
+    const read = await this.#checkPages(ranges, filter);
+    if (!read.ok) return read;
+    const rows = parsedPages(read.pages);
+    return rows.ok ? { ok: true, rows: rows.rows.map((r) => checkRowFrom<RuleRow>(r)) } : rows;
+  }
+
+  // PostgREST's pages are already in the core's form: ok a boolean, times with "+00:00".
+  async checksJson(ranges: TimeRange[], filter: ChecksFilter = {}): Promise<ChecksJsonResult> {
+    const read = await this.#checkPages(ranges, filter);
+    if (!read.ok) return read;
+    const bad = read.pages.findIndex((page) => !isJsonArrayText(page));
+    if (bad >= 0) return noJson(`page ${bad + 1} is no JSON array`);
+    return { ok: true, pages: read.pages };
+  }
+
+  #checkPages(ranges: TimeRange[], filter: ChecksFilter) {
     const where: Query = {};
     if (filter.failedOnly) where.ok = "is.false";
     if (filter.outsideOnly) where.region = `not.in.(${CLOUDFLARE_REGIONS.join(",")})`;
-    const read = await this.#inRanges(ranges, RULE_COLUMNS, where);
-    return read.ok ? { ok: true, rows: read.rows.map((r) => checkRowFrom<RuleRow>(r)) } : read;
+    return this.#inRanges(ranges, RULE_COLUMNS, where);
   }
 
   // Grouped in the database (rpc/baseline_latencies): a week of rows would take several pages
@@ -179,11 +196,11 @@ export class PostgrestStore implements Store {
   async #inRanges(ranges: TimeRange[], columns: readonly string[], where: Query) {
     const minutes = minuteRanges(ranges);
     if (typeof minutes === "string") return refused(minutes);
-    if (minutes.length === 0) return { ok: true as const, rows: [] };
+    if (minutes.length === 0) return { ok: true as const, pages: [] };
     const or = minutes.map(
       ({ from, to }) => `and(scheduled_at.gte.${from},scheduled_at.lte.${to})`,
     );
-    return this.#readAll("llm_checks", {
+    return this.#readPages("llm_checks", {
       select: columns.join(","),
       or: `(${or.join(",")})`,
       ...where,
@@ -450,38 +467,56 @@ export class PostgrestStore implements Store {
     query: Query,
     limit = Infinity,
   ): Promise<{ ok: true; rows: Raw[] } | Failure> {
-    const rows: Raw[] = [];
+    const read = await this.#readPages(table, query, limit);
+    return read.ok ? parsedPages(read.pages) : read;
+  }
+
+  // Every page of a read as PostgREST sent it, each capped by db-max-rows (1000 on Supabase).
+  async #readPages(
+    table: string,
+    query: Query,
+    limit = Infinity,
+  ): Promise<{ ok: true; pages: string[] } | Failure> {
+    const pages: string[] = [];
+    let read = 0;
     for (;;) {
       const page: Query = { ...query };
-      if (rows.length > 0) page.offset = String(rows.length);
-      if (Number.isFinite(limit)) page.limit = String(limit - rows.length);
-      const answer = await this.#json<Raw[]>({
-        method: "GET",
-        path: table,
-        query: page,
-        prefer: "count=exact",
-      });
+      if (read > 0) page.offset = String(read);
+      if (Number.isFinite(limit)) page.limit = String(limit - read);
+      const answer = await this.#page({ method: "GET", path: table, query: page });
       if (!answer.ok) return answer;
-      rows.push(...answer.value);
-      const wanted = Math.min(answer.total ?? rows.length, limit);
-      if (answer.value.length === 0 || rows.length >= wanted) return { ok: true, rows };
+      pages.push(answer.text);
+      read += answer.rows;
+      const wanted = Math.min(answer.total ?? read, limit);
+      if (answer.rows === 0 || read >= wanted) return { ok: true, pages };
     }
   }
 
-  /** Sends a request and parses a 2xx JSON answer, with the total from Content-Range. */
-  async #json<T>(send: Send): Promise<{ ok: true; value: T; total?: number } | Failure> {
+  // One page's text, with its row count and the read's total from Content-Range
+  // ("0-999/2340", or "*/0" for none); without the header the page is counted by parsing it.
+  async #page(
+    send: Send,
+  ): Promise<{ ok: true; text: string; rows: number; total?: number } | Failure> {
+    const response = await this.#send({ ...send, prefer: "count=exact" });
+    if (!(response instanceof Response)) return response;
+    if (response.status < 200 || response.status > 299) return failure(response);
+    const text = await response.text();
+    const range = /^(?:(\d+)-(\d+)|\*)\/(\d+)$/.exec(response.headers.get("content-range") ?? "");
+    if (range) {
+      const rows = range[1] === undefined ? 0 : Number(range[2]) - Number(range[1]) + 1;
+      return { ok: true, text, rows, total: Number(range[3]) };
+    }
+    const parsed = parsedPages([text]);
+    return parsed.ok ? { ok: true, text, rows: parsed.rows.length } : parsed;
+  }
+
+  /** Sends a request and parses a 2xx JSON answer. */
+  async #json<T>(send: Send): Promise<{ ok: true; value: T } | Failure> {
     const response = await this.#send(send);
     if (!(response instanceof Response)) return response;
     if (response.status < 200 || response.status > 299) return failure(response);
-    let value: T;
-    try {
-      value = JSON.parse(await response.text()) as T;
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      return { ok: false, reason: `postgrest answered no JSON: ${message}`, retryable: true };
-    }
-    const total = /\/(\d+)$/.exec(response.headers.get("content-range") ?? "")?.[1];
-    return total === undefined ? { ok: true, value } : { ok: true, value, total: Number(total) };
+    const parsed = parseJson(await response.text());
+    return parsed.ok ? { ok: true, value: parsed.value as T } : parsed;
   }
 
   async #send({ method, path, query, body, prefer }: Send): Promise<Response | Failure> {
@@ -525,6 +560,29 @@ export async function maintainTrendsHourly(
     const { reason, retryable } = result;
     log.event("trends_maintenance_failed", { reason, retryable });
   }
+}
+
+function noJson(message: string): Failure {
+  return { ok: false, reason: `postgrest answered no JSON: ${message}`, retryable: true };
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | Failure {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return noJson(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function parsedPages(pages: string[]): { ok: true; rows: Raw[] } | Failure {
+  const rows: Raw[] = [];
+  for (const page of pages) {
+    const parsed = parseJson(page);
+    if (!parsed.ok) return parsed;
+    if (!Array.isArray(parsed.value)) return noJson("a read's page is no array");
+    rows.push(...(parsed.value as Raw[]));
+  }
+  return { ok: true, rows };
 }
 
 async function failure(response: Response): Promise<Failure> {

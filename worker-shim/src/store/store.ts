@@ -14,6 +14,7 @@ import type {
 } from "../core.ts";
 import type {
   ChecksFilter,
+  ChecksJsonResult,
   ChecksResult,
   ClaimResult,
   DeliveryUpdate,
@@ -52,6 +53,12 @@ export interface Store {
    * `outsideOnly`, only outside vantages'.
    */
   checksBetween(ranges: TimeRange[], filter?: ChecksFilter): Promise<ChecksResult>;
+  /**
+   * checksBetween's rows as the core reads them, unparsed where the store sends them as
+   * text: the alert step's rows go to the core this way, as parsing and writing them again
+   * in the Worker cost more CPU than the rules themselves.
+   */
+  checksJson(ranges: TimeRange[], filter?: ChecksFilter): Promise<ChecksJsonResult>;
   /**
    * Per target, the latencies of successful probes from Cloudflare's regions in the ranges:
    * what the hourly baselines are made of.
