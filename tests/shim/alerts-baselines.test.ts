@@ -58,7 +58,7 @@ function baselineStore(options: { samplesFail?: boolean; outsideFail?: boolean }
     async baselineLatencies(ranges) {
       reads.push(ranges);
       if (options.samplesFail) return { ok: false, reason: "postgrest 503", retryable: true };
-      return { ok: true, targets: weekOfLatencies() };
+      return { ok: true, json: JSON.stringify(weekOfLatencies()) };
     },
     async openAlert(alert) {
       opened.push(alert);

@@ -119,7 +119,7 @@ async function hourBaselines(ctx: AlertContext, nowMs: number): Promise<HourBase
     ctx.log.event("baselines_unreadable", { reason: read.reason });
     return null;
   }
-  const answer = ctx.core.baselines(configJson, nowMs, read.targets);
+  const answer = ctx.core.baselines(configJson, nowMs, read.json);
   if (!answer.ok) {
     ctx.log.event("baselines_refused", { errors: answer.errors });
     return null;

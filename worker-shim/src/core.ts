@@ -2,7 +2,7 @@
 // The Worker passes the module its bundler compiled; Node passes one made from the file.
 import createHeyhiCore from "../../build/wasm/heyhi-core.mjs";
 import type { HeyhiCoreModule } from "../../build/wasm/heyhi-core.mjs";
-import { joinedArrays } from "./json-pages.ts";
+import { isJsonArrayText, joinedArrays } from "./json-pages.ts";
 import type { RuleRow } from "./store/store.ts";
 
 export interface CoreError {
@@ -495,14 +495,15 @@ export class Core {
     return this.#call("_hh_summarize", JSON.stringify(rows));
   }
 
-  /** `samples`: successful probes at this clock hour on earlier days. */
-  baselines(
-    configJson: string,
-    nowMs: number,
-    latencies: readonly { provider: string; model: string; latencies: readonly number[] }[],
-  ): CoreAnswer<HourBaselines> {
-    const groups = JSON.stringify(latencies);
-    const input = `{"config":${configJson},"now_ms":${nowMs},"latencies":${groups}}`;
+  /**
+   * `latenciesJson`: a JSON array of {provider, model, latencies}, the latencies of successful
+   * probes at this clock hour on earlier days, as the store sent it (Store.baselineLatencies).
+   */
+  baselines(configJson: string, nowMs: number, latenciesJson: string): CoreAnswer<HourBaselines> {
+    if (!isJsonArrayText(latenciesJson)) {
+      return { ok: false, errors: [{ field: "latencies", message: "must be a JSON array" }] };
+    }
+    const input = `{"config":${configJson},"now_ms":${nowMs},"latencies":${latenciesJson}}`;
     return this.#call("_hh_baselines", input);
   }
 

@@ -262,7 +262,7 @@ export class D1Store implements Store {
 
   async baselineLatencies(ranges: TimeRange[]): Promise<LatenciesResult> {
     const read = await this.#inRanges(ranges, BASELINE_LATENCIES_SQL);
-    return read.ok ? { ok: true, targets: read.raw.map(latenciesFrom) } : read;
+    return read.ok ? { ok: true, json: JSON.stringify(read.raw.map(latenciesFrom)) } : read;
   }
 
   async #inRanges(ranges: TimeRange[], sql: string): Promise<Result<{ raw: Raw[] }>> {
