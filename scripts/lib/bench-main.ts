@@ -189,7 +189,7 @@ function printAlertSteps(steps: AlertStepFigure[]): void {
   );
   console.log(
     table(
-      ["targets", "minute", "recent rows", "runs", "median", "p95", "max", "median of limit"],
+      ["targets", "minute", "rows read", "runs", "median", "p95", "max", "median of limit"],
       steps.map((s) => [
         String(s.targets),
         s.minute,
@@ -204,9 +204,11 @@ function printAlertSteps(steps: AlertStepFigure[]): void {
   );
   console.log(
     [
-      "An ordinary minute reads the rules' lookback of rows and uses the baselines the home",
-      "region's object keeps; the first minute of an hour also reads 7 hours of samples and",
-      "computes the hour's baselines. JSON parsing of the store's answers is counted.",
+      "An ordinary minute reads the rules' lookback of rows (and an outside vantage's, one per",
+      "target every 5 minutes) and uses the baselines the home region's object keeps; the",
+      "first minute of an hour also reads 7 hours of samples and computes the hour's",
+      "baselines. The reads go through the PostgREST store, answered in-process with the",
+      "pages Supabase sends, so the store's handling of them is counted.",
     ].join("\n"),
   );
 }
