@@ -49,11 +49,30 @@ async function storedRows(since: number, until: number): Promise<StoredRow[]> {
   }));
 }
 
+// Anthropic failing for the six minutes before the first cron minute, as an earlier run of the
+// Worker would have stored it: the first alert step has to read them back to open the alert.
+const OUTAGE_MINUTES = [6, 5, 4, 3, 2, 1].map((m) => FIRST_MINUTE - m * 60000);
+const ANTHROPIC = TARGETS.find((t) => t.provider === "anthropic")!;
+
+async function seedOutage(): Promise<void> {
+  for (const at of OUTAGE_MINUTES) {
+    await db.query(
+      `insert into llm_checks (scheduled_at, ts, region, colo, provider, model, ok, http_status,
+         error_type, attribution, latency_ms, detail)
+       values ($1, $2, 'enam', 'EWR', 'anthropic', $3, false, 529, 'overloaded', 'provider',
+         140, '529 overloaded_error: Overloaded')`,
+      [new Date(at), new Date(at + 250), ANTHROPIC.model],
+    );
+  }
+}
+
 before(async () => {
   assert.ok(DATABASE_URL, "HEYHI_PG_URL must name the database scripts/pg-up prepared");
   // The stand-in's login role holds no rights of its own; read back as the writer does.
   db = new pg.Pool({ connectionString: DATABASE_URL, max: 2, options: "-c role=service_role" });
   await db.query("delete from llm_checks where model = any($1)", [MODELS]);
+  await db.query("delete from alerts where model = any($1)", [MODELS]);
+  await seedOutage();
   standinPort = await freePort();
   await reopenStandin();
   emulator = await startEmulator({ port: 0, faults: faultConfig(), log: null });
@@ -74,6 +93,7 @@ after(async () => {
   await emulator?.close();
   await standin?.close();
   await db?.query("delete from llm_checks where model = any($1)", [MODELS]);
+  await db?.query("delete from alerts where model = any($1)", [MODELS]);
   await db?.end();
 });
 
@@ -90,7 +110,7 @@ test("a repeated cron minute is ignored by on_conflict, not stored twice", async
   assert.equal(last?.write.ok, true);
 });
 
-test("each minute's alert step reads the rules' rows back from PostgREST and decides", async () => {
+test("the alert step reads the stored outage back from PostgREST and opens its alert", async () => {
   const reports = await wrangler.eventsAtLeast("alerts", MINUTES.length);
   const minutes = reports.slice(0, MINUTES.length).map((r) => r.scheduled_at);
   assert.deepEqual(
@@ -98,6 +118,14 @@ test("each minute's alert step reads the rules' rows back from PostgREST and dec
     MINUTES.map((m) => new Date(m).toISOString()),
   );
   for (const report of reports) assert.equal(report.error, undefined, JSON.stringify(report));
+  assert.equal(reports[0]?.opened, 1, "the first minute opens the outage's alert");
+  const open = await db.query(
+    "select rule, measured from alerts where model = $1 and resolved_at is null",
+    [ANTHROPIC.model],
+  );
+  assert.equal(open.rows.length, 1);
+  assert.equal(open.rows[0].rule, "provider_errors");
+  assert.ok(open.rows[0].measured.failures >= OUTAGE_MINUTES.length, open.rows[0].measured);
 });
 
 test("a store that is down is logged with its reason and the next run writes again", async () => {

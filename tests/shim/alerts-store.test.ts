@@ -346,7 +346,7 @@ function sharedBehaviour(store: () => Store): void {
     assert.deepEqual(Object.values(hour.targets), [null]);
   });
 
-  test("checksJson's pages hold checksBetween's rows, and the core opens the same alert", async () => {
+  test("checksJson's pages hold checksBetween's rows, and the core reads them alike", async () => {
     const model = `${PREFIX}-${randomUUID()}`;
     const base = Date.UTC(2033, 0, 1) + randomInt(0, 400_000) * MINUTE_MS;
     const at = (m: number) => base + m * MINUTE_MS;
@@ -721,16 +721,52 @@ describe("PostgrestStore racing another transaction", { skip }, () => {
       await capped.close();
     }
   });
+
+  test("a database in another time zone sends offsets the core applies", async () => {
+    // PostgREST writes timestamptz in the session's zone, which a database may set to local.
+    const zoned = new URL(DATABASE_URL ?? "postgres://x@127.0.0.1/x");
+    zoned.searchParams.set("options", "-c TimeZone=Asia/Kolkata");
+    const options = { databaseUrl: zoned.href, serviceKey: SERVICE_KEY, anonKey: ANON_KEY };
+    const kolkata = await startStandin(options);
+    try {
+      const store = new PostgrestStore({
+        url: `http://127.0.0.1:${kolkata.port}`,
+        serviceKey: SERVICE_KEY,
+      });
+      const model = `${PREFIX}-${randomUUID()}`;
+      const base = Date.UTC(2034, 0, 1) + randomInt(0, 400_000) * MINUTE_MS;
+      const rows = [0, 1, 2, 3, 4, 5].map((m) =>
+        failedRow(model, base + m * MINUTE_MS, { provider: "anthropic", region: "enam" }),
+      );
+      ok(await store.insertChecks(rows));
+      const range = [{ from: minute(base), to: minute(base + 5 * MINUTE_MS) }];
+      const pages = ok(await store.checksJson(range)).pages;
+      assert.match(pages.join(""), /"scheduled_at" ?: ?"[^"]+\+05:30"/);
+      const config = JSON.stringify({
+        regions: ["enam"],
+        targets: [{ provider: "anthropic", model, cadence_min: 1 }],
+      });
+      const input = { now_ms: base + 5 * MINUTE_MS, open_alerts: [], official: {}, rows: [] };
+      const answer = core.evaluate(config, input, pages);
+      assert.ok(answer.ok, JSON.stringify(answer));
+      assert.deepEqual(
+        answer.actions.map((a) => [a.kind, a.alert.measured.failures]),
+        [["open", 6]],
+      );
+    } finally {
+      await kolkata.close();
+    }
+  });
 });
 
 describe("PostgrestStore's pages as PostgREST sends them", () => {
   const range = [{ from: "2026-12-03T12:00:00Z", to: "2026-12-03T12:04:00Z" }];
   const row = '{"scheduled_at":"2026-12-03T12:00:00+00:00","ts":"2026-12-03T12:00:00.41+00:00"}';
-  const answering = (body: string, headers: Record<string, string>) =>
+  const answering = (body: string | (() => ReadableStream), headers: Record<string, string>) =>
     new PostgrestStore({
       url: "http://127.0.0.1:9",
       serviceKey: SERVICE_KEY,
-      fetch: async () => new Response(body, { headers }),
+      fetch: async () => new Response(typeof body === "string" ? body : body(), { headers }),
     });
 
   test("a page cut short is a failure worth retrying, not rows for the core", async () => {
@@ -741,6 +777,31 @@ describe("PostgrestStore's pages as PostgREST sends them", () => {
       assert.equal(result.ok, false);
       assert.equal(!result.ok && result.retryable, true);
       assert.match(!result.ok ? result.reason : "", /^postgrest answered no JSON/);
+    }
+  });
+
+  test("an answer whose body breaks off is a failure worth retrying, for every read", async () => {
+    const broken = () =>
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(`[${row},`));
+          controller.error(new Error("connection reset"));
+        },
+      });
+    const store = answering(broken, { "content-range": "0-1/2" });
+    const results = [
+      await store.checksJson(range),
+      await store.checksBetween(range),
+      await store.baselineLatencies(range),
+      await store.openAlerts(),
+    ];
+    for (const result of results) {
+      assert.equal(result.ok, false);
+      assert.equal(!result.ok && result.retryable, true);
+      assert.match(
+        !result.ok ? result.reason : "",
+        /^postgrest answer cut off: .*connection reset/,
+      );
     }
   });
 

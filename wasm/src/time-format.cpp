@@ -58,6 +58,20 @@ bool read_digits(std::string_view text, size_t at, size_t count, unsigned& out) 
   return true;
 }
 
+// "Z", or an offset as Postgres writes one in a session's time zone: +01, +05:30, -0800.
+std::optional<int64_t> zone_offset_ms(std::string_view zone) {
+  if (zone == "Z") return 0;
+  unsigned hours = 0, minutes = 0;
+  size_t minute_at = zone.size() > 3 && zone[3] == ':' ? 4 : 3;
+  bool shape = zone.size() >= 3 && (zone[0] == '+' || zone[0] == '-') &&
+               read_digits(zone, 1, 2, hours) &&
+               (zone.size() == 3 ||
+                (zone.size() == minute_at + 2 && read_digits(zone, minute_at, 2, minutes)));
+  if (!shape || hours > 23 || minutes > 59) return std::nullopt;
+  int64_t offset = (int64_t{hours} * 60 + minutes) * 60000;
+  return zone[0] == '-' ? -offset : offset;
+}
+
 }  // namespace
 
 std::optional<int64_t> parse_iso_utc(std::string_view text) {
@@ -79,14 +93,14 @@ std::optional<int64_t> parse_iso_utc(std::string_view text) {
       for (; digits < 3; ++digits) millis *= 10;
     }
   }
-  std::string_view zone = text.substr(at);
-  if (zone != "Z" && zone != "+00:00" && zone != "+00") return std::nullopt;
+  auto offset = zone_offset_ms(text.substr(at));
+  if (!offset) return std::nullopt;
   if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
   // A day past the month's end is a typo, not the next month's: 2026-02-30 is refused.
   if (day < 1 || day > days_in_month(year, month)) return std::nullopt;
   int64_t days = days_from_civil(year, month, day);
   return days * 86400000 + int64_t{hour} * 3600000 + int64_t{minute} * 60000 +
-         int64_t{second} * 1000 + millis;
+         int64_t{second} * 1000 + millis - *offset;
 }
 
 std::string iso_utc_millis(int64_t epoch_ms) {

@@ -16,8 +16,8 @@ std::string iso_utc_minute(int64_t epoch_ms);
 // The minute containing `epoch_ms`, counted from the epoch; floors for instants before 1970.
 int64_t epoch_minute(int64_t epoch_ms);
 
-// Epoch milliseconds of "YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+00:00)", the forms the stores give
-// back; anything else, or another offset, is absent.
+// Epoch milliseconds of "YYYY-MM-DDTHH:MM[:SS[.fff]]" with "Z" or an offset (+HH, +HH:MM or
+// +HHMM), the forms the stores give back in any session time zone; anything else is absent.
 std::optional<int64_t> parse_iso_utc(std::string_view text);
 
 }  // namespace heyhi

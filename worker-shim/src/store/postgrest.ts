@@ -163,7 +163,8 @@ export class PostgrestStore implements Store {
     return rows.ok ? { ok: true, rows: rows.rows.map((r) => checkRowFrom<RuleRow>(r)) } : rows;
   }
 
-  // PostgREST's pages are already in the core's form: ok a boolean, times with "+00:00".
+  // PostgREST's pages are already in the core's form: ok a boolean, times with the session's
+  // offset, which the core applies.
   async checksJson(ranges: TimeRange[], filter: ChecksFilter = {}): Promise<ChecksJsonResult> {
     const read = await this.#checkPages(ranges, filter);
     if (!read.ok) return read;
@@ -499,11 +500,10 @@ export class PostgrestStore implements Store {
   async #page(
     send: Send,
   ): Promise<{ ok: true; text: string; rows: number; total?: number } | Failure> {
-    const response = await this.#send({ ...send, prefer: "count=exact" });
-    if (!(response instanceof Response)) return response;
-    if (response.status < 200 || response.status > 299) return failure(response);
-    const text = await response.text();
-    const range = /^(?:(\d+)-(\d+)|\*)\/(\d+)$/.exec(response.headers.get("content-range") ?? "");
+    const answer = await this.#text({ ...send, prefer: "count=exact" });
+    if (!answer.ok) return answer;
+    const { text, headers } = answer;
+    const range = /^(?:(\d+)-(\d+)|\*)\/(\d+)$/.exec(headers.get("content-range") ?? "");
     if (range) {
       const rows = range[1] === undefined ? 0 : Number(range[2]) - Number(range[1]) + 1;
       return { ok: true, text, rows, total: Number(range[3]) };
@@ -520,12 +520,17 @@ export class PostgrestStore implements Store {
     return parsed.ok ? { ok: true, value: parsed.value as T } : parsed;
   }
 
-  /** Sends a request and reads a 2xx answer's text. */
-  async #text(send: Send): Promise<{ ok: true; text: string } | Failure> {
+  /** Sends a request and reads a 2xx answer's text; the timeout covers the body too. */
+  async #text(send: Send): Promise<{ ok: true; text: string; headers: Headers } | Failure> {
     const response = await this.#send(send);
     if (!(response instanceof Response)) return response;
     if (response.status < 200 || response.status > 299) return failure(response);
-    return { ok: true, text: await response.text() };
+    try {
+      return { ok: true, text: await response.text(), headers: response.headers };
+    } catch (error) {
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      return { ok: false, reason: `postgrest answer cut off: ${message}`, retryable: true };
+    }
   }
 
   async #send({ method, path, query, body, prefer }: Send): Promise<Response | Failure> {
