@@ -240,8 +240,26 @@ TEST_SUITE("alerting") {
     CHECK(alert.verdict == "ours");
     REQUIRE(alert.fix);
     CHECK(alert.fix->find("API key") != std::string::npos);
-    replay.minute(20, {probe(20, "ok", "enam"), probe(20, "ok", "weur")});
+    CHECK(alert.title == "OpenAI m: auth on the last 2 probes");
+    // Fixed at minute 20: resolved once, after the clean stretch (recovery_min 10).
+    for (int m = 20; m < 40; ++m)
+      replay.minute(m, {probe(m, "ok", "enam"), probe(m, "ok", "weur")});
     CHECK(replay.count(ActionKind::resolve, "configuration") == 1);
+    auto resolved =
+        std::find_if(replay.actions.begin(), replay.actions.end(),
+                     [](const AlertAction& a) { return a.kind == ActionKind::resolve; });
+    REQUIRE(resolved != replay.actions.end());
+    CHECK(replay.action_minutes[static_cast<size_t>(resolved - replay.actions.begin())] == 29);
+  }
+
+  TEST_CASE("a key that fails every other probe pages once, not on every flap") {
+    Replay replay{config_with(R"(["enam"])")};
+    for (int m = 0; m < 60; ++m) {
+      bool fails = m < 2 || m % 4 < 2;  // two in a row fail, then two succeed
+      replay.minute(m, {probe(m, fails ? "auth" : "ok", "enam")});
+    }
+    CHECK(replay.count(ActionKind::open, "configuration") == 1);
+    CHECK(replay.count(ActionKind::resolve, "configuration") == 0);
   }
 
   TEST_CASE("a slow p95 alerts over the absolute line") {

@@ -532,12 +532,17 @@ Finding check_configuration(const TargetView& view) {
   f.firing =
       recent.size() >= static_cast<size_t>(rule.min_consecutive) &&
       std::all_of(recent.begin(), recent.begin() + static_cast<std::ptrdiff_t>(take), is_ours);
-  f.recovered = !is_ours(recent.front());
+  // Like every rule, a clean stretch resolves it: a key that works one probe in two is not
+  // fixed, and resolving on each success would page twice per flap.
+  Tally stretch =
+      tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
+  f.recovered = stretch.probes > 0 && stretch.ours == 0;
   const Row& latest = *recent.front()->row;
   if (!f.firing) return f;
   std::string type(error_type_name(*latest.error_type));
-  f.alert.title = fmt::format("{} {}: {} (our configuration)", display_name(f.alert.provider),
-                              view.target.model, type);
+  // The verdict travels apart from the title, and every channel prints it next to it.
+  f.alert.title = fmt::format("{} {}: {} on the last {} probes", display_name(f.alert.provider),
+                              view.target.model, type, take);
   f.alert.detail =
       fmt::format("the last {} probes failed with {}; this is not a provider outage", take, type);
   f.alert.fix = fix_for(view.target, latest);
