@@ -164,11 +164,16 @@ export function refused(reason: string): Failure {
 
 /** `text` as the canonical UTC form '2026-12-03T12:05:00.000Z', or null if it is no time. */
 export function isoMillis(text: string): string | null {
-  // A bare date or a local time would be read in some zone; only explicit UTC passes.
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]00(:?00)?)$/.test(text)) return null;
-  const ms = Date.parse(text);
+  // A bare date or a local time would be read in some zone; an explicit zone passes, as a
+  // database in another time zone writes one ("+05:30", "-03").
+  const parts = EXPLICIT_ZONE.exec(text);
+  if (!parts) return null;
+  const [, local, zone, sign, hours, minutes = "00"] = parts;
+  const ms = Date.parse(`${local}${zone === "Z" ? "Z" : `${sign}${hours}:${minutes}`}`);
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
+
+const EXPLICIT_ZONE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?)(Z|([+-])(\d\d):?(\d\d)?)$/;
 
 /** An epoch time as a cron minute in the form llm_checks.scheduled_at uses. */
 export function isoMinute(ms: number): string {
