@@ -142,3 +142,19 @@ describe("runAlerts with a store that cannot take a transition", () => {
     assert.equal(opened.length, enqueues.length, "nothing opened again");
   });
 });
+
+describe("runAlerts with a store that cannot be read", () => {
+  test("the minute decides nothing and says which read failed", async () => {
+    for (const [read, said] of [
+      ["checksJson", "recent rows unreadable"],
+      ["openAlerts", "open alerts unreadable"],
+    ] as const) {
+      const { store, opened } = alertStore(outageRows(5));
+      const failing: Store = { ...store, [read]: async () => DOWN };
+      const { report } = await alertMinute(failing, minute(5));
+      assert.equal(report.error, `${said}: ${DOWN.reason}`);
+      assert.equal(report.actions, 0);
+      assert.equal(opened.length, 0);
+    }
+  });
+});

@@ -297,9 +297,12 @@ async function decide(ctx: AlertContext, nowMs: number, report: AlertReport): Pr
     outsidePages(ctx, nowMs),
   ]);
   const none: Decision = { actions: [], open: new Map() };
-  if (!checks.ok || !open.ok) {
-    const reason = !checks.ok ? checks.reason : !open.ok ? open.reason : "";
-    report.error = `alert state unreadable: ${reason}`;
+  if (!checks.ok) {
+    report.error = `recent rows unreadable: ${checks.reason}`;
+    return none;
+  }
+  if (!open.ok) {
+    report.error = `open alerts unreadable: ${open.reason}`;
     return none;
   }
   const input = {
