@@ -722,7 +722,7 @@ describe("PostgrestStore racing another transaction", { skip }, () => {
     }
   });
 
-  test("a database in another time zone: rows reach the core, alert state reads as UTC", async () => {
+  test("rows and alert state from a database in another time zone read as UTC", async () => {
     // PostgREST writes timestamptz in the session's zone, which a database may set to local.
     const zoned = new URL(DATABASE_URL ?? "postgres://x@127.0.0.1/x");
     zoned.searchParams.set("options", "-c TimeZone=Asia/Kolkata");

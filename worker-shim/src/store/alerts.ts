@@ -48,7 +48,7 @@ export type ChecksResult = Result<{ rows: RuleRow[] }>;
 
 /**
  * The same rows as JSON array texts, each in the form the core reads (RuleRow's keys, ok a
- * boolean, times in UTC): a store's pages can reach the core without the Worker parsing them.
+ * boolean, times with Z or an offset): a store's pages reach the core unparsed.
  */
 export type ChecksJsonResult = Result<{ pages: string[] }>;
 

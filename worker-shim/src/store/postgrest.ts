@@ -19,7 +19,6 @@ import {
   CHECK_ORDER,
   checkRowFrom,
   CLOUDFLARE_REGIONS,
-  latenciesFrom,
   DELIVERY_COLUMNS,
   DELIVERY_CONFLICT_COLUMNS,
   deliveryFrom,
