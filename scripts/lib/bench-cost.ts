@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-import type { Allowance, Core, TargetCost } from "../../worker-shim/src/core.ts";
+import type { Allowance, Core, CostEstimate, TargetCost } from "../../worker-shim/src/core.ts";
 import { fixed, table } from "./bench-format.ts";
 import { ROOT } from "./bench-core.ts";
 
@@ -18,6 +18,7 @@ export type CostLine =
       probes_month: number;
       confirmation_probes_month: number;
       outside_probes_month: number;
+      outside_runner: CostEstimate["outside_runner"];
       assumed_failure_rate: number;
     }
   | ({ bench: "free_allowance" } & Allowance);
@@ -39,6 +40,7 @@ export function benchCost(core: Core): CostLine[] {
       probes_month: cost.probes_month,
       confirmation_probes_month: cost.confirmation_probes_month,
       outside_probes_month: cost.outside_probes_month,
+      outside_runner: cost.outside_runner,
       assumed_failure_rate: cost.assumed_failure_rate,
     },
     ...cost.allowances.map((a) => ({ bench: "free_allowance" as const, ...a })),
@@ -96,6 +98,13 @@ export function printCost(lines: CostLine[]): void {
       `probes failing) and ${total.outside_probes_month.toLocaleString("en-US")} from outside ` +
       `vantages; budget $${total.budget_usd_month}: ${verdict}. Cloudflare (Workers ` +
       "Free) and Supabase (Free) add $0 while every allowance below fits.",
+  );
+  const runner = total.outside_runner;
+  console.log(
+    `outside vantage's GitHub Actions: ${runner.billed_minutes_month.toLocaleString("en-US")} ` +
+      `one-minute jobs a month, from a ${runner.repository} repository: ` +
+      `$${fixed(runner.usd_month)} (from a private one on GitHub Free, 2,000 minutes ` +
+      `included: $${fixed(runner.private_usd_month)}).`,
   );
   console.log("\nFree allowances (the core's estimate from the configuration)");
   console.log(

@@ -262,6 +262,28 @@ describe("the configuration's cost, said at start-up", () => {
       },
     });
 
+  test("an outside vantage in a private repository is priced and warned of at start-up", () => {
+    const config = JSON.parse(priced(70));
+    config.cost.outside_runs_per_day = 288;
+    config.cost.outside_repository = "private";
+    const settings = loadSettings(core, { DB, HEYHI_CONFIG: JSON.stringify(config) });
+    // 8 640 one-minute jobs a month, 2 000 of them free, the rest at $0.006.
+    assert.equal(settings.cost.outside_runner.billed_minutes_month, 8640);
+    assert.equal(settings.cost.outside_runner.usd_month.toFixed(2), "39.84");
+    const logged = captureLog([]);
+    warnAboutCost(settings.cost, logged.log);
+    const [over, minutes, ...rest] = logged.events();
+    assert.equal(rest.length, 0);
+    assert.equal(over?.event, "cost_over_budget");
+    assert.equal(over?.outside_runner_usd_month, 39.84);
+    assert.match(String(over?.fix), /GitHub Actions minutes cost \$39\.84 a month/);
+    assert.equal(minutes?.event, "free_allowance_exceeded");
+    assert.equal(minutes?.service, "github_actions");
+    assert.equal(minutes?.used, 8640);
+    assert.equal(minutes?.limit, 2000);
+    assert.match(String(minutes?.note), /66 runs a day fit/);
+  });
+
   test("the default configuration costs under its 5-dollar budget and warns of nothing", () => {
     const settings = loadSettings(core, { DB });
     assert.equal(settings.cost.budget_usd_month, 5);
@@ -294,6 +316,10 @@ describe("the configuration's cost, said at start-up", () => {
     const told = captureLog([]);
     warnAboutCost(outside.cost, told.log);
     assert.match(String(told.events()[0]?.fix), /cost\.outside_runs_per_day: 288/);
+
+    // No word of GitHub's minutes while the workflow's repository is public.
+    assert.equal(told.events()[0]?.outside_runner_usd_month, undefined);
+    assert.doesNotMatch(String(told.events()[0]?.fix), /GitHub Actions/);
 
     const within = loadSettings(core, { DB, HEYHI_CONFIG: priced(70) });
     const quiet = captureLog([]);

@@ -376,6 +376,11 @@ void write_cost(JsonWriter& w, const Config& config, const CostEstimate& cost) {
   w.field("confirmation_probes_month", static_cast<int64_t>(cost.confirmation_probes_month));
   w.field("outside_probes_month", static_cast<int64_t>(cost.outside_probes_month));
   w.field("outside_runs_per_day", config.cost.outside_runs_per_day);
+  w.key("outside_runner").begin_object();
+  w.field("repository", config.cost.outside_repository_private ? "private" : "public");
+  w.field("billed_minutes_month", static_cast<int64_t>(cost.runner.billed_minutes_month));
+  w.field("usd_month", cost.runner.usd_month);
+  w.field("private_usd_month", cost.runner.private_usd_month).end_object();
   w.field("assumed_failure_rate", config.cost.assumed_failure_rate);
   w.key("unpriced").begin_array();
   for (const std::string& id : cost.unpriced) w.value(id);

@@ -9,8 +9,9 @@
 namespace heyhi {
 namespace {
 
-constexpr std::array<std::string_view, 5> kCostKeys = {
-    "budget_usd_month", "prices_as_of", "prices", "assumed_failure_rate", "outside_runs_per_day"};
+constexpr std::array<std::string_view, 6> kCostKeys = {
+    "budget_usd_month",     "prices_as_of",         "prices",
+    "assumed_failure_rate", "outside_runs_per_day", "outside_repository"};
 constexpr std::array<std::string_view, 5> kPriceKeys = {"provider", "model", "input_usd_per_mtok",
                                                         "output_usd_per_mtok", "source"};
 
@@ -114,6 +115,16 @@ void parse_cost_settings(element cost, Validator& v, CostSettings& into) {
   if (member(cost, "outside_runs_per_day")) {
     into.outside_runs_per_day =
         v.int_in(cost, "cost", "outside_runs_per_day", 0, 1440).value_or(into.outside_runs_per_day);
+  }
+  if (auto repository = member(cost, "outside_repository")) {
+    std::string_view text;
+    if (repository->get_string().get(text) != simdjson::SUCCESS ||
+        (text != "public" && text != "private")) {
+      v.fail("cost.outside_repository",
+             "must be \"public\" or \"private\": where the outside vantage's workflow runs");
+    } else {
+      into.outside_repository_private = text == "private";
+    }
   }
   auto prices = member(cost, "prices");
   if (!prices) return;

@@ -300,6 +300,35 @@ TEST_SUITE("cost") {
           doctest::Approx(2 * 288 * 2));
   }
 
+  TEST_CASE("an outside vantage run from a private repository pays for GitHub's minutes") {
+    std::string regions = R"(["enam","weur","apac"])";
+    std::string runs = kNoNoise + R"("budget_usd_month":20,"outside_runs_per_day":288,)";
+    CostEstimate open = estimate_cost(parse(priced(runs, regions)));
+    CostEstimate closed =
+        estimate_cost(parse(priced(runs + R"("outside_repository":"private",)", regions)));
+    // Every run is a job billed as a whole minute: 288 a day for 30 days.
+    CHECK(open.runner.billed_minutes_month == 8640);
+    CHECK(open.runner.usd_month == 0);
+    // GitHub Free includes 2 000; the other 6 640 at $0.006.
+    CHECK(open.runner.private_usd_month == doctest::Approx(6640 * 0.006));
+    CHECK(closed.runner.usd_month == doctest::Approx(6640 * 0.006));
+    CHECK(closed.usd_month - open.usd_month == doctest::Approx(6640 * 0.006));
+    CHECK_FALSE(open.over_budget);
+    CHECK(closed.over_budget);
+    const Allowance& minutes = allowance(closed, "github_actions", "minutes on a private");
+    CHECK(minutes.used == 8640);
+    CHECK(minutes.limit == 2000);
+    CHECK_FALSE(minutes.fits());
+    CHECK(minutes.note.find("66 runs a day fit") != std::string::npos);
+    for (const Allowance& a : open.allowances) CHECK(a.service != "github_actions");
+
+    // A run every 30 minutes fits GitHub Free's allowance and costs nothing.
+    CostEstimate sparse = estimate_cost(parse(priced(
+        kNoNoise + R"("outside_runs_per_day":48,"outside_repository":"private",)", regions)));
+    CHECK(sparse.runner.usd_month == 0);
+    CHECK(allowance(sparse, "github_actions", "minutes").fits());
+  }
+
   TEST_CASE("a bad cost section names each bad field") {
     auto errors = errors_of(R"({"targets":[{"provider":"openai","model":"m"}],"cost":{
         "budget_usd_month":-1,"prices_as_of":"03/12/2026","colour":"red","prices":[
@@ -323,6 +352,11 @@ TEST_SUITE("cost") {
                             R"("outside_runs_per_day":)" +
                             runs + "}}"),
                   "cost.outside_runs_per_day", ""));
+    }
+    for (std::string repository : {"\"secret\"", "true", "\"Private\""}) {
+      INFO(repository);
+      CHECK(names(errors_of(R"({"targets":[],"cost":{"outside_repository":)" + repository + "}}"),
+                  "cost.outside_repository", "\"public\" or \"private\""));
     }
     CHECK(names(errors_of(R"({"targets":[],"cost":{"prices_as_of":"2026-13-45"}})"),
                 "cost.prices_as_of", "YYYY-MM-DD"));

@@ -30,6 +30,13 @@ constexpr double kD1RowsWrittenPerDay = 100'000;
 constexpr double kD1DatabaseBytes = 500 * kMB;
 constexpr double kSupabaseDatabaseBytes = 500 * kMB;
 constexpr double kSupabaseEgressBytesPerMonth = 5 * kGB;
+// GitHub Actions, as GitHub's billing pages state them (checked 2026-12-04): GitHub Free
+// includes 2 000 minutes a month for private repositories, each job is rounded up to a whole
+// minute, and the standard Linux 2-core runner costs $0.006 a minute past that. A run of the
+// outside vantage (the core from the cache, one probe a target) takes well under a minute.
+constexpr double kActionsIncludedMinutes = 2'000;
+constexpr double kActionsUsdPerMinute = 0.006;
+constexpr long long kActionsMinutesPerRun = 1;
 
 // The D1 writes a deployment makes, in the rows written D1 counts for each (the table's row
 // and every index entry it touches), as tests/shim/d1-writes.test.ts reads them from workerd's
@@ -280,6 +287,29 @@ void supabase_allowances(const Config& config, std::vector<Allowance>& out) {
       "the alert step's reads as uncompressed JSON; the board and Grafana come on top");
 }
 
+RunnerCost runner_cost(const Config& config) {
+  RunnerCost out;
+  out.billed_minutes_month =
+      static_cast<long long>(config.cost.outside_runs_per_day) * kCostDays * kActionsMinutesPerRun;
+  double over =
+      std::max(0.0, static_cast<double>(out.billed_minutes_month) - kActionsIncludedMinutes);
+  out.private_usd_month = over * kActionsUsdPerMinute;
+  if (config.cost.outside_repository_private) out.usd_month = out.private_usd_month;
+  return out;
+}
+
+void actions_allowance(const Config& config, const RunnerCost& runner,
+                       std::vector<Allowance>& out) {
+  if (!config.cost.outside_repository_private || config.cost.outside_runs_per_day == 0) return;
+  double runs_that_fit = kActionsIncludedMinutes / (kCostDays * kActionsMinutesPerRun);
+  add(out, "github_actions", "minutes on a private repository (GitHub Free)", "month",
+      static_cast<double>(runner.billed_minutes_month), kActionsIncludedMinutes,
+      fmt::format("the outside vantage's runs, each billed as a whole minute; past the "
+                  "allowance ${:.2f} a month at $0.006 a minute. {:.0f} runs a day fit; a "
+                  "public repository's minutes are free",
+                  runner.private_usd_month, std::floor(runs_that_fit)));
+}
+
 }  // namespace
 
 D1RowsWritten d1_rows_written() { return kD1Writes; }
@@ -319,9 +349,12 @@ CostEstimate estimate_cost(const Config& config) {
     out.usd_month += cost.usd_month;
     out.targets.push_back(std::move(cost));
   }
+  out.runner = runner_cost(config);
+  out.usd_month += out.runner.usd_month;
   cloudflare_allowances(config, out.allowances);
   d1_allowances(config, out.allowances);
   supabase_allowances(config, out.allowances);
+  actions_allowance(config, out.runner, out.allowances);
   out.over_budget = config.cost.budget_usd_month && out.usd_month > *config.cost.budget_usd_month;
   return out;
 }

@@ -37,6 +37,9 @@ struct CostSettings {
   // Runs a day of outside vantages (node-main.ts), all of them together; each run probes every
   // enabled target once and stores its rows in the same store. 0: none runs.
   int outside_runs_per_day = 0;
+  // Where the outside vantage's GitHub Actions workflow runs: a public repository's minutes on
+  // GitHub's standard runners are free; a private one's count against the plan's allowance.
+  bool outside_repository_private = false;
 };
 
 // Reads the configuration's "cost" object into `into`, naming every bad field.
@@ -68,12 +71,20 @@ struct Allowance {
   bool fits() const { return used <= limit; }
 };
 
+// The outside vantage's GitHub Actions minutes: each run is one job, billed as whole minutes.
+struct RunnerCost {
+  long long billed_minutes_month = 0;
+  double usd_month = 0;          // beyond GitHub Free's included minutes; 0 on a public repository
+  double private_usd_month = 0;  // what the same runs would cost from a private repository
+};
+
 struct CostEstimate {
   std::vector<TargetCost> targets;
   long long probes_month = 0;
   long long confirmation_probes_month = 0;
   long long outside_probes_month = 0;
-  double usd_month = 0;
+  RunnerCost runner;
+  double usd_month = 0;               // the targets' tokens and the runner's minutes
   std::vector<std::string> unpriced;  // target ids the table has no price for
   std::vector<Allowance> allowances;
   bool over_budget = false;

@@ -96,7 +96,7 @@ export interface TargetCost {
 
 /** How much of one free allowance the configuration uses, per day, month or invocation. */
 export interface Allowance {
-  service: "workers" | "durable_objects" | "d1" | "supabase";
+  service: "workers" | "durable_objects" | "d1" | "supabase" | "github_actions";
   what: string;
   per: string;
   used: number;
@@ -117,6 +117,14 @@ export interface CostEstimate {
   confirmation_probes_month: number;
   outside_probes_month: number;
   outside_runs_per_day: number;
+  /** The outside vantage's GitHub Actions minutes: free from a public repository. */
+  outside_runner: {
+    repository: "public" | "private";
+    billed_minutes_month: number;
+    usd_month: number;
+    /** What the same runs would cost from a private repository on GitHub Free. */
+    private_usd_month: number;
+  };
   assumed_failure_rate: number;
   unpriced: string[];
   targets: TargetCost[];

@@ -6,21 +6,33 @@ import type { Logger } from "./log.ts";
 
 const dollars = (n: number) => Math.round(n * 100) / 100;
 
-export function warnAboutCost(cost: CostEstimate, log: Logger): void {
+function overBudgetFix(cost: CostEstimate): string {
   const runs = cost.outside_runs_per_day;
+  const runner = cost.outside_runner.usd_month;
+  return (
+    "give the costliest targets a longer cadence_min, a smaller max_tokens, or disable them" +
+    (runs > 0 ? `; or run the outside vantage less (cost.outside_runs_per_day: ${runs})` : "") +
+    (runner > 0
+      ? `; its GitHub Actions minutes cost $${dollars(runner)} a month from a private ` +
+        "repository and nothing from a public one"
+      : "")
+  );
+}
+
+export function warnAboutCost(cost: CostEstimate, log: Logger): void {
   if (cost.over_budget) {
     const costliest = [...cost.targets]
       .sort((a, b) => (b.usd_month ?? 0) - (a.usd_month ?? 0))
       .slice(0, 3)
       .map((t) => ({ id: t.id, usd_month: dollars(t.usd_month ?? 0) }));
+    const runner = cost.outside_runner.usd_month;
     log.event("cost_over_budget", {
       usd_month: dollars(cost.usd_month),
       budget_usd_month: cost.budget_usd_month,
       prices_as_of: cost.prices_as_of,
       costliest,
-      fix:
-        "give the costliest targets a longer cadence_min, a smaller max_tokens, or disable them" +
-        (runs > 0 ? `; or run the outside vantage less (cost.outside_runs_per_day: ${runs})` : ""),
+      ...(runner > 0 ? { outside_runner_usd_month: dollars(runner) } : {}),
+      fix: overBudgetFix(cost),
     });
   }
   if (cost.unpriced.length > 0) {
