@@ -58,7 +58,7 @@ function alertStore(rows: CheckRow[]) {
       const open = alerts.find((a) => a.rule === alert.rule && a.scope === alert.scope);
       if (open && open.resolved_at === null) return { ok: true, opened: false };
       const id = alerts.length + 1;
-      alerts.push({ ...alert, id, last_notified_at: null, resolved_at: null });
+      alerts.push({ ...alert, id, resolved_at: null });
       opened.push(alert);
       return { ok: true, opened: true, id };
     },

@@ -66,7 +66,11 @@ struct Replay {
     auto same = [&](const OpenAlert& o) {
       return o.rule == a.alert.rule && o.scope == a.alert.scope;
     };
-    if (a.kind == ActionKind::open) open.push_back({a.alert.rule, a.alert.scope, now, now});
+    if (a.kind == ActionKind::open) {
+      std::optional<int64_t> notified;
+      if (a.alert.last_notified_at) notified = now;
+      open.push_back({a.alert.rule, a.alert.scope, now, notified});
+    }
     if (a.kind == ActionKind::remind) {
       for (OpenAlert& o : open) {
         if (same(o)) o.last_notified_ms = now;
@@ -358,6 +362,61 @@ TEST_SUITE("alerting") {
     for (int m = 0; m < 6; ++m) replay.minute(m, {probe(m, "overloaded")});
     REQUIRE(replay.count(ActionKind::open, "provider_errors") == 1);
     CHECK_FALSE(replay.actions.front().notify);
+  }
+
+  // A window from 12:00 to 12:30 for OpenAI; the replay starts at 12:14.
+  Config maintained(std::string_view end = "2026-12-03T12:30:00Z") {
+    return config_with(R"(["enam"])",
+                       std::string(R"(,"alerting":{"maintenance":[{"start":"2026-12-03T12:00:00Z",)"
+                                   R"("end":")") +
+                           std::string(end) + R"(","providers":["openai"]}]})");
+  }
+
+  TEST_CASE("an alert that opens inside maintenance is sent as an opening once the window ends") {
+    Replay replay{maintained()};
+    for (int m = 0; m < 40; ++m) replay.minute(m, {probe(m, "overloaded")});
+    REQUIRE(replay.count(ActionKind::open, "provider_errors") == 1);
+    const AlertAction& opened = replay.actions.front();
+    CHECK_FALSE(opened.notify);
+    CHECK_FALSE(opened.alert.last_notified_at);
+    // Nothing more inside the window; at 12:30, the first minute out of it, the first notice.
+    REQUIRE(replay.actions.size() == 2);
+    const AlertAction& notice = replay.actions[1];
+    CHECK(replay.action_minutes[1] == 16);
+    CHECK(notice.kind == ActionKind::remind);
+    CHECK(notice.first_notice);
+    CHECK(notice.notify);
+    CHECK(notice.alert.detail.find("inside a maintenance window") != std::string::npos);
+    // The reminder interval runs from the first notice, not from the silent opening.
+    for (int m = 40; m < 76; ++m) replay.minute(m, {probe(m, "overloaded")});
+    CHECK(replay.count(ActionKind::remind, "provider_errors") == 1);
+    replay.minute(76, {probe(76, "overloaded")});
+    REQUIRE(replay.count(ActionKind::remind, "provider_errors") == 2);
+    CHECK_FALSE(replay.actions.back().first_notice);
+  }
+
+  TEST_CASE("an alert sent before maintenance has its resolution sent inside the window") {
+    Replay replay{config_with(R"(["enam"])",
+                              R"(,"alerting":{"maintenance":[{"start":"2026-12-03T12:20:00Z",
+                                  "end":"2026-12-03T13:00:00Z","providers":["openai"]}]})")};
+    for (int m = 0; m < 8; ++m) replay.minute(m, {probe(m, "overloaded")});
+    for (int m = 8; m < 40; ++m) replay.minute(m, {probe(m, "ok")});
+    REQUIRE(replay.count(ActionKind::open, "provider_errors") == 1);
+    CHECK(replay.action_minutes.front() < 6);  // before 12:20
+    CHECK(replay.actions.front().notify);
+    REQUIRE(replay.count(ActionKind::resolve, "provider_errors") == 1);
+    CHECK(replay.action_minutes.back() >= 6);  // 12:20: the window has begun
+    CHECK(replay.actions.back().notify);
+  }
+
+  TEST_CASE("an alert that opens and resolves inside maintenance sends nothing at all") {
+    Replay replay{maintained("2026-12-03T13:00:00Z")};
+    for (int m = 0; m < 8; ++m) replay.minute(m, {probe(m, "overloaded")});
+    for (int m = 8; m < 40; ++m) replay.minute(m, {probe(m, "ok")});
+    REQUIRE(replay.count(ActionKind::open, "provider_errors") == 1);
+    REQUIRE(replay.count(ActionKind::resolve, "provider_errors") == 1);
+    CHECK(replay.count(ActionKind::remind, "provider_errors") == 0);
+    for (const AlertAction& a : replay.actions) CHECK_FALSE(a.notify);
   }
 
   TEST_CASE("per-target overrides change that target's rule only") {

@@ -579,28 +579,36 @@ void annotate_acknowledgement(const EvaluationInput& input, Alert& alert, int64_
 }
 
 // What a finding does to its scope's alert, if anything: open it, remind about it, resolve it.
+// A reminder is a notification and nothing else, so inside maintenance none is due; an alert
+// that opened there and was never sent is due its first notice as soon as the window ends.
 std::optional<ActionKind> action_for(const Finding& finding, const OpenAlert* open, int64_t now_ms,
-                                     const RuleSettings& rules) {
+                                     const RuleSettings& rules, bool silenced) {
   if (!open) return finding.firing ? std::optional(ActionKind::open) : std::nullopt;
   if (finding.firing || (finding.failing && !finding.recovered)) {
-    int64_t last = open->last_notified_ms.value_or(open->opened_ms);
-    if (now_ms - last < int64_t{rules.reminder_min} * kMinuteMs) return std::nullopt;
+    if (silenced) return std::nullopt;
+    if (!open->last_notified_ms) return ActionKind::remind;
+    if (now_ms - *open->last_notified_ms < int64_t{rules.reminder_min} * kMinuteMs) {
+      return std::nullopt;
+    }
     return ActionKind::remind;
   }
   return finding.recovered ? std::optional(ActionKind::resolve) : std::nullopt;
 }
 
 // One notification per episode: open once, remind at the configured interval while it stays
-// open, resolve once after the clean stretch. Inside maintenance the state still moves. An open
-// error alert is reminded while its failures go on, whether or not its rule still fires: once
-// it is open they are probed on the cadence, which may hold too few probes for the count
-// guards.
+// open, resolve once after the clean stretch. Inside maintenance the state still moves but
+// nothing is sent, except the resolution of an alert that was: every channel that saw an
+// incident open sees it end. An open error alert is reminded while its failures go on,
+// whether or not its rule still fires: once it is open they are probed on the cadence, which
+// may hold too few probes for the count guards.
 void decide(const Config& config, const EvaluationInput& input, const RuleSettings& rules,
             Finding finding, std::vector<AlertAction>& out, std::set<std::string>& seen) {
   seen.insert(finding.alert.rule + "|" + finding.alert.scope);
   const OpenAlert* open = find_open(input, finding.alert);
-  std::optional<ActionKind> kind = action_for(finding, open, input.now_ms, rules);
+  bool silenced = in_maintenance(config, finding.alert.provider, input.now_ms);
+  std::optional<ActionKind> kind = action_for(finding, open, input.now_ms, rules, silenced);
   if (!kind) return;
+  bool sent_before = open && open->last_notified_ms;
   Alert& alert = finding.alert;
   if (finding.describe) finding.describe(alert);
   if (alert.verdict != "ours") {
@@ -608,9 +616,13 @@ void decide(const Config& config, const EvaluationInput& input, const RuleSettin
   }
   std::string now = iso_utc_minute(input.now_ms);
   alert.opened_at = open ? iso_utc_minute(open->opened_ms) : now;
-  if (open && open->last_notified_ms)
-    alert.last_notified_at = iso_utc_minute(*open->last_notified_ms);
-  if (*kind != ActionKind::resolve) alert.last_notified_at = now;
+  if (sent_before) alert.last_notified_at = iso_utc_minute(*open->last_notified_ms);
+  // Unsent, an alert keeps no time of notice: its first one is still due.
+  if (*kind != ActionKind::resolve && !silenced) alert.last_notified_at = now;
+  bool first_notice = *kind == ActionKind::remind && !sent_before;
+  if (first_notice) {
+    alert.detail += fmt::format("; open since {}, inside a maintenance window", alert.opened_at);
+  }
   if (*kind == ActionKind::resolve) {
     // The resolution speaks of the recovery, not of the clean window's empty figures.
     alert.resolved_at = now;
@@ -620,8 +632,8 @@ void decide(const Config& config, const EvaluationInput& input, const RuleSettin
                                rules.recovery_min, alert.opened_at);
     alert.fix.reset();
   }
-  bool notify = !in_maintenance(config, alert.provider, input.now_ms);
-  out.push_back({*kind, notify, std::move(alert)});
+  bool notify = *kind == ActionKind::resolve ? sent_before : !silenced;
+  out.push_back({*kind, notify, std::move(alert), first_notice});
 }
 
 // A target's rows from the Cloudflare regions, and apart from them its outside ones.

@@ -153,6 +153,9 @@ struct AlertAction {
   ActionKind kind;
   bool notify = true;  // false inside a maintenance window
   Alert alert;
+  // A reminder that is the alert's first notification: it opened inside a maintenance window,
+  // in silence, and is still open now that the window is over. Channels show it as an opening.
+  bool first_notice = false;
 };
 
 // A status source as the alert rules see it: whether its page could be read lately.

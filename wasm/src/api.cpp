@@ -450,7 +450,7 @@ std::string api_evaluate(std::string_view in) {
   w.begin_object().field("ok", true).key("actions").begin_array();
   for (const AlertAction& action : evaluate(config.value(), input.value())) {
     w.begin_object().field("kind", action_kind_name(action.kind)).field("notify", action.notify);
-    w.key("alert");
+    w.field("first_notice", action.first_notice).key("alert");
     write_alert(w, action.alert);
     w.end_object();
   }

@@ -181,6 +181,20 @@ TEST_SUITE("notify") {
     }
   }
 
+  TEST_CASE("a reminder that is an alert's first notice reads as an opening everywhere") {
+    std::string first =
+        R"({"kind":"remind","first_notice":true,"alert":)" + std::string(kAlert) + "}";
+    Rendered r(first);
+    REQUIRE(r.ok());
+    CHECK(r.header().rfind("🚨 OpenAI", 0) == 0);
+    CHECK(string_at(r.webhook(), "event") == "alert.opened");
+    CHECK(r.email("subject") == "[HeyHi] OPEN: OpenAI gpt-6-luna — provider incident");
+    // Any other reminder stays one.
+    Rendered later(R"({"kind":"remind","first_notice":false,"alert":)" + std::string(kAlert) + "}");
+    REQUIRE(later.ok());
+    CHECK(string_at(later.webhook(), "event") == "alert.reminder");
+  }
+
   TEST_CASE("the slack fields say where, who is at fault and what was measured") {
     Rendered r(notification("open"));
     REQUIRE(r.ok());

@@ -390,6 +390,8 @@ Result<Notification, std::vector<Error>> read_notification(element root) {
 
   Notification n;
   n.kind = *kind;
+  // An alert first sent after the maintenance window it opened in is news to every channel.
+  if (n.kind == Kind::remind && bool_at(root, "first_notice").value_or(false)) n.kind = Kind::open;
   n.alert = read_alert(*alert);
   if (auto links = member(root, "links"); links && links->is_object()) {
     n.board = web_url_at(*links, "board");

@@ -114,7 +114,8 @@ TEST_SUITE("status in the alert rules") {
     CHECK(alert.fix->find("status source \"anthropic\"") != std::string::npos);
     CHECK(alert.official_status == "operational");
 
-    std::vector<OpenAlert> open = {{"configuration", "status:anthropic", kNow + 2 * kMinute, {}}};
+    std::vector<OpenAlert> open = {
+        {"configuration", "status:anthropic", kNow + 2 * kMinute, kNow + 2 * kMinute}};
     FetchResult bad3 =
         apply_fetch(source, &bad2.next, page("", "text/plain", 403), kNow + 3 * kMinute);
     EvaluationInput still = with_states(config, {bad3.next}, {kNow + 3 * kMinute, {}, open, {}});
@@ -151,7 +152,7 @@ TEST_SUITE("status in the alert rules") {
     REQUIRE(opened.size() == 1);
     CHECK(opened[0].alert.scope == "status:anthropic");
 
-    std::vector<OpenAlert> open = {{"configuration", "status:mistral", kNow, {}}};
+    std::vector<OpenAlert> open = {{"configuration", "status:mistral", kNow, kNow}};
     auto ended = evaluate(config, with_states(config, broken, {kNow + kMinute, {}, open, {}}));
     REQUIRE(ended.size() == 2);
     CHECK(ended[1].kind == ActionKind::resolve);
@@ -167,7 +168,8 @@ TEST_SUITE("status in the alert rules") {
     FetchResult broken = apply_fetch(source, &good.next, page("{\"moved\":true}"), kNow + kMinute);
     REQUIRE(broken.state == "failed");
     int64_t now = kNow + 3 * kMinute;
-    std::vector<OpenAlert> open = {{"official_mismatch", "anthropic/c", now - 5 * kMinute, {}}};
+    std::vector<OpenAlert> open = {
+        {"official_mismatch", "anthropic/c", now - 5 * kMinute, now - 5 * kMinute}};
     std::vector<Row> rows = failing_rows(now, 6);
 
     EvaluationInput kept = with_states(config, {broken.next}, {now, rows, open, {}});

@@ -226,6 +226,8 @@ export interface Alert {
 export interface AlertAction {
   kind: "open" | "remind" | "resolve";
   notify: boolean;
+  /** A reminder that is the alert's first notification (it opened inside maintenance). */
+  first_notice?: boolean;
   alert: Alert;
 }
 
@@ -540,7 +542,7 @@ export class Core {
   }
 
   renderNotification(
-    action: Pick<AlertAction, "kind" | "alert">,
+    action: Pick<AlertAction, "kind" | "alert" | "first_notice">,
     links: { board?: string; status_page?: string } = {},
   ): CoreAnswer<{ slack: SlackMessage; webhook: Record<string, unknown>; email: Email }> {
     return this.#call("_hh_render_notification", JSON.stringify({ ...action, links }));

@@ -233,9 +233,12 @@ std::string format_backtest(const Backtest& result, const BacktestOptions& optio
         open.erase(key);
         break;
     }
+    std::string_view note = !e.notify        ? "(silenced by maintenance) "
+                            : e.first_notice ? "(first notice, sent as an opening) "
+                                             : "";
     out += fmt::format("{}  {:<7} {:<17} {:<34} {:<8} {}{} | {}\n", minute_text(e.minute),
-                       action_kind_name(e.kind), e.alert.rule, e.alert.scope, e.alert.verdict,
-                       e.notify ? "" : "(silenced by maintenance) ", e.alert.title, e.alert.detail);
+                       action_kind_name(e.kind), e.alert.rule, e.alert.scope, e.alert.verdict, note,
+                       e.alert.title, e.alert.detail);
   }
   for (const std::string& key : open) ++counts[key.substr(0, key.find('|'))].still_open;
 

@@ -79,9 +79,13 @@ void carry_forward(std::vector<OpenAlert>& open, const AlertAction& action, int6
     return o.rule == action.alert.rule && o.scope == action.alert.scope;
   };
   switch (action.kind) {
-    case ActionKind::open:
-      open.push_back({action.alert.rule, action.alert.scope, now_ms, now_ms});
+    case ActionKind::open: {
+      // Opened in silence, an alert has no time of notice until it is sent.
+      std::optional<int64_t> notified;
+      if (action.alert.last_notified_at) notified = now_ms;
+      open.push_back({action.alert.rule, action.alert.scope, now_ms, notified});
       break;
+    }
     case ActionKind::remind:
       for (OpenAlert& o : open) {
         if (same(o)) o.last_notified_ms = now_ms;
@@ -131,7 +135,8 @@ class HeyhiRules : public Decider {
       p.input.now_ms = minute * kMinuteMillis;
       for (AlertAction& action : evaluate(p.config, p.input)) {
         carry_forward(p.input.open_alerts, action, p.input.now_ms);
-        out.push_back({minute, action.kind, action.notify, i, std::move(action.alert)});
+        out.push_back(
+            {minute, action.kind, action.notify, i, std::move(action.alert), action.first_notice});
       }
     }
   }

@@ -21,6 +21,7 @@ struct AlertEvent {
   bool notify = true;
   size_t target = 0;  // index into the trace's targets
   Alert alert;
+  bool first_notice = false;  // a reminder that is the alert's first notification
 };
 
 class Decider {
