@@ -256,6 +256,40 @@ TEST_SUITE("alerting") {
     CHECK(replay.action_minutes[static_cast<size_t>(resolved - replay.actions.begin())] == 29);
   }
 
+  TEST_CASE("one round whose regions disagree on the key opens nothing, whatever their order") {
+    // Two regions refused, one answered, all in the same minute: the order they landed in
+    // (their ts) is chance, and must not decide whether a key problem pages.
+    for (int succeeding = 0; succeeding < 3; ++succeeding) {
+      for (int64_t late_ms : {100, 900}) {
+        CAPTURE(succeeding);
+        CAPTURE(late_ms);
+        Replay replay{config_with(R"(["enam","weur","apac"])")};
+        std::vector<Row> round;
+        int index = 0;
+        for (std::string region : {"enam", "weur", "apac"}) {
+          Row r = probe(0, index == succeeding ? "ok" : "auth", region);
+          if (index == succeeding) r.ts = iso_utc_millis(kStart + late_ms);
+          round.push_back(r);
+          ++index;
+        }
+        replay.minute(0, round);
+        for (int m = 1; m < 5; ++m) {
+          replay.minute(m,
+                        {probe(m, "ok", "enam"), probe(m, "ok", "weur"), probe(m, "ok", "apac")});
+        }
+        CHECK(replay.count(ActionKind::open, "configuration") == 0);
+      }
+    }
+  }
+
+  TEST_CASE("one round refused by the key in every region is a configuration alert") {
+    Replay replay{config_with(R"(["enam","weur","apac"])")};
+    replay.minute(0,
+                  {probe(0, "auth", "enam"), probe(0, "auth", "weur"), probe(0, "auth", "apac")});
+    REQUIRE(replay.count(ActionKind::open, "configuration") == 1);
+    CHECK(replay.actions.front().alert.title == "OpenAI m: auth on the last 3 probes");
+  }
+
   TEST_CASE("a key that fails every other probe pages once, not on every flap") {
     Replay replay{config_with(R"(["enam"])")};
     for (int m = 0; m < 60; ++m) {

@@ -507,20 +507,34 @@ std::string fix_for(const Target& target, const Row& latest) {
   }
 }
 
-Finding check_configuration(const TargetView& view) {
-  const ConfigurationRule& rule = view.target.rules.configuration;
+// The latest probes up to now, at least `wanted` of them if there are, in whole minutes and
+// newest first: the probes of one minute ran at once from their regions, so the order in which
+// they happened to land says nothing, and a minute is taken whole or not at all. Only the
+// latest few are sorted; the rows may hold a week of baseline hours.
+std::vector<const TimedRow*> latest_whole_minutes(const TargetView& view, size_t wanted) {
   std::vector<const TimedRow*> recent;
   for (const TimedRow& r : view.rows) {
     if (r.minute_ms <= view.now_minute_ms) recent.push_back(&r);
   }
-  // Only the latest few are read, and the rows may hold a week of baseline hours: those few
-  // are put in order, newest first, the rest left as they are.
-  size_t wanted = std::min<size_t>(recent.size(), std::max(1, rule.min_consecutive));
-  std::partial_sort(recent.begin(), recent.begin() + static_cast<std::ptrdiff_t>(wanted),
-                    recent.end(), [](const TimedRow* a, const TimedRow* b) {
-                      return a->minute_ms != b->minute_ms ? a->minute_ms > b->minute_ms
-                                                          : a->row->ts > b->row->ts;
-                    });
+  if (recent.empty()) return recent;
+  auto newest_first = [](const TimedRow* a, const TimedRow* b) {
+    return a->minute_ms > b->minute_ms;
+  };
+  wanted = std::clamp<size_t>(wanted, 1, recent.size());
+  auto end = recent.begin() + static_cast<std::ptrdiff_t>(wanted);
+  std::partial_sort(recent.begin(), end, recent.end(), newest_first);
+  int64_t oldest = recent[wanted - 1]->minute_ms;
+  // The rest of the oldest minute taken, wherever the partial sort left its rows.
+  auto rest =
+      std::partition(end, recent.end(), [&](const TimedRow* r) { return r->minute_ms == oldest; });
+  recent.erase(rest, recent.end());
+  return recent;
+}
+
+Finding check_configuration(const TargetView& view) {
+  const ConfigurationRule& rule = view.target.rules.configuration;
+  auto wanted = static_cast<size_t>(std::max(1, rule.min_consecutive));
+  std::vector<const TimedRow*> recent = latest_whole_minutes(view, wanted);
   auto is_ours = [](const TimedRow* r) {
     return !r->row->ok && attribution_of(*r->row->error_type) == Attribution::ours;
   };
@@ -528,10 +542,8 @@ Finding check_configuration(const TargetView& view) {
   f.alert = base_alert(view, "configuration", view.target.id);
   f.alert.verdict = "ours";
   if (recent.empty()) return f;
-  auto take = std::min<size_t>(recent.size(), static_cast<size_t>(rule.min_consecutive));
-  f.firing =
-      recent.size() >= static_cast<size_t>(rule.min_consecutive) &&
-      std::all_of(recent.begin(), recent.begin() + static_cast<std::ptrdiff_t>(take), is_ours);
+  size_t take = recent.size();
+  f.firing = take >= wanted && std::all_of(recent.begin(), recent.end(), is_ours);
   // Like every rule, a clean stretch resolves it: a key that works one probe in two is not
   // fixed, and resolving on each success would page twice per flap.
   Tally stretch =
