@@ -271,7 +271,7 @@ describe("the configuration's cost, said at start-up", () => {
     assert.equal(settings.cost.outside_runner.billed_minutes_month, 8640);
     assert.equal(settings.cost.outside_runner.usd_month.toFixed(2), "39.84");
     const logged = captureLog([]);
-    warnAboutCost(settings.cost, logged.log);
+    warnAboutCost(settings.cost, logged.log, settings.store.kind);
     const [over, minutes, ...rest] = logged.events();
     assert.equal(rest.length, 0);
     assert.equal(over?.event, "cost_over_budget");
@@ -290,7 +290,7 @@ describe("the configuration's cost, said at start-up", () => {
     assert.ok(settings.cost.usd_month > 1 && settings.cost.usd_month < 5);
     assert.equal(settings.cost.over_budget, false);
     const logged = captureLog([]);
-    warnAboutCost(settings.cost, logged.log);
+    warnAboutCost(settings.cost, logged.log, settings.store.kind);
     assert.deepEqual(logged.events(), []);
   });
 
@@ -299,7 +299,7 @@ describe("the configuration's cost, said at start-up", () => {
     const settings = loadSettings(core, { DB, HEYHI_CONFIG: priced(50) });
     assert.equal(settings.cost.usd_month.toFixed(2), "62.21");
     const logged = captureLog([]);
-    warnAboutCost(settings.cost, logged.log);
+    warnAboutCost(settings.cost, logged.log, settings.store.kind);
     const [warning, ...rest] = logged.events();
     assert.equal(rest.length, 0);
     assert.equal(warning?.event, "cost_over_budget");
@@ -314,7 +314,7 @@ describe("the configuration's cost, said at start-up", () => {
     config.cost.outside_runs_per_day = 288;
     const outside = loadSettings(core, { DB, HEYHI_CONFIG: JSON.stringify(config) });
     const told = captureLog([]);
-    warnAboutCost(outside.cost, told.log);
+    warnAboutCost(outside.cost, told.log, outside.store.kind);
     assert.match(String(told.events()[0]?.fix), /cost\.outside_runs_per_day: 288/);
 
     // No word of GitHub's minutes while the workflow's repository is public.
@@ -323,14 +323,14 @@ describe("the configuration's cost, said at start-up", () => {
 
     const within = loadSettings(core, { DB, HEYHI_CONFIG: priced(70) });
     const quiet = captureLog([]);
-    warnAboutCost(within.cost, quiet.log);
+    warnAboutCost(within.cost, quiet.log, within.store.kind);
     assert.deepEqual(quiet.events(), []);
   });
 
   test("a target missing from the price table is named", () => {
     const settings = loadSettings(core, { DB, HEYHI_CONFIG: ONE_TARGET });
     const logged = captureLog([]);
-    warnAboutCost(settings.cost, logged.log);
+    warnAboutCost(settings.cost, logged.log, settings.store.kind);
     assert.deepEqual(
       logged.events().map((e) => [e.event, e.targets]),
       [["cost_unpriced", ["openai/gpt-6-luna"]]],
@@ -349,12 +349,25 @@ describe("the configuration's cost, said at start-up", () => {
     const configJson = JSON.stringify({ regions, targets, alerting: { confirm_min: 0 } });
     const settings = loadSettings(core, { DB, HEYHI_CONFIG: configJson });
     const logged = captureLog([]);
-    warnAboutCost(settings.cost, logged.log);
+    warnAboutCost(settings.cost, logged.log, settings.store.kind);
     const exceeded = logged.events().filter((e) => e.event === "free_allowance_exceeded");
     assert.ok(
       exceeded.some((e) => e.service === "d1" && e.what === "rows written" && e.used === 138_240),
       JSON.stringify(exceeded),
     );
     for (const e of exceeded) assert.ok(Number(e.used) > Number(e.limit));
+
+    // A deployment writing to Supabase hears nothing of D1's allowances, and one with no
+    // store of neither's.
+    const elsewhere = captureLog([]);
+    warnAboutCost(settings.cost, elsewhere.log, "postgrest");
+    const named = elsewhere.events().map((e) => e.service);
+    assert.ok(!named.includes("d1"), JSON.stringify(named));
+    const nowhere = captureLog([]);
+    warnAboutCost(settings.cost, nowhere.log, null);
+    assert.ok(
+      nowhere.events().every((e) => e.service !== "d1" && e.service !== "supabase"),
+      JSON.stringify(nowhere.events()),
+    );
   });
 });

@@ -19,7 +19,20 @@ function overBudgetFix(cost: CostEstimate): string {
   );
 }
 
-export function warnAboutCost(cost: CostEstimate, log: Logger): void {
+// A store's allowances concern a deployment only if it writes there.
+const STORE_SERVICES: Record<string, "d1" | "postgrest"> = { d1: "d1", supabase: "postgrest" };
+
+function concerns(service: string, store: "d1" | "postgrest" | null): boolean {
+  const needs = STORE_SERVICES[service];
+  return needs === undefined || needs === store;
+}
+
+/** `store`: the store the rows go to (null: none), whose allowances alone are judged. */
+export function warnAboutCost(
+  cost: CostEstimate,
+  log: Logger,
+  store: "d1" | "postgrest" | null,
+): void {
   if (cost.over_budget) {
     const costliest = [...cost.targets]
       .sort((a, b) => (b.usd_month ?? 0) - (a.usd_month ?? 0))
@@ -38,7 +51,7 @@ export function warnAboutCost(cost: CostEstimate, log: Logger): void {
   if (cost.unpriced.length > 0) {
     log.event("cost_unpriced", { targets: cost.unpriced, prices_as_of: cost.prices_as_of });
   }
-  for (const a of cost.allowances.filter((x) => !x.fits)) {
+  for (const a of cost.allowances.filter((x) => !x.fits && concerns(x.service, store))) {
     log.event("free_allowance_exceeded", {
       service: a.service,
       what: a.what,

@@ -40,7 +40,7 @@ function settingsFor(loaded: Core, env: Env): Settings {
   if (cachedSettings?.env === env) return cachedSettings.settings;
   const settings = loadSettings(loaded, env);
   cachedSettings = { env, settings };
-  warnAboutCost(settings.cost, consoleLogger(settings.secretValues));
+  warnAboutCost(settings.cost, consoleLogger(settings.secretValues), settings.store.kind);
   return settings;
 }
 

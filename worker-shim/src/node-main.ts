@@ -160,7 +160,7 @@ async function prepare(io: Io): Promise<Prepared> {
   const store = storeFrom(io.environment);
   const secrets = secretValues(io.environment, settings);
   const log = createLogger(secrets, (line) => io.err(`${line}\n`));
-  warnAboutCost(settings.cost, log);
+  warnAboutCost(settings.cost, log, store?.kind ?? null);
   return { ctx: { core, settings, store }, vantage, log, redact: secretRedactor(secrets) };
 }
 
