@@ -172,6 +172,30 @@ TEST_SUITE("cost") {
     CHECK(allowance(one, "workers", "subrequests").limit == 50);
   }
 
+  TEST_CASE("Durable Objects' duration is judged on a day when every probe hangs") {
+    // Two targets from three regions, timeouts of 3 and 8 s, six at once: one wave a minute
+    // as long as the slower timeout, plus the run's own 0.3 s, at 128 MB.
+    std::string two = R"({"regions":["enam","weur","apac"],"targets":[
+        {"provider":"openai","model":"a","cadence_min":5,"timeout_ms":3000},
+        {"provider":"openai","model":"b","cadence_min":5,"timeout_ms":8000}]})";
+    const Allowance& hung =
+        allowance(estimate_cost(parse(two)), "durable_objects", "duration with every probe");
+    CHECK(hung.used == doctest::Approx(1440 * 3 * 0.128 * 8.3));
+    CHECK(hung.fits());
+    // Fourteen such targets need three waves a minute: 1440 × 3 × 0.128 × 24.3 GB-s, over.
+    std::string targets;
+    for (int i = 0; i < 14; ++i) {
+      targets += fmt::format(R"({}{{"provider":"openai","model":"m{}","timeout_ms":8000}})",
+                             i ? "," : "", i);
+    }
+    Config many = parse(fmt::format(
+        R"({{"regions":["enam","weur","apac"],"max_concurrency":6,"targets":[{}]}})", targets));
+    const Allowance& over =
+        allowance(estimate_cost(many), "durable_objects", "duration with every probe");
+    CHECK(over.used == doctest::Approx(1440 * 3 * 0.128 * 24.3));
+    CHECK_FALSE(over.fits());
+  }
+
   TEST_CASE("D1's daily allowances hold on the worst days, not just on average") {
     // Twelve 5-minute targets from three regions write a fifth of D1's rows on an ordinary day.
     // Failures that keep every target confirming all day without opening an alert mean 12 × 3 ×

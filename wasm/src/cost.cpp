@@ -231,8 +231,22 @@ void cloudflare_allowances(const Config& config, std::vector<Allowance>& out) {
   double healthy = waves * kHealthyWaveSeconds + kRunOverheadSeconds;
   double gb_s_per_second = kMinutesPerDay * regions * kObjectMemoryGb;
   add(out, "durable_objects", "duration", "day (GB-s)", gb_s_per_second * healthy,
-      kObjectGbSecondsPerDay,
-      fmt::format("healthy answers; if every probe hung to its timeout all day: {:.0f}",
+      kObjectGbSecondsPerDay, "healthy answers, every minute as busy as the busiest");
+  // An object is billed while it waits on a fetch, so hung providers cost the most: every
+  // target confirming each minute and every probe waiting out its timeout, wave after wave.
+  int enabled = 0, slowest_ms = 0;
+  for (const Target& t : config.targets) {
+    if (!t.enabled) continue;
+    ++enabled;
+    slowest_ms = std::max(slowest_ms, t.timeout_ms);
+  }
+  int hung_waves = (std::max(enabled, 1) + config.max_concurrency - 1) / config.max_concurrency;
+  double hung = hung_waves * slowest_ms / 1000.0 + kRunOverheadSeconds;
+  add(out, "durable_objects", "duration with every probe hanging all day", "day (GB-s)",
+      gb_s_per_second * hung, kObjectGbSecondsPerDay,
+      fmt::format("every target probed each minute, each probe waiting out its timeout; were "
+                  "the colo lookup and the store write to hang to theirs as well, up to the "
+                  "object's deadline: {:.0f}",
                   gb_s_per_second * budget.region_deadline_ms / 1000.0));
 }
 
