@@ -102,14 +102,18 @@ describe("slack", () => {
 describe("generic webhook", () => {
   const body = JSON.stringify({ schema: "heyhi.alert.v1", event: "alert.opened" });
 
-  test("a signed delivery carries a timestamp and an HMAC the receiver can check", async () => {
+  test("a signed delivery carries its sending time and an HMAC the receiver can check", async () => {
     const url = answer("/hook/ok", { status: 204, body: "" });
-    assert.deepEqual(await sendWebhook(defaultSendDeps, url, body, "s3cret-hmac-key", NOW), {
+    // Sent six minutes after the minute it was decided in (a retry, or a replayed minute): the
+    // timestamp is the sending time, which a receiver's freshness check compares with its own.
+    const sentAt = NOW + 6 * 60_000;
+    const deps = { ...defaultSendDeps, clock: () => sentAt };
+    assert.deepEqual(await sendWebhook(deps, url, body, "s3cret-hmac-key", NOW), {
       outcome: "sent",
     });
     const got = received.at(-1);
     const timestamp = String(got?.headers["x-heyhi-timestamp"]);
-    assert.equal(timestamp, String(NOW / 1000));
+    assert.equal(timestamp, String(sentAt / 1000));
     const expected = createHmac("sha256", "s3cret-hmac-key")
       .update(`${timestamp}.${body}`)
       .digest("hex");

@@ -10,11 +10,14 @@ export type SendResult =
 export interface SendDeps {
   fetch: typeof fetch;
   timeoutMs: number;
+  /** The time of sending, in ms; without it, the minute the alert step runs for. */
+  clock?: () => number;
 }
 
 export const defaultSendDeps: SendDeps = {
   fetch: (input, init) => fetch(input, init),
   timeoutMs: 5000,
+  clock: () => Date.now(),
 };
 
 export async function post(

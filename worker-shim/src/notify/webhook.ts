@@ -1,5 +1,5 @@
 // A generic JSON webhook: the heyhi.alert.v1 body, optionally signed. With a secret, the
-// request carries `x-heyhi-timestamp` (seconds) and `x-heyhi-signature: sha256=<hex>`, the
+// request carries `x-heyhi-timestamp` (seconds, when it was sent) and `x-heyhi-signature: sha256=<hex>`, the
 // HMAC-SHA256 of "<timestamp>.<body>" under the secret, so a receiver can check both the
 // sender and the freshness.
 import { post, retryAfterMs, type SendDeps, type SendResult } from "./send.ts";
@@ -26,7 +26,9 @@ export async function sendWebhook(
 ): Promise<SendResult> {
   const headers: Record<string, string> = {};
   if (secret) {
-    const timestamp = String(Math.floor(nowMs / 1000));
+    // The moment of sending, not the minute being run: that one is a replayed or late
+    // minute's, and a receiver checking freshness would refuse a good delivery.
+    const timestamp = String(Math.floor((deps.clock?.() ?? nowMs) / 1000));
     headers["x-heyhi-timestamp"] = timestamp;
     headers["x-heyhi-signature"] = `sha256=${await signature(secret, timestamp, body)}`;
   }
