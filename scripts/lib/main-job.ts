@@ -11,7 +11,7 @@ import {
   type TargetSummary,
 } from "../../worker-shim/src/core.ts";
 import { loadChannels } from "../../worker-shim/src/notify/channels.ts";
-import { applyD1Migrations, queryD1, ROOT, startWrangler } from "./harness.ts";
+import { applyD1Migrations, parseEvents, queryD1, ROOT, startWrangler } from "./harness.ts";
 
 const MINUTES = 10;
 const PERSIST_TO = join(ROOT, ".wrangler/run-state");
@@ -196,6 +196,11 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
 }
 
+// What the Worker warned of when it first loaded its settings: a month over the budget, a
+// target without a price, a free allowance the load would pass. Its log is otherwise not shown.
+const STARTUP_WARNINGS = ["cost_over_budget", "cost_unpriced", "free_allowance_exceeded"];
+let startupWarnings: Array<Record<string, unknown>> = [];
+
 async function probeTenMinutes(): Promise<number> {
   cleanups.push(acquireLock());
   const providers = await startProviders();
@@ -208,6 +213,7 @@ async function probeTenMinutes(): Promise<number> {
   const firstMinute = (Math.floor(Date.now() / 60000) - (MINUTES - 1)) * 60000;
   await requireValidSettings(wrangler.url);
   for (let i = 0; i < MINUTES; i++) await wrangler.fireMinute(firstMinute + i * 60000);
+  startupWarnings = STARTUP_WARNINGS.flatMap((event) => parseEvents(wrangler.logs(), event));
   return firstMinute;
 }
 
@@ -302,6 +308,10 @@ async function main(): Promise<void> {
   console.log("p50 and p95: latency of the successful probes only");
   printAlerts();
   printDeliveries();
+  if (startupWarnings.length > 0) {
+    console.log("\nwarnings the Worker logged at start-up (probing went on):");
+    for (const warning of startupWarnings) console.log(`  ${JSON.stringify(warning)}`);
+  }
   console.log(`\nrows: D1 (local SQLite) in ${PERSIST_TO}`);
   console.log(
     `  npx wrangler d1 execute heyhi --local --persist-to .wrangler/run-state --command "select * from llm_checks"`,
