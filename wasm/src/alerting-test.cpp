@@ -290,6 +290,47 @@ TEST_SUITE("alerting") {
     CHECK(replay.actions.front().alert.title == "OpenAI m: auth on the last 3 probes");
   }
 
+  TEST_CASE("a key refused with 429 on every probe is a configuration alert until it clears") {
+    Replay replay{config_with(R"(["enam","weur","apac"])")};
+    auto round = [](int m, std::string_view outcome) {
+      return std::vector<Row>{probe(m, outcome, "enam"), probe(m, outcome, "weur"),
+                              probe(m, outcome, "apac")};
+    };
+    for (int m = 0; m < 30; ++m) replay.minute(m, round(m, "rate_limited"));
+    // Six probes: the second round.
+    REQUIRE(replay.count(ActionKind::open, "configuration") == 1);
+    CHECK(replay.action_minutes.front() == 1);
+    const Alert& alert = replay.actions.front().alert;
+    CHECK(alert.verdict == "ours");
+    CHECK(alert.title == "OpenAI m: rate_limited on the last 6 probes");
+    REQUIRE(alert.fix);
+    CHECK(alert.fix->find("key of its own") != std::string::npos);
+    CHECK(replay.count(ActionKind::open, "provider_errors") == 0);
+    CHECK(replay.count(ActionKind::resolve, "configuration") == 0);
+    // The limits lift at minute 30: resolved once, after the clean stretch.
+    for (int m = 30; m < 50; ++m) replay.minute(m, round(m, "ok"));
+    CHECK(replay.count(ActionKind::resolve, "configuration") == 1);
+    CHECK(replay.action_minutes.back() == 39);
+  }
+
+  TEST_CASE("scattered 429s, or a run shorter than the rule's, open nothing") {
+    Config config = config_with(R"(["enam","weur","apac"])");
+    Replay scattered{config};
+    for (int m = 0; m < 30; ++m) {
+      scattered.minute(m, {probe(m, m % 2 ? "rate_limited" : "ok", "enam"), probe(m, "ok", "weur"),
+                           probe(m, m % 3 ? "ok" : "rate_limited", "apac")});
+    }
+    CHECK(scattered.actions.empty());
+    Config off = config_with(R"(["enam"])",
+                             R"(,"alerting":{"configuration":{"rate_limited_consecutive":0}})");
+    Replay never{off};
+    for (int m = 0; m < 30; ++m) never.minute(m, {probe(m, "rate_limited")});
+    CHECK(never.count(ActionKind::open, "configuration") == 0);
+    Replay short_run{config_with(R"(["enam"])")};
+    for (int m = 0; m < 30; ++m) short_run.minute(m, {probe(m, m % 6 < 5 ? "rate_limited" : "ok")});
+    CHECK(short_run.count(ActionKind::open, "configuration") == 0);
+  }
+
   TEST_CASE("a key that fails every other probe pages once, not on every flap") {
     Replay replay{config_with(R"(["enam"])")};
     for (int m = 0; m < 60; ++m) {

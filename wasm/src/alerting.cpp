@@ -117,11 +117,15 @@ void parse_rule_settings(element object, const std::string& path, Validator& v, 
     parse_regional(*s, path + ".regional", v, into.regional);
   }
   if (auto s = v.object_at(object, path, "configuration")) {
-    constexpr std::array<std::string_view, 1> keys = {"min_consecutive"};
+    constexpr std::array<std::string_view, 2> keys = {"min_consecutive",
+                                                      "rate_limited_consecutive"};
     v.reject_unknown_keys(*s, path + ".configuration", keys);
     into.configuration.min_consecutive =
         v.int_in(*s, path + ".configuration", "min_consecutive", 1, 100)
             .value_or(into.configuration.min_consecutive);
+    into.configuration.rate_limited_consecutive =
+        v.int_in(*s, path + ".configuration", "rate_limited_consecutive", 0, 100)
+            .value_or(into.configuration.rate_limited_consecutive);
   }
   into.recovery_min = v.int_in(object, path, "recovery_min", 1, 1440).value_or(into.recovery_min);
   into.reminder_min = v.int_in(object, path, "reminder_min", 5, 10080).value_or(into.reminder_min);
@@ -507,6 +511,13 @@ std::string fix_for(const Target& target, const Row& latest) {
   }
 }
 
+std::string rate_limit_fix(const Target& target, const Row& latest) {
+  return fmt::format(
+      "Give HeyHi a {} key of its own, or raise this key's rate limit: traffic that shares it "
+      "is refused too ({})",
+      display_name(provider_name(target.provider)), latest.detail.value_or("no detail"));
+}
+
 // The latest probes up to now, at least `wanted` of them if there are, in whole minutes and
 // newest first: the probes of one minute ran at once from their regions, so the order in which
 // they happened to land says nothing, and a minute is taken whole or not at all. Only the
@@ -531,34 +542,61 @@ std::vector<const TimedRow*> latest_whole_minutes(const TargetView& view, size_t
   return recent;
 }
 
+// A run of failures over the latest whole minutes: how many probes, and the newest of them.
+struct FailingRun {
+  size_t probes = 0;  // 0: no such run
+  const Row* latest = nullptr;
+};
+
+template <typename Failed>
+FailingRun failing_run(const TargetView& view, size_t wanted, Failed failed) {
+  std::vector<const TimedRow*> recent = latest_whole_minutes(view, wanted);
+  if (recent.size() < wanted || !std::all_of(recent.begin(), recent.end(), failed)) return {};
+  return {recent.size(), recent.front()->row};
+}
+
 Finding check_configuration(const TargetView& view) {
   const ConfigurationRule& rule = view.target.rules.configuration;
-  auto wanted = static_cast<size_t>(std::max(1, rule.min_consecutive));
-  std::vector<const TimedRow*> recent = latest_whole_minutes(view, wanted);
   auto is_ours = [](const TimedRow* r) {
     return !r->row->ok && attribution_of(*r->row->error_type) == Attribution::ours;
+  };
+  auto is_rate_limited = [](const TimedRow* r) {
+    return !r->row->ok && *r->row->error_type == ErrorType::rate_limited;
   };
   Finding f;
   f.alert = base_alert(view, "configuration", view.target.id);
   f.alert.verdict = "ours";
-  if (recent.empty()) return f;
-  size_t take = recent.size();
-  f.firing = take >= wanted && std::all_of(recent.begin(), recent.end(), is_ours);
+  FailingRun run =
+      failing_run(view, static_cast<size_t>(std::max(1, rule.min_consecutive)), is_ours);
+  // A probe spends a token of the key's limit: a key refused with 429 on every probe has its
+  // limit spent elsewhere, or one too low, and whatever else shares it is refused too.
+  bool limited = false;
+  if (run.probes == 0 && rule.rate_limited_consecutive > 0) {
+    run = failing_run(view, static_cast<size_t>(rule.rate_limited_consecutive), is_rate_limited);
+    limited = run.probes > 0;
+  }
   // Like every rule, a clean stretch resolves it: a key that works one probe in two is not
-  // fixed, and resolving on each success would page twice per flap.
+  // fixed, and resolving on each success would page twice per flap. A 429 shows nothing of
+  // the key either way.
   Tally stretch =
       tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
-  f.recovered = stretch.probes > 0 && stretch.ours == 0;
-  const Row& latest = *recent.front()->row;
+  f.recovered = stretch.probes > 0 && stretch.ours == 0 && stretch.ambiguous == 0;
+  f.firing = run.probes > 0;
   if (!f.firing) return f;
-  std::string type(error_type_name(*latest.error_type));
+  std::string type(error_type_name(*run.latest->error_type));
   // The verdict travels apart from the title, and every channel prints it next to it.
   f.alert.title = fmt::format("{} {}: {} on the last {} probes", display_name(f.alert.provider),
-                              view.target.model, type, take);
+                              view.target.model, type, run.probes);
   f.alert.detail =
-      fmt::format("the last {} probes failed with {}; this is not a provider outage", take, type);
-  f.alert.fix = fix_for(view.target, latest);
-  f.alert.measured.error_types[type] = static_cast<int64_t>(take);
+      limited ? fmt::format(
+                    "the last {} probes were refused with 429 rate limits; one-token "
+                    "probes spend almost none of a key's limit",
+                    run.probes)
+              : fmt::format("the last {} probes failed with {}; this is not a provider outage",
+                            run.probes, type);
+  f.alert.fix =
+      limited ? rate_limit_fix(view.target, *run.latest) : fix_for(view.target, *run.latest);
+  f.alert.measured.error_types[type] = static_cast<int64_t>(run.probes);
   return f;
 }
 

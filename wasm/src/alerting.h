@@ -64,9 +64,11 @@ struct RegionalRule {
   int min_failures = 8;  // in a row; confirmation probing gives a region one probe a minute
 };
 
-// Auth, quota, a retired model or a rejected parameter on the latest probes.
+// Auth, quota, a retired model or a rejected parameter on the latest probes; or, over a longer
+// run, 429 rate limits on every one of them (0: never).
 struct ConfigurationRule {
   int min_consecutive = 2;
+  int rate_limited_consecutive = 6;
 };
 
 struct RuleSettings {

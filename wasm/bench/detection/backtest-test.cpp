@@ -63,6 +63,28 @@ TEST_SUITE("detection backtest") {
           "failing from enam, weur; fine from gha-eastus 2 min ago");
   }
 
+  TEST_CASE("an outage that outlasts a maintenance window is sent when the window ends") {
+    auto rows = read_csv_rows(outage_csv());
+    REQUIRE(rows.ok());
+    std::string window =
+        fmt::format(R"(,"alerting":{{"maintenance":[{{"start":"{}","end":"{}"}}]}}}})",
+                    iso_utc_minute(kStartMinute * kMinuteMillis),
+                    iso_utc_minute((kStartMinute + 30) * kMinuteMillis));
+    std::string config(kConfig);
+    config.pop_back();  // the closing brace, given back with the window
+    BacktestOptions options;
+    Backtest result = run_backtest(rows.value(), config_of(config + window), options);
+    std::vector<std::string> seen;
+    for (const AlertEvent& e : result.events) {
+      seen.push_back(fmt::format("{} {} {}", e.minute - kStartMinute, action_kind_name(e.kind),
+                                 e.notify ? "sent" : "silent"));
+    }
+    CHECK(seen == std::vector<std::string>{"22 open silent", "30 remind sent", "49 resolve sent"});
+    std::string text = format_backtest(result, options);
+    CHECK(text.find("(silenced by maintenance)") != std::string::npos);
+    CHECK(text.find("(first notice, sent as an opening)") != std::string::npos);
+  }
+
   TEST_CASE("an outage in exported CSV rows backtests to one open and one resolve") {
     auto rows = read_csv_rows(outage_csv());
     REQUIRE(rows.ok());
