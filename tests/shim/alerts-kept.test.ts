@@ -47,7 +47,8 @@ function alertStore(rows: CheckRow[]) {
   const alerts: Array<StoredOpenAlert & { resolved_at: string | null }> = [];
   const opened: Alert[] = [];
   const queued: NewDelivery[] = [];
-  const state = { failing: false };
+  // loseAnswers: a write is taken, and its answer lost on the way back as a retryable failure.
+  const state = { failing: false, loseAnswers: false };
   const base = recordingStore();
   const store: Store = {
     ...base,
@@ -60,7 +61,18 @@ function alertStore(rows: CheckRow[]) {
       const id = alerts.length + 1;
       alerts.push({ ...alert, id, resolved_at: null });
       opened.push(alert);
-      return { ok: true, opened: true, id };
+      return state.loseAnswers ? DOWN : { ok: true, opened: true, id };
+    },
+    async writtenAlert(kind, rule, scope, at) {
+      if (state.failing) return DOWN;
+      const found = alerts.find(
+        (a) =>
+          a.rule === rule &&
+          a.scope === scope &&
+          kind === "open" &&
+          Date.parse(a.opened_at) === Date.parse(at),
+      );
+      return { ok: true, id: found ? found.id : null };
     },
     async enqueueDeliveries(deliveries) {
       if (state.failing) return DOWN;
@@ -112,6 +124,45 @@ describe("runAlerts with a store that cannot take a transition", () => {
     const events = queued.map((d) => `${d.alert_id}|${d.event}|${d.event_at}`);
     assert.equal(new Set(events).size, events.length, "each notification queued once");
     assert.ok(queued.some((d) => d.event === "open" && d.alert_id === 1));
+  });
+
+  test("an open taken by the store whose answer was lost is notified by the run that replays it", async () => {
+    const { store, state, opened, queued } = alertStore(outageRows(5));
+    state.loseAnswers = true;
+    const first = await alertMinute(store, minute(3));
+    assert.ok(
+      first.change.keep.some((t) => t.action.kind === "open"),
+      "kept as not taken",
+    );
+    assert.equal(queued.length, 0);
+    state.loseAnswers = false;
+    const second = await alertMinute(store, minute(5), first.change.keep);
+    const scopes = opened.map((a) => `${a.rule}|${a.scope}`);
+    assert.equal(new Set(scopes).size, scopes.length, "no alert opened twice");
+    const opens = queued.filter((d) => d.event === "open");
+    assert.equal(opens.length, first.change.keep.filter((t) => t.action.kind === "open").length);
+    const keptTimes = first.change.keep
+      .filter((t) => t.action.kind === "open")
+      .map((t) => t.action.alert.opened_at);
+    assert.deepEqual(
+      opens.map((d) => d.event_at),
+      keptTimes,
+      "notified at the time it was written",
+    );
+    assert.deepEqual(second.change.keep, []);
+  });
+
+  test("an open another invocation took at another minute is not notified again", async () => {
+    const { store, state, queued } = alertStore(outageRows(5));
+    state.failing = true;
+    const first = await alertMinute(store, minute(3));
+    state.failing = false;
+    // Another invocation opens the same alerts a minute later, and queues their notifications.
+    await alertMinute(store, minute(4));
+    const before = queued.length;
+    await alertMinute(store, minute(5), first.change.keep);
+    const lateOpens = queued.slice(before).filter((d) => d.event === "open");
+    assert.deepEqual(lateOpens, [], "the kept opens of minute 3 owe nothing");
   });
 
   test("kept transitions the store still refuses stay kept, and nothing new overtakes them", async () => {

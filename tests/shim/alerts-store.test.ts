@@ -220,6 +220,23 @@ function sharedBehaviour(store: () => Store): void {
     assert.equal(open?.last_notified_at, "2026-12-03T13:05:00.000Z");
   });
 
+  test("the alert a transition wrote is found by its time, and no other", async () => {
+    const alert = sampleAlert(newScope());
+    const id = await openedId(store(), alert);
+    const { rule, scope } = alert;
+    const found = (kind: "open" | "remind" | "resolve", at: string) =>
+      store().writtenAlert(kind, rule, scope, at);
+    assert.deepEqual(await found("open", "2026-12-03T12:05:00Z"), { ok: true, id });
+    assert.deepEqual(await found("open", "2026-12-03T12:06:00Z"), { ok: true, id: null });
+    ok(await store().remindAlert(rule, scope, "2026-12-03T12:05:00Z", "2026-12-03T13:05:00Z"));
+    assert.deepEqual(await found("remind", "2026-12-03T13:05:00.000Z"), { ok: true, id });
+    assert.deepEqual(await found("resolve", "2026-12-03T13:30:00Z"), { ok: true, id: null });
+    ok(await store().resolveAlert(rule, scope, "2026-12-03T13:30:00Z"));
+    assert.deepEqual(await found("resolve", "2026-12-03T13:30:00Z"), { ok: true, id });
+    const other = await store().writtenAlert("open", rule, `${scope}-other`, alert.opened_at);
+    assert.deepEqual(other, { ok: true, id: null });
+  });
+
   test("an alert never notified is reminded from null, and a resolved one is not", async () => {
     const alert = sampleAlert(newScope(), { last_notified_at: null });
     await openedId(store(), alert);

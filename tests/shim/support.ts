@@ -173,6 +173,7 @@ export function recordingStore(
     openAlert: async () => ({ ok: true, opened: true, id: 1 }),
     remindAlert: async () => ({ ok: true, updated: true }),
     resolveAlert: async () => ({ ok: true, resolved: true, id: 1 }),
+    writtenAlert: async () => ({ ok: true, id: null }),
     enqueueDeliveries: async (deliveries) => ({ ok: true, enqueued: deliveries.length }),
     dueDeliveries: async () => ({ ok: true, deliveries: [] }),
     claimDelivery: async () => ({ ok: true, claimed: true }),

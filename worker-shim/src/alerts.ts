@@ -344,6 +344,26 @@ interface Progress {
   keep: KeptTransition[];
 }
 
+// A kept transition the store now says was already taken may have been taken by the very run
+// that kept it, its answer lost on the way back: then its notifications are still owed. Its
+// time tells: another invocation's transition has its own minute, and queueing is idempotent
+// on (alert, event, time, channel) either way. False if the store should be retried.
+async function owed(
+  ctx: AlertContext,
+  t: KeptTransition,
+  nowIso: string,
+  progress: Progress,
+): Promise<boolean> {
+  const { action } = t;
+  const { rule, scope } = action.alert;
+  const found = await ctx.settings.store.writtenAlert(action.kind, rule, scope, eventTime(action));
+  if (!found.ok) return !found.retryable;
+  if (found.id !== null) {
+    progress.pending.push({ t, deliveries: deliveriesFor(ctx, action, found.id, nowIso) });
+  }
+  return true;
+}
+
 // One transition: record it (unless only its notifications were left), and set its
 // notifications aside for the one enqueue of the run. False if the store should be retried.
 async function apply(
@@ -352,6 +372,7 @@ async function apply(
   nowIso: string,
   report: AlertReport,
   progress: Progress,
+  kept = false,
 ): Promise<boolean> {
   if (t.stage === "enqueue") {
     progress.pending.push({ t, deliveries: t.deliveries ?? [] });
@@ -360,7 +381,7 @@ async function apply(
   progress.writes++;
   const result = await record(ctx, t);
   if (result.retry) return false;
-  if (!result.won) return true;
+  if (!result.won) return kept ? owed(ctx, t, nowIso, progress) : true;
   if (t.action.kind === "open") report.opened++;
   if (t.action.kind === "remind") report.reminded++;
   if (t.action.kind === "resolve") report.resolved++;
@@ -407,7 +428,7 @@ export async function runAlerts(ctx: AlertContext, scheduledTime: number): Promi
   // writes, and the minute is decided again on the next one.
   for (const t of ctx.kept ?? []) {
     if (progress.writes >= cap) break;
-    if (!(await apply(ctx, t, nowIso, report, progress))) {
+    if (!(await apply(ctx, t, nowIso, report, progress, true))) {
       progress.blocked = true;
       break;
     }

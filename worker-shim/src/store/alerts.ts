@@ -89,6 +89,15 @@ export type OpenAlertsResult = Result<{ alerts: StoredOpenAlert[] }>;
 export type OpenResult = Result<{ opened: boolean; id?: number }>;
 export type RemindResult = Result<{ updated: boolean }>;
 export type ResolveResult = Result<{ resolved: boolean; id?: number }>;
+/** The alert a transition wrote, found by its time; id null when no alert has that time. */
+export type WrittenResult = Result<{ id: number | null }>;
+export type AlertEventKind = "open" | "remind" | "resolve";
+/** The column each kind of transition writes its time into. */
+export const EVENT_COLUMN: Record<AlertEventKind, string> = {
+  open: "opened_at",
+  remind: "last_notified_at",
+  resolve: "resolved_at",
+};
 export type EnqueueResult = Result<{ enqueued: number }>;
 export type DueResult = Result<{ deliveries: Delivery[] }>;
 export type MarkResult = Result<{ updated: boolean }>;

@@ -36,6 +36,9 @@ import {
   type OpenResult,
   type RemindResult,
   type ResolveResult,
+  type WrittenResult,
+  type AlertEventKind,
+  EVENT_COLUMN,
   type Result,
   type LatenciesResult,
   type TimeRange,
@@ -135,6 +138,10 @@ export const REMIND_ALERT_SQL =
 export const RESOLVE_ALERT_SQL =
   "update alerts set resolved_at = ?3 " +
   "where rule = ?1 and scope = ?2 and resolved_at is null returning id";
+
+export const writtenAlertSql = (kind: AlertEventKind) =>
+  `select id from alerts where rule = ?1 and scope = ?2 and ${EVENT_COLUMN[kind]} = ?3 ` +
+  "order by id desc limit 1";
 
 export const ENQUEUE_DELIVERIES_SQL =
   `insert into alert_deliveries (${NEW_DELIVERY_COLUMNS.join(", ")}) ` +
@@ -322,6 +329,21 @@ export class D1Store implements Store {
       const statement = this.#db.prepare(RESOLVE_ALERT_SQL).bind(rule, scope, at);
       const row = (await statement.all<{ id: number }>()).results[0];
       return row ? { ok: true, resolved: true, id: row.id } : { ok: true, resolved: false };
+    });
+  }
+
+  async writtenAlert(
+    kind: AlertEventKind,
+    rule: string,
+    scope: string,
+    at: string,
+  ): Promise<WrittenResult> {
+    const time = isoMillis(at);
+    if (time === null) return refused(`${kind} ${rule} ${scope}: invalid time`);
+    return this.#attempt(async () => {
+      const statement = this.#db.prepare(writtenAlertSql(kind)).bind(rule, scope, time);
+      const row = (await statement.all<{ id: number }>()).results[0];
+      return { ok: true, id: row ? row.id : null };
     });
   }
 

@@ -45,6 +45,9 @@ import {
   type OpenResult,
   type RemindResult,
   type ResolveResult,
+  type WrittenResult,
+  type AlertEventKind,
+  EVENT_COLUMN,
   type TimeRange,
 } from "./alerts.ts";
 import {
@@ -262,6 +265,27 @@ export class PostgrestStore implements Store {
     if (!updated.ok) return updated;
     const [id] = updated.ids;
     return id === undefined ? { ok: true, resolved: false } : { ok: true, resolved: true, id };
+  }
+
+  async writtenAlert(
+    kind: AlertEventKind,
+    rule: string,
+    scope: string,
+    at: string,
+  ): Promise<WrittenResult> {
+    const time = isoMillis(at);
+    if (time === null) return refused(`${kind} ${rule} ${scope}: invalid time`);
+    const query = {
+      select: "id",
+      rule: `eq.${rule}`,
+      scope: `eq.${scope}`,
+      [EVENT_COLUMN[kind]]: `eq.${time}`,
+      order: "id.desc",
+    };
+    const read = await this.#readAll("alerts", query, 1);
+    if (!read.ok) return read;
+    const id = read.rows[0]?.id;
+    return { ok: true, id: typeof id === "number" ? id : null };
   }
 
   async enqueueDeliveries(deliveries: NewDelivery[]): Promise<EnqueueResult> {

@@ -26,6 +26,8 @@ import type {
   OpenResult,
   RemindResult,
   ResolveResult,
+  WrittenResult,
+  AlertEventKind,
   LatenciesResult,
   TimeRange,
 } from "./alerts.ts";
@@ -77,6 +79,16 @@ export interface Store {
   ): Promise<RemindResult>;
   /** Resolves the open alert; resolved is false if another invocation already did. */
   resolveAlert(rule: string, scope: string, resolvedAt: string): Promise<ResolveResult>;
+  /**
+   * The alert of this rule and scope whose time for `kind` (opened_at, last_notified_at or
+   * resolved_at) is `at`: a transition written by a run whose answer was lost on the way back.
+   */
+  writtenAlert(
+    kind: AlertEventKind,
+    rule: string,
+    scope: string,
+    at: string,
+  ): Promise<WrittenResult>;
   /** Enqueues each (alert, event, event_at, channel) once; enqueued counts the new rows. */
   enqueueDeliveries(deliveries: NewDelivery[]): Promise<EnqueueResult>;
   /** Pending deliveries whose next attempt is due at `nowIso`, soonest first. */
