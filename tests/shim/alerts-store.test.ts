@@ -36,6 +36,7 @@ const MIGRATIONS = {
     "20261203000000_create_llm_checks.sql",
     "20261203010000_create_alerts.sql",
     "20261203070000_create_baseline_latencies.sql",
+    "20261203080000_create_alert_deliveries_due.sql",
   ],
   d1: ["0001_create_llm_checks.sql", "0002_create_alerts.sql"],
 };
@@ -466,6 +467,46 @@ function sharedBehaviour(store: () => Store): void {
       limited.map((d) => d.channel),
       ["slack:first"],
     );
+  });
+
+  test("a resolution waits while its alert's opening to that channel is still pending", async () => {
+    const id = await openedId(store(), sampleAlert(newScope(), { opened_at: "2001-01-04T00:00Z" }));
+    const opened = "2001-01-04T00:00:00Z";
+    const resolved = "2001-01-04T00:20:00Z";
+    // The opening to slack:ops is in backoff until 00:40; its resolution is due at 00:20.
+    const resolution = (channel: string) => ({
+      ...delivery(id, channel, resolved),
+      event: "resolve" as const,
+    });
+    ok(
+      await store().enqueueDeliveries([
+        delivery(id, "slack:ops", opened, "2001-01-04T00:40:00Z"),
+        delivery(id, "webhook:pager", opened),
+      ]),
+    );
+    ok(await store().enqueueDeliveries([resolution("slack:ops"), resolution("webhook:pager")]));
+    const due = async (now: string) =>
+      ok(await store().dueDeliveries(now, 50))
+        .deliveries.filter((d) => d.alert_id === id)
+        .map((d) => `${d.event} ${d.channel}`);
+    // The webhook's opening goes first, its resolution only after it; slack's wait for 00:40.
+    assert.deepEqual(await due("2001-01-04T00:30:00Z"), ["open webhook:pager"]);
+    const [webhookOpen] = ok(
+      await store().dueDeliveries("2001-01-04T00:30:00Z", 50),
+    ).deliveries.filter((d) => d.alert_id === id);
+    const sent = {
+      status: "sent" as const,
+      attempts: 1,
+      next_attempt_at: opened,
+      last_error: null,
+      sent_at: "2001-01-04T00:30:00Z",
+    };
+    ok(await store().markDelivery(webhookOpen!.id, sent));
+    assert.deepEqual(await due("2001-01-04T00:30:00Z"), ["resolve webhook:pager"]);
+    assert.deepEqual(await due("2001-01-04T00:45:00Z"), [
+      "resolve webhook:pager",
+      "open slack:ops",
+    ]);
   });
 
   test("markDelivery records an attempt; a sent or dead delivery is not due", async () => {

@@ -148,9 +148,13 @@ export const ENQUEUE_DELIVERIES_SQL =
   `select ${fromJson(NEW_DELIVERY_COLUMNS)} from json_each(?1) where true ` +
   `on conflict (${DELIVERY_CONFLICT_COLUMNS.join(", ")}) do nothing`;
 
+// A delivery waits while an earlier one of its alert to its channel is pending, so that a
+// channel that refused an opening for a while does not get the resolution first.
 export const DUE_DELIVERIES_SQL =
-  `select ${DELIVERY_COLUMNS.join(", ")} from alert_deliveries ` +
-  "where status = 'pending' and next_attempt_at <= ?1 order by next_attempt_at, id limit ?2";
+  `select ${DELIVERY_COLUMNS.join(", ")} from alert_deliveries d ` +
+  "where status = 'pending' and next_attempt_at <= ?1 and not exists (" +
+  "select 1 from alert_deliveries e where e.alert_id = d.alert_id and e.channel = d.channel " +
+  "and e.status = 'pending' and e.id < d.id) order by next_attempt_at, id limit ?2";
 
 export const CLAIM_DELIVERY_SQL =
   "update alert_deliveries set attempts = ?2 + 1, next_attempt_at = ?3 " +

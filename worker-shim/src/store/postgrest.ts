@@ -315,7 +315,9 @@ export class PostgrestStore implements Store {
       next_attempt_at: `lte.${now}`,
       order: "next_attempt_at,id",
     };
-    const read = await this.#readAll("alert_deliveries", query, limit);
+    // The view leaves out a delivery while an earlier one of its alert to its channel is
+    // pending (sql/postgres/20261203080000_create_alert_deliveries_due.sql).
+    const read = await this.#readAll("alert_deliveries_due", query, limit);
     return read.ok ? { ok: true, deliveries: read.rows.map(deliveryFrom) } : read;
   }
 

@@ -91,7 +91,11 @@ export interface Store {
   ): Promise<WrittenResult>;
   /** Enqueues each (alert, event, event_at, channel) once; enqueued counts the new rows. */
   enqueueDeliveries(deliveries: NewDelivery[]): Promise<EnqueueResult>;
-  /** Pending deliveries whose next attempt is due at `nowIso`, soonest first. */
+  /**
+   * Pending deliveries whose next attempt is due at `nowIso`, soonest first, leaving out any
+   * while an earlier delivery of its alert to its channel is pending: each channel hears of an
+   * alert in order.
+   */
   dueDeliveries(nowIso: string, limit: number): Promise<DueResult>;
   /**
    * Takes a pending delivery for one attempt: only if its attempts still are `attempts`, it
