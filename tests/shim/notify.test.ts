@@ -88,9 +88,17 @@ describe("slack", () => {
     assert.equal((await sendSlack(defaultSendDeps, down, payload, NOW)).outcome, "retry");
   });
 
-  test("a 200 whose body is not ok is not a success", async () => {
-    const url = answer("/slack/odd", { status: 200, body: "<html>proxy</html>" });
-    assert.notEqual((await sendSlack(defaultSendDeps, url, payload, NOW)).outcome, "sent");
+  test("a 200 whose body is not ok is not a success, and is tried again later", async () => {
+    const page = `<html>${"sign in to the proxy ".repeat(40)}</html>`;
+    const url = answer("/slack/odd", { status: 200, body: page });
+    const result = await sendSlack(defaultSendDeps, url, payload, NOW);
+    assert.equal(result.outcome, "retry");
+    assert.ok(result.reason.length <= 220, result.reason);
+    assert.match(result.reason, /^slack 200: <html>sign in/);
+    for (const body of ["", "OK", '{"ok":true}']) {
+      const odd = answer(`/slack/odd-${body.length}`, { status: 200, body });
+      assert.equal((await sendSlack(defaultSendDeps, odd, payload, NOW)).outcome, "retry", body);
+    }
   });
 
   test("an unreachable webhook is retried, not thrown", async () => {

@@ -260,8 +260,18 @@ async function deliver(ctx: AlertContext, delivery: Delivery, nowMs: number, rep
         result.outcome === "dead_channel" ? `channel dead: ${result.reason}` : result.reason,
     };
     report.dead++;
-    if (result.outcome === "dead_channel")
+    if (result.outcome === "dead_channel") {
       ctx.log.event("channel_dead", { channel: delivery.channel, reason: result.reason });
+    } else {
+      // Given up on this message alone: refused as it is, or still failing after every attempt.
+      ctx.log.event("delivery_given_up", {
+        id: delivery.id,
+        channel: delivery.channel,
+        alert_event: delivery.event,
+        attempts,
+        reason: result.reason,
+      });
+    }
   }
   const marked = await ctx.settings.store.markDelivery(delivery.id, update);
   if (!marked.ok) ctx.log.event("delivery_mark_failed", { id: delivery.id, reason: marked.reason });

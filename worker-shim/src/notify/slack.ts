@@ -26,7 +26,10 @@ export async function sendSlack(
   if ("error" in answer) return { outcome: "retry", reason: `slack unreachable: ${answer.error}` };
   const body = answer.text.trim();
   if (answer.status === 200 && body === "ok") return { outcome: "sent" };
-  const reason = `slack ${answer.status}: ${body || "no body"}`;
+  const reason = `slack ${answer.status}: ${body.slice(0, 200) || "no body"}`;
+  // Slack itself answers a success with "ok" alone: any other 2xx came from something in
+  // between (a proxy's sign-in page, a captive portal), which says nothing of this message.
+  if (answer.status >= 200 && answer.status < 300) return { outcome: "retry", reason };
   if (answer.status === 429) {
     const wait = retryAfterMs(answer.headers.get("retry-after"), nowMs);
     return wait === undefined
