@@ -189,6 +189,21 @@ describe("email binding", () => {
     assert.deepEqual(sent, [{ from: "heyhi@example.com", to: ["ops@example.com"], ...email }]);
   });
 
+  test("a sender with a display name reaches the binding as its {email, name}", async () => {
+    const sent: unknown[] = [];
+    const binding = { send: async (message: unknown) => void sent.push(message) };
+    const from = "HeyHi alerts <heyhi@example.com>";
+    const channel = { transport: "cloudflare" as const, binding, from, to: ["ops@example.com"] };
+    assert.deepEqual(await sendEmail(defaultSendDeps, channel, email, NOW), { outcome: "sent" });
+    assert.deepEqual(sent, [
+      {
+        from: { email: "heyhi@example.com", name: "HeyHi alerts" },
+        to: ["ops@example.com"],
+        ...email,
+      },
+    ]);
+  });
+
   test("a binding that throws is retried later with its reason", async () => {
     const binding = {
       send: async () => {

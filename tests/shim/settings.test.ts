@@ -205,6 +205,26 @@ describe("alert channels", () => {
     assert.ok(settings.secretValues.includes("hmac-secret-456"));
   });
 
+  test("a sender may carry a display name, as the email APIs document it", async () => {
+    const core = await loadTestCore();
+    const email = { EMAIL_API_KEY: "re_key_789abcdef", EMAIL_TO: "ops@example.com" };
+    const named = loadSettings(core, {
+      ...base,
+      ...email,
+      EMAIL_FROM: "HeyHi <heyhi@example.com>",
+    });
+    const [channel] = named.channels;
+    assert.ok(channel?.kind === "email");
+    assert.equal(channel.from, "HeyHi <heyhi@example.com>");
+    for (const bad of ["HeyHi", "HeyHi <not-an-address>", "<a@b.co> trailing", "a@b.co, c@d.co"]) {
+      assert.throws(
+        () => loadSettings(core, { ...base, ...email, EMAIL_FROM: bad }),
+        /EMAIL_FROM: must be the sender's address, or "Name <address>"/,
+        bad,
+      );
+    }
+  });
+
   test("a bad channel setting is named, and no channel means none", async () => {
     const core = await loadTestCore();
     assert.throws(

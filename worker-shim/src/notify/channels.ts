@@ -30,6 +30,18 @@ export const CHANNEL_SECRET_NAMES = [
 
 const DEFAULT_EMAIL_API = "https://api.resend.com/emails";
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+// A sender with a display name, "HeyHi <alerts@example.com>", as Resend documents `from`.
+const NAMED_ADDRESS = /^([^<>"]*?)\s*<([^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)>$/;
+
+/** EMAIL_FROM as an address and, if it has one, a display name; null if it is neither form. */
+export function senderOf(text: string): { email: string; name?: string } | null {
+  const value = text.trim();
+  if (ADDRESS.test(value)) return { email: value };
+  const named = NAMED_ADDRESS.exec(value);
+  if (!named) return null;
+  const name = named[1]?.trim();
+  return name ? { email: named[2]!, name } : { email: named[2]! };
+}
 
 // Plain http is accepted only on loopback, for local receivers and tests.
 function validUrl(text: string): boolean {
@@ -47,13 +59,16 @@ function addresses(env: ChannelEnv, problems: CoreError[]): { from: string; to: 
     .split(",")
     .map((a) => a.trim())
     .filter(Boolean);
-  if (!env.EMAIL_FROM || !ADDRESS.test(env.EMAIL_FROM)) {
-    problems.push({ field: "EMAIL_FROM", message: "must be the sender's address" });
+  if (!env.EMAIL_FROM || !senderOf(env.EMAIL_FROM)) {
+    problems.push({
+      field: "EMAIL_FROM",
+      message: 'must be the sender\'s address, or "Name <address>"',
+    });
   }
   if (to.length === 0 || !to.every((a) => ADDRESS.test(a))) {
     problems.push({ field: "EMAIL_TO", message: "must be one or more addresses, comma-separated" });
   }
-  return { from: env.EMAIL_FROM ?? "", to };
+  return { from: env.EMAIL_FROM?.trim() ?? "", to };
 }
 
 function emailChannel(env: ChannelEnv, problems: CoreError[]): Channel | undefined {

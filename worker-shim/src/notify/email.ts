@@ -2,12 +2,13 @@
 // {from, to, subject, text, html} as JSON with a bearer key (Resend's POST /emails shape;
 // other providers accept the same with their URL), or Cloudflare's send_email binding, which
 // takes the same fields and needs no key.
+import { senderOf } from "./channels.ts";
 import { post, retryAfterMs, type SendDeps, type SendResult } from "./send.ts";
 
 /** The part of Cloudflare's send_email binding HeyHi uses: the structured message form. */
 export interface EmailBinding {
   send(message: {
-    from: string;
+    from: string | { email: string; name: string };
     to: string | string[];
     subject: string;
     text?: string;
@@ -31,7 +32,10 @@ async function sendThroughBinding(
   email: EmailBody,
 ): Promise<SendResult> {
   try {
-    await channel.binding.send({ from: channel.from, to: channel.to, ...email });
+    // The binding takes a display name as {email, name}, not inside the string.
+    const sender = senderOf(channel.from);
+    const from = sender?.name ? { email: sender.email, name: sender.name } : channel.from;
+    await channel.binding.send({ from, to: channel.to, ...email });
     return { outcome: "sent" };
   } catch (error) {
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
