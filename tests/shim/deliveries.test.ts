@@ -19,9 +19,15 @@ const CONFIG = JSON.stringify({
 
 let core: Core;
 let slackUrl: string;
+const posted: string[] = [];
 const server = createServer((request, response) => {
   request.resume();
   request.on("end", () => {
+    posted.push(request.url ?? "");
+    if (request.url === "/limited") {
+      response.writeHead(429, { "retry-after": "120" }).end("rate_limited");
+      return;
+    }
     const [status, body] = request.url === "/refused" ? [400, "invalid_payload"] : [503, "busy"];
     response.writeHead(status, { "content-type": "text/plain" }).end(body);
   });
@@ -34,9 +40,9 @@ before(async () => {
 });
 after(() => server.close());
 
-function due(attempts: number): Delivery {
+function due(attempts: number, id = 41): Delivery {
   return {
-    id: 41,
+    id,
     alert_id: 7,
     event: "open",
     event_at: new Date(NOW).toISOString(),
@@ -50,11 +56,12 @@ function due(attempts: number): Delivery {
   };
 }
 
-async function deliverOnce(path: string, attempts: number) {
+async function deliverOnce(path: string, attempts: number, count = 1) {
   const marks: DeliveryUpdate[] = [];
+  const deliveries = Array.from({ length: count }, (_, i) => due(attempts, 41 + i));
   const store: Store = {
     ...recordingStore(),
-    dueDeliveries: async () => ({ ok: true, deliveries: [due(attempts)] }),
+    dueDeliveries: async () => ({ ok: true, deliveries }),
     async markDelivery(_id, update) {
       marks.push(update);
       return { ok: true, updated: true };
@@ -87,6 +94,15 @@ describe("delivering what is due", () => {
     const given = events.filter((e) => e.event === "delivery_given_up");
     assert.equal(given.length, 1);
     assert.equal(given[0]?.attempts, 10);
+  });
+
+  test("a channel that answered Retry-After gets nothing more in that run", async () => {
+    posted.length = 0;
+    const { marks } = await deliverOnce("/limited", 0, 3);
+    assert.deepEqual(posted, ["/limited"]);
+    assert.equal(marks.length, 1);
+    assert.equal(marks[0]?.status, "pending");
+    assert.equal(marks[0]?.next_attempt_at, new Date(NOW + 120_000).toISOString());
   });
 
   test("a message that can still be retried is kept pending and not given up on", async () => {

@@ -224,10 +224,16 @@ function backoffMs(attempts: number): number {
 // A delivery is leased for this long while one invocation sends it.
 const LEASE_MS = 5 * MINUTE_MS;
 
-async function deliver(ctx: AlertContext, delivery: Delivery, nowMs: number, report: AlertReport) {
+// One attempt at a due delivery; true if its channel asked to be left alone for a while.
+async function deliver(
+  ctx: AlertContext,
+  delivery: Delivery,
+  nowMs: number,
+  report: AlertReport,
+): Promise<boolean> {
   const lease = new Date(nowMs + LEASE_MS).toISOString();
   const claim = await ctx.settings.store.claimDelivery(delivery.id, delivery.attempts, lease);
-  if (!claim.ok || !claim.claimed) return;
+  if (!claim.ok || !claim.claimed) return false;
   const channel = ctx.settings.channels.find((c) => c.name === delivery.channel);
   const attempts = delivery.attempts + 1;
   const now = new Date(nowMs).toISOString();
@@ -275,6 +281,7 @@ async function deliver(ctx: AlertContext, delivery: Delivery, nowMs: number, rep
   }
   const marked = await ctx.settings.store.markDelivery(delivery.id, update);
   if (!marked.ok) ctx.log.event("delivery_mark_failed", { id: delivery.id, reason: marked.reason });
+  return result.outcome === "retry" && result.retryAfterMs !== undefined;
 }
 
 async function deliverDue(ctx: AlertContext, nowMs: number, report: AlertReport): Promise<void> {
@@ -286,7 +293,13 @@ async function deliverDue(ctx: AlertContext, nowMs: number, report: AlertReport)
     ctx.log.event("deliveries_unreadable", { reason: due.reason });
     return;
   }
-  for (const delivery of due.deliveries) await deliver(ctx, delivery, nowMs, report);
+  // A channel that answered with Retry-After gets nothing more in this run: the rest of its
+  // deliveries would only be refused the same way, each spending one of its attempts.
+  const waiting = new Set<string>();
+  for (const delivery of due.deliveries) {
+    if (waiting.has(delivery.channel)) continue;
+    if (await deliver(ctx, delivery, nowMs, report)) waiting.add(delivery.channel);
+  }
 }
 
 interface Decision {
