@@ -126,7 +126,7 @@ describe("runAlerts with a store that cannot take a transition", () => {
     assert.ok(queued.some((d) => d.event === "open" && d.alert_id === 1));
   });
 
-  test("an open taken by the store whose answer was lost is notified by the run that replays it", async () => {
+  test("an open the store took but whose answer was lost is notified on replay", async () => {
     const { store, state, opened, queued } = alertStore(outageRows(5));
     state.loseAnswers = true;
     const first = await alertMinute(store, minute(3));

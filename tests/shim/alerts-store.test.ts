@@ -469,7 +469,7 @@ function sharedBehaviour(store: () => Store): void {
     );
   });
 
-  test("a resolution waits while its alert's opening to that channel is still pending", async () => {
+  test("a resolution waits while its opening to that channel is pending", async () => {
     const id = await openedId(store(), sampleAlert(newScope(), { opened_at: "2001-01-04T00:00Z" }));
     const opened = "2001-01-04T00:00:00Z";
     const resolved = "2001-01-04T00:20:00Z";

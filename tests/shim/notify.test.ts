@@ -110,7 +110,7 @@ describe("slack", () => {
 describe("generic webhook", () => {
   const body = JSON.stringify({ schema: "heyhi.alert.v1", event: "alert.opened" });
 
-  test("a signed delivery carries its sending time and an HMAC the receiver can check", async () => {
+  test("a signed delivery carries its sending time and an HMAC to check", async () => {
     const url = answer("/hook/ok", { status: 204, body: "" });
     // Sent six minutes after the minute it was decided in (a retry, or a replayed minute): the
     // timestamp is the sending time, which a receiver's freshness check compares with its own.

@@ -1,7 +1,7 @@
 // A generic JSON webhook: the heyhi.alert.v1 body, optionally signed. With a secret, the
-// request carries `x-heyhi-timestamp` (seconds, when it was sent) and `x-heyhi-signature: sha256=<hex>`, the
-// HMAC-SHA256 of "<timestamp>.<body>" under the secret, so a receiver can check both the
-// sender and the freshness.
+// request carries `x-heyhi-timestamp` (seconds, when it was sent) and
+// `x-heyhi-signature: sha256=<hex>`, the HMAC-SHA256 of "<timestamp>.<body>" under the
+// secret, so a receiver can check both the sender and the freshness.
 import { post, retryAfterMs, type SendDeps, type SendResult } from "./send.ts";
 
 export async function signature(secret: string, timestamp: string, body: string): Promise<string> {
