@@ -72,7 +72,8 @@ InvocationBudget scheduled_budget(const Config& config) {
   // Both stores group the baseline hours' latencies per target: one answer of a few rows.
   add(budget, "read of the latency baselines, in the first minute of an hour", 1);
   add(budget, "read of the open alerts", 1);
-  add(budget, "alert transitions written, at most", kAlertActionsPerRun);
+  add(budget, "alert transitions written, or looked up when a kept one was, at most",
+      kAlertActionsPerRun);
   add(budget, "queueing of their notifications", 1);
   add(budget, "read of the notifications due", 1);
   add(budget,

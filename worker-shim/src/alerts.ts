@@ -370,13 +370,16 @@ interface Progress {
 // A kept transition the store now says was already taken may have been taken by the very run
 // that kept it, its answer lost on the way back: then its notifications are still owed. Its
 // time tells: another invocation's transition has its own minute, and queueing is idempotent
-// on (alert, event, time, channel) either way. False if the store should be retried.
+// on (alert, event, time, channel) either way. The look-up is one of the run's capped writes;
+// past the cap the transition waits for the next run. False if it is to be kept.
 async function owed(
   ctx: AlertContext,
   t: KeptTransition,
   nowIso: string,
   progress: Progress,
 ): Promise<boolean> {
+  if (progress.writes >= ctx.settings.budget.caps.alert_actions) return false;
+  progress.writes++;
   const { action } = t;
   const { rule, scope } = action.alert;
   const found = await ctx.settings.store.writtenAlert(action.kind, rule, scope, eventTime(action));
