@@ -29,9 +29,10 @@ export const CHANNEL_SECRET_NAMES = [
 ] as const;
 
 const DEFAULT_EMAIL_API = "https://api.resend.com/emails";
-const ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
+const AN_ADDRESS = String.raw`[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+`;
+const ADDRESS = new RegExp(`^${AN_ADDRESS}$`);
 // A sender with a display name, "HeyHi <alerts@example.com>", as Resend documents `from`.
-const NAMED_ADDRESS = /^([^<>"]*?)\s*<([^\s@<>]+@[^\s@<>]+\.[^\s@<>]+)>$/;
+const NAMED_ADDRESS = new RegExp(`^([^<>"]*?)\\s*<(${AN_ADDRESS})>$`);
 
 /** EMAIL_FROM as an address and, if it has one, a display name; null if it is neither form. */
 export function senderOf(text: string): { email: string; name?: string } | null {
