@@ -172,6 +172,36 @@ TEST_SUITE("alerting") {
     CHECK(replay.count(ActionKind::remind, "provider_errors") == 2);
   }
 
+  TEST_CASE("no reminder goes out once the failures stop, while the clean stretch runs") {
+    // The interval comes round two minutes after the last failure, with the rule's window
+    // still full of failures: the newest probes are clean, so there is no news to send.
+    for (std::string_view slow : {"timeout", "ok:9000"}) {
+      Replay replay{config_with(R"(["enam"])", R"(,"alerting":{"reminder_min":30})")};
+      std::string rule = slow == "timeout" ? "provider_errors" : "latency";
+      int m = 0;
+      for (; replay.count(ActionKind::open, rule) == 0; ++m) replay.minute(m, {probe(m, slow)});
+      int opened = m - 1;
+      for (; m < opened + 28; ++m) replay.minute(m, {probe(m, slow)});
+      for (; m <= opened + 45; ++m) replay.minute(m, {probe(m, "ok")});
+      CHECK_MESSAGE(replay.count(ActionKind::remind, rule) == 0, rule);
+      CHECK_MESSAGE(replay.count(ActionKind::resolve, rule) == 1, rule);
+    }
+  }
+
+  TEST_CASE("a reminder for intermittent failures waits for a minute that fails") {
+    Replay replay{config_with(R"(["enam"])", R"(,"alerting":{"reminder_min":30})")};
+    int m = 0;
+    for (; replay.count(ActionKind::open, "provider_errors") == 0; ++m) {
+      replay.minute(m, {probe(m, "timeout")});
+    }
+    int opened = m - 1;
+    // From here, one minute in three fails, and not the one the interval ends on.
+    auto outcome = [&](int minute) { return (minute - opened) % 3 == 1 ? "timeout" : "ok"; };
+    for (; m <= opened + 33; ++m) replay.minute(m, {probe(m, outcome(m))});
+    REQUIRE(replay.count(ActionKind::remind, "provider_errors") == 1);
+    CHECK(replay.action_minutes.back() == opened + 31);
+  }
+
   TEST_CASE("an open alert is reminded until it recovers, even once its rule stops firing") {
     // Probed on a 10-minute cadence once open, as the plan does while the alert explains the
     // failures: a window then holds too few probes for the count guards, yet the outage goes on.

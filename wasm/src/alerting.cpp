@@ -227,6 +227,22 @@ Tally tally_all(const std::vector<TimedRow>& rows, Window window) {
   return tally(rows, window, [](const Row&) { return true; });
 }
 
+// The rows of the newest minute the window holds any of, those `keep` takes.
+template <typename Keep>
+Tally newest_minute(const std::vector<TimedRow>& rows, Window window, Keep keep) {
+  std::optional<int64_t> newest;
+  for (const TimedRow& r : rows) {
+    bool inside = r.minute_ms > window.from_ms && r.minute_ms <= window.to_ms;
+    if (inside && keep(*r.row) && (!newest || r.minute_ms > *newest)) newest = r.minute_ms;
+  }
+  if (!newest) return {};
+  return tally(rows, {*newest - 1, *newest}, keep);
+}
+
+bool newest_minute_failing(const std::vector<TimedRow>& rows, Window window) {
+  return newest_minute(rows, window, [](const Row&) { return true; }).counted() > 0;
+}
+
 std::string_view display_name(std::string_view provider) {
   if (provider == "openai") return "OpenAI";
   if (provider == "anthropic") return "Anthropic";
@@ -275,6 +291,9 @@ struct Finding {
   bool firing = false;
   bool failing = false;
   bool recovered = false;
+  // The scope's newest probes still show the trouble: a reminder says that it goes on, so
+  // none is sent while a clean stretch runs towards recovery.
+  bool ongoing = true;
   Alert alert;
   std::function<void(Alert&)> describe;
 };
@@ -347,6 +366,7 @@ Finding check_errors(const TargetView& view) {
       tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
   f.recovered = stretch.probes > stretch.ours && stretch.counted() == 0;
   f.failing = t.counted() > 0;
+  f.ongoing = newest_minute_failing(view.rows, last_minutes(view.now_minute_ms, rule.window_min));
   f.alert = base_alert(view, "provider_errors", view.target.id);
   f.describe = [&view, &rule, t = std::move(t)](Alert& a) {
     a.measured = measure(t, rule.window_min, view.regions_total);
@@ -384,6 +404,10 @@ Finding check_latency(const TargetView& view) {
   const std::vector<int64_t>& recent = stretch.ok_latency;
   f.recovered = recent.size() >= 2 &&
                 static_cast<double>(*std::max_element(recent.begin(), recent.end())) <= line;
+  Tally newest = newest_minute(view.rows, last_minutes(view.now_minute_ms, rule.window_min),
+                               [](const Row& r) { return r.ok; });
+  f.ongoing = std::any_of(newest.ok_latency.begin(), newest.ok_latency.end(),
+                          [&](int64_t ms) { return static_cast<double>(ms) > line; });
   f.alert = base_alert(view, "latency", view.target.id);
   f.alert.verdict = "provider";
   f.describe = [&view, &rule, t = std::move(t), p95, line](Alert& a) {
@@ -410,6 +434,7 @@ Finding check_mismatch(const TargetView& view) {
   // The provider acknowledging the trouble ends the mismatch as surely as recovery does.
   f.recovered = !says_fine || (stretch.probes > stretch.ours && stretch.counted() == 0);
   f.failing = says_fine && t.counted() > 0;
+  f.ongoing = newest_minute_failing(view.rows, last_minutes(view.now_minute_ms, rule.window_min));
   f.alert = base_alert(view, "official_mismatch", view.target.id);
   f.describe = [&view, &rule, t = std::move(t)](Alert& a) {
     a.measured = measure(t, rule.window_min, view.regions_total);
@@ -472,6 +497,9 @@ Finding check_region(const TargetView& view, const std::string& region) {
       tally(view.rows, stretch_window, [&](const Row& r) { return r.region == region; });
   f.recovered = stretch.probes > stretch.ours && stretch.counted() == 0;
   f.failing = here.counted() > 0;
+  f.ongoing = newest_minute(view.rows, window, [&](const Row& r) {
+                return r.region == region;
+              }).counted() > 0;
   f.alert = base_alert(view, "regional", view.target.id + "@" + region);
   f.alert.region = region;
   f.alert.verdict = here.verdict();
@@ -637,6 +665,7 @@ std::optional<ActionKind> action_for(const Finding& finding, const OpenAlert* op
   if (finding.firing || (finding.failing && !finding.recovered)) {
     if (silenced) return std::nullopt;
     if (!open->last_notified_ms) return ActionKind::remind;
+    if (!finding.ongoing) return std::nullopt;
     if (now_ms - *open->last_notified_ms < int64_t{rules.reminder_min} * kMinuteMs) {
       return std::nullopt;
     }
