@@ -74,6 +74,8 @@ function seedOutsideVantage(): void {
   );
 }
 
+const REFUSED_WEBHOOK = "http://alerts.example.com/hook-token-4711";
+
 before(async () => {
   receiver = await startSlackReceiver({ status: 404, body: "no_service" });
   emulator = await startEmulator({
@@ -93,6 +95,8 @@ before(async () => {
       MISTRAL_API_KEY: KEY,
       OPENAI_API_KEY: KEY,
       SLACK_WEBHOOK_URL: receiver.url,
+      // Plain http off loopback is refused: this channel is left out, the rest goes on.
+      ALERT_WEBHOOK_URL: REFUSED_WEBHOOK,
     },
   });
   for (let i = 0; i <= 3; i++) await wrangler.fireMinute(minute(i));
@@ -122,6 +126,24 @@ test("the removed Slack webhook is marked dead and logged once as channel_dead",
   const logged = await wrangler.eventsAtLeast("channel_dead", dead.length);
   assert.equal(logged.length, dead.length);
   assert.equal(logged[0]?.channel, "slack");
+});
+
+test("a refused webhook setting leaves probing and Slack going, and says what to fix", async () => {
+  const health = await (await get("/health")).json();
+  assert.equal(health.ok, true);
+  assert.deepEqual(health.channels, ["slack"]);
+  const refusal = [{ field: "ALERT_WEBHOOK_URL", message: "must be an https URL" }];
+  assert.deepEqual(health.refused_channels, refusal);
+  const logged = await wrangler.eventsAtLeast("channels_refused", 4);
+  assert.ok(logged.length >= 4, "said on every minute run");
+  assert.deepEqual(logged[0]?.errors, refusal);
+  const leaked = wrangler.logs().filter((line) => line.includes("hook-token-4711"));
+  assert.deepEqual(leaked, [], "the URL itself is never logged");
+  const probed = queryD1<{ n: number }>(PERSIST_TO, "select count(*) as n from llm_checks");
+  assert.ok((probed[0]?.n ?? 0) > 0);
+  const summary = await (await get("/api/summary")).json();
+  assert.deepEqual(summary.refused_channels, refusal);
+  assert.match(await (await get("/")).text(), /ALERT_WEBHOOK_URL must be an https URL: no alert/);
 });
 
 test("/api/summary names Anthropic failing on the provider's side, target by target", async () => {

@@ -161,11 +161,13 @@ function sharedBehaviour(store: () => Store) {
     const due = ok(await store().dueDeliveries(DUE_AT, 10000)).deliveries;
     const mine = due.find((d) => d.channel === channel);
     assert.ok(mine);
+    // Given up on a minute after its event: the board dates the refusal, not the event.
+    const refusedAt = new Date(baseMinute() + 60_000).toISOString();
     ok(
       await store().markDelivery(mine.id, {
         status: "dead",
         attempts: 1,
-        next_attempt_at: openedAt,
+        next_attempt_at: refusedAt,
         last_error: "channel dead: no_service",
         sent_at: null,
       }),
@@ -176,7 +178,7 @@ function sharedBehaviour(store: () => Store) {
       id: mine.id,
       channel,
       status: "dead",
-      event_at: openedAt,
+      finished_at: refusedAt,
       last_error: "channel dead: no_service",
     });
     assert.ok(!("payload" in (read ?? {})));

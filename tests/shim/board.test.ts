@@ -14,7 +14,13 @@ const NOW = Date.UTC(2026, 11, 3, 12, 0);
 
 function delivery(id: number, status: "sent" | "dead", lastError: string | null) {
   const at = new Date(NOW - (100 - id) * 60_000).toISOString();
-  return { id, channel: "slack", status, event_at: at, last_error: lastError } as FinishedDelivery;
+  return {
+    id,
+    channel: "slack",
+    status,
+    finished_at: at,
+    last_error: lastError,
+  } as FinishedDelivery;
 }
 
 function alert(overrides: Partial<BoardAlert>): BoardAlert {
@@ -36,7 +42,7 @@ test("a channel is dead from its first refusal after its last success", () => {
   assert.deepEqual(deadChannels(newestFirst), [
     {
       channel: "slack",
-      since: newestFirst[1]?.event_at,
+      since: newestFirst[1]?.finished_at,
       reason: "channel_not_found",
       fix: "replace SLACK_WEBHOOK_URL",
     },
@@ -52,6 +58,15 @@ test("a channel that answered since, or that only ran out of attempts, is not de
     [],
   );
   assert.deepEqual(deadChannels([delivery(9, "dead", "slack 500: oops")]), []);
+});
+
+test("a dead channel's reason is the receiver's code, or else its HTTP status", () => {
+  const reasons = [
+    "channel dead: webhook 403: Forbidden",
+    'channel dead: email api 401: {"message":"API key is invalid"}',
+    "channel dead: webhook 410: gone",
+  ].map((error) => deadChannels([delivery(9, "dead", error)])[0]?.reason);
+  assert.deepEqual(reasons, ["HTTP 403", "HTTP 401", "gone"]);
 });
 
 test("the verdict names each failing provider and what the evidence blames", () => {
@@ -174,6 +189,7 @@ function hostileSummary(): Summary {
     ],
     official: [],
     dead_channels: [{ channel: "slack", since: HOSTILE, reason: "no_service", fix: HOSTILE }],
+    refused_channels: [],
     alerts: [alert({ title: HOSTILE, detail: HOSTILE })],
     timeline: [
       {
@@ -188,6 +204,16 @@ function hostileSummary(): Summary {
     failed_probes: [],
   };
 }
+
+test("a refused channel setting is a banner naming the setting and what it must be", () => {
+  const summary = hostileSummary();
+  summary.refused_channels = [{ field: "SLACK_WEBHOOK_URL", message: "must be an https URL" }];
+  assert.match(
+    renderBoard(summary),
+    /<div class="banner refused-channel" role="alert">SLACK_WEBHOOK_URL must be an https URL: no alert is sent through it until it is fixed<\/div>/,
+  );
+  assert.ok(!renderBoard(hostileSummary()).includes("refused-channel"));
+});
 
 test("every stored text on the page, the badge and the feed is escaped", () => {
   const page = renderBoard(hostileSummary());

@@ -48,7 +48,8 @@ function due(attempts: number, id = 41): Delivery {
     event_at: new Date(NOW).toISOString(),
     channel: "slack",
     payload: JSON.stringify({ text: "OPEN: OpenAI gpt-6-luna" }),
-    next_attempt_at: new Date(NOW).toISOString(),
+    // Due a while before this run, as a message in backoff is.
+    next_attempt_at: new Date(NOW - 30 * 60_000).toISOString(),
     status: "pending",
     attempts,
     last_error: null,
@@ -91,6 +92,7 @@ describe("delivering what is due", () => {
     const { marks, events } = await deliverOnce("/busy", 9);
     assert.equal(marks[0]?.status, "dead");
     assert.equal(marks[0]?.attempts, 10);
+    assert.equal(marks[0]?.next_attempt_at, new Date(NOW).toISOString(), "dated when given up");
     const given = events.filter((e) => e.event === "delivery_given_up");
     assert.equal(given.length, 1);
     assert.equal(given[0]?.attempts, 10);

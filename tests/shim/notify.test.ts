@@ -218,6 +218,31 @@ describe("email binding", () => {
   });
 });
 
+test("every channel takes 401, 403, 404 and 410 as dead, and 400 as this message refused", async () => {
+  const slackPayload = JSON.stringify({ text: "HeyHi: OpenAI failing", blocks: [] });
+  const webhookBody = JSON.stringify({ schema: "heyhi.alert.v1", event: "alert.opened" });
+  const email = { subject: "[HeyHi] OPEN: OpenAI", text: "t", html: "<p>t</p>" };
+  const senders = {
+    slack: (url: string) => sendSlack(defaultSendDeps, url, slackPayload, NOW),
+    webhook: (url: string) => sendWebhook(defaultSendDeps, url, webhookBody, "s3cret", NOW),
+    email: (url: string) =>
+      sendEmail(
+        defaultSendDeps,
+        { transport: "http", apiUrl: url, apiKey: "k", from: "a@b.co", to: ["c@d.co"] },
+        email,
+        NOW,
+      ),
+  };
+  for (const [name, send] of Object.entries(senders)) {
+    for (const status of [401, 403, 404, 410, 400]) {
+      const url = answer(`/refusal/${name}/${status}`, { status, body: "Forbidden" });
+      const result = await send(url);
+      const expected = status === 400 ? "failed" : "dead_channel";
+      assert.equal(result.outcome, expected, `${name} ${status}`);
+    }
+  }
+});
+
 test("Retry-After reads delta-seconds and HTTP dates", () => {
   assert.equal(retryAfterMs("12", NOW), 12000);
   assert.equal(retryAfterMs(new Date(NOW + 90000).toUTCString(), NOW), 90000);

@@ -217,25 +217,43 @@ describe("alert channels", () => {
     assert.ok(channel?.kind === "email");
     assert.equal(channel.from, "HeyHi <heyhi@example.com>");
     for (const bad of ["HeyHi", "HeyHi <not-an-address>", "<a@b.co> trailing", "a@b.co, c@d.co"]) {
-      assert.throws(
-        () => loadSettings(core, { ...base, ...email, EMAIL_FROM: bad }),
-        /EMAIL_FROM: must be the sender's address, or "Name <address>"/,
+      const refused = loadSettings(core, { ...base, ...email, EMAIL_FROM: bad });
+      assert.deepEqual(refused.channels, [], bad);
+      assert.deepEqual(
+        refused.refusedChannels,
+        [{ field: "EMAIL_FROM", message: 'must be the sender\'s address, or "Name <address>"' }],
         bad,
       );
     }
   });
 
-  test("a bad channel setting is named, and no channel means none", async () => {
+  test("a refused channel setting leaves that channel out, and the others in", async () => {
     const core = await loadTestCore();
-    assert.throws(
-      () => loadSettings(core, { ...base, SLACK_WEBHOOK_URL: "http://hooks.example.com/x" }),
-      /SLACK_WEBHOOK_URL: must be an https URL/,
+    const slackUrl = "http://hooks.example.com/services/T0/B0/secretpart123";
+    const settings = loadSettings(core, {
+      ...base,
+      SLACK_WEBHOOK_URL: slackUrl,
+      ALERT_WEBHOOK_URL: "https://alerts.example.com/heyhi",
+      EMAIL_API_KEY: "k",
+      EMAIL_TO: "not-an-address",
+    });
+    assert.deepEqual(
+      settings.channels.map((c) => c.name),
+      ["webhook"],
     );
-    assert.throws(
-      () => loadSettings(core, { ...base, EMAIL_API_KEY: "k", EMAIL_TO: "not-an-address" }),
-      /EMAIL_FROM: .*EMAIL_TO: must be one or more addresses/,
+    assert.deepEqual(
+      settings.refusedChannels.map((e) => `${e.field}: ${e.message}`),
+      [
+        "SLACK_WEBHOOK_URL: must be an https URL",
+        'EMAIL_FROM: must be the sender\'s address, or "Name <address>"',
+        "EMAIL_TO: must be one or more addresses, comma-separated",
+      ],
     );
-    assert.deepEqual(loadSettings(core, base).channels, []);
+    // The refusal names the setting, never its value, and the value stays a known secret.
+    assert.ok(!JSON.stringify(settings.refusedChannels).includes("secretpart123"));
+    assert.ok(settings.secretValues.includes(slackUrl));
+    const none = loadSettings(core, base);
+    assert.deepEqual([none.channels, none.refusedChannels], [[], []]);
   });
 
   test("email goes through the Cloudflare binding when the configuration says so", async () => {
@@ -252,14 +270,16 @@ describe("alert channels", () => {
     assert.equal(channel?.kind, "email");
     assert.ok(channel?.kind === "email" && channel.transport === "cloudflare");
     assert.equal(channel.binding, binding);
-    assert.throws(
-      () => loadSettings(core, { ...base, ...addresses, EMAIL_TRANSPORT: "cloudflare" }),
-      /EMAIL: EMAIL_TRANSPORT "cloudflare" needs a send_email binding named EMAIL/,
-    );
-    assert.throws(
-      () => loadSettings(core, { ...base, ...addresses, EMAIL_TRANSPORT: "smtp" }),
-      /EMAIL_TRANSPORT: must be "http" or "cloudflare"/,
-    );
+    const refusal = (env: Record<string, string>) =>
+      loadSettings(core, { ...base, ...addresses, ...env }).refusedChannels.map(
+        (e) => `${e.field}: ${e.message}`,
+      );
+    assert.deepEqual(refusal({ EMAIL_TRANSPORT: "cloudflare" }), [
+      'EMAIL: EMAIL_TRANSPORT "cloudflare" needs a send_email binding named EMAIL',
+    ]);
+    assert.deepEqual(refusal({ EMAIL_TRANSPORT: "smtp" }), [
+      'EMAIL_TRANSPORT: must be "http" or "cloudflare"',
+    ]);
   });
 });
 

@@ -258,6 +258,7 @@ export function testSettings(
     secrets,
     secretValues,
     channels: [],
+    refusedChannels: [],
   };
 }
 

@@ -260,8 +260,10 @@ async function deliver(
     };
     report.retrying++;
   } else {
+    // Given up now: the board tells a dead channel's time from this.
     update = {
       ...update,
+      next_attempt_at: now,
       last_error:
         result.outcome === "dead_channel" ? `channel dead: ${result.reason}` : result.reason,
     };

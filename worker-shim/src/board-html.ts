@@ -88,6 +88,16 @@ function deadBanners(summary: Summary): string {
     .join("");
 }
 
+function refusedBanners(summary: Summary): string {
+  return summary.refused_channels
+    .map(
+      (e) =>
+        `<div class="banner refused-channel" role="alert">${escapeXml(e.field)} ` +
+        `${escapeXml(e.message)}: no alert is sent through it until it is fixed</div>`,
+    )
+    .join("");
+}
+
 function timeline(summary: Summary): string {
   if (summary.timeline.length === 0) return `<p class="muted">Nothing in the last 7 days.</p>`;
   const items = summary.timeline.map((e) => {
@@ -150,7 +160,7 @@ export function renderBoard(summary: Summary): string {
 <h1>HeyHi LLM Healthboard</h1>
 <p class="muted">Generated ${escapeXml(summary.generated_at)} from ${escapeXml(summary.store)}.
 <a href="/api/summary">JSON</a> · <a href="/alerts.rss">alerts feed</a></p>
-${deadBanners(summary)}
+${refusedBanners(summary)}${deadBanners(summary)}
 <p id="verdict" class="verdict ${summary.verdict.state}">${escapeXml(summary.verdict.text)}</p>
 <h2>Providers and models</h2>
 <table id="targets">${head}${summary.targets.map(targetRow).join("")}</table>

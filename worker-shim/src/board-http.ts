@@ -96,7 +96,8 @@ function text(body: string, type: string, status = 200, cache = "no-store"): Res
 async function summaryOr503(ctx: BoardContext): Promise<Summary | Response> {
   const targets = ctx.settings.config.targets.filter((t) => t.enabled);
   try {
-    return await boardSummary(ctx.core, ctx.settings.store, targets, ctx.nowMs);
+    const { store, refusedChannels } = ctx.settings;
+    return await boardSummary(ctx.core, store, targets, ctx.nowMs, refusedChannels);
   } catch (error) {
     if (!(error instanceof BoardError)) throw error;
     ctx.log.event("board_read_failed", { reason: error.message });

@@ -2,7 +2,14 @@
 // aggregate (15 minutes, each of the last 24 hours, 24 hours, 7 days), the verdict from the
 // alerts the core opened, the official status beside it, and the channels that are dead.
 // Only what a viewer may see leaves here: scrubbed details, no payloads, no secrets.
-import type { Aggregation, CheckRow, Core, StatusCurrentRow, TargetVantage } from "./core.ts";
+import type {
+  Aggregation,
+  CheckRow,
+  Core,
+  CoreError,
+  StatusCurrentRow,
+  TargetVantage,
+} from "./core.ts";
 import type { BoardAlert, FinishedDelivery } from "./store/board.ts";
 import type { Store } from "./store/store.ts";
 
@@ -82,6 +89,8 @@ export interface Summary {
   regions: RegionFigures[];
   official: Array<{ provider: string; status: string; components: StatusCurrentRow[] }>;
   dead_channels: DeadChannel[];
+  /** Channel settings the Worker refused: nothing is sent through those channels. */
+  refused_channels: CoreError[];
   alerts: BoardAlert[];
   timeline: TimelineEntry[];
   failed_probes: CheckRow[];
@@ -103,6 +112,7 @@ export async function boardSummary(
   store: Store,
   targets: Array<{ provider: string; model: string }>,
   nowMs: number,
+  refusedChannels: CoreError[] = [],
 ): Promise<Summary> {
   const input = await readBoard(store, nowMs);
   const aggregate = (rows: CheckRow[], at: number, windowMin: number): Aggregation => {
@@ -129,6 +139,7 @@ export async function boardSummary(
     regions: regionFigures(input.rows, aggregate(input.rows, nowMs, 60)),
     official: [...official.entries()].map(([provider, o]) => ({ provider, ...o })),
     dead_channels: deadChannels(input.deliveries),
+    refused_channels: refusedChannels,
     alerts: input.alerts,
     timeline: input.timeline,
     failed_probes: input.rows.filter((r) => !r.ok).slice(0, FAILED_LIMIT),
@@ -343,14 +354,24 @@ export function verdict(
   return { state: "failing", text: failing.map(verdictText).join("; "), failing };
 }
 
-// "channel dead: slack 404: no_service": only the receiver's own code is shown.
+// "channel dead: slack 404: no_service": only the receiver's own code, or else the HTTP
+// status, is shown.
 const DEAD_PREFIX = "channel dead: ";
 const DEAD_CODE = /: ([a-z_]{1,40})$/;
+const DEAD_STATUS = /^[a-z ]+ (\d{3}):/;
 const CHANNEL_FIX: Record<string, string> = {
   slack: "replace SLACK_WEBHOOK_URL",
-  webhook: "replace ALERT_WEBHOOK_URL",
+  webhook: "check ALERT_WEBHOOK_URL and ALERT_WEBHOOK_SECRET",
   email: "check the EMAIL_ settings",
 };
+
+function deadReason(error: string): string {
+  const detail = error.slice(DEAD_PREFIX.length);
+  const code = DEAD_CODE.exec(detail)?.[1];
+  if (code) return code;
+  const status = DEAD_STATUS.exec(detail)?.[1];
+  return status ? `HTTP ${status}` : "refused for good";
+}
 
 /**
  * The channels whose latest finished delivery was refused for good, since the first refusal
@@ -369,12 +390,12 @@ export function deadChannels(deliveries: FinishedDelivery[]): DeadChannel[] {
     // Newest first: the latest refusal gives the reason, the earliest one the time.
     const known = out.get(d.channel);
     if (known) {
-      known.since = d.event_at;
+      known.since = d.finished_at;
       continue;
     }
-    const reason = DEAD_CODE.exec(error)?.[1] ?? "refused for good";
+    const reason = deadReason(error);
     const fix = CHANNEL_FIX[d.channel] ?? "replace its settings";
-    out.set(d.channel, { channel: d.channel, since: d.event_at, reason, fix });
+    out.set(d.channel, { channel: d.channel, since: d.finished_at, reason, fix });
   }
   return [...out.values()];
 }

@@ -103,6 +103,10 @@ async function scheduled(controller: ScheduledController, env: Env): Promise<voi
   );
   if (!settings) return;
   const log = consoleLogger(settings.secretValues);
+  // Said every minute, as a refused configuration is: alerts are not reaching that channel.
+  if (settings.refusedChannels.length > 0) {
+    log.event("channels_refused", { errors: settings.refusedChannels });
+  }
   const ctx = { core: loaded, settings, log };
   const locate = regionLocator(env);
   // The rows are stored first: whatever the alert step meets, the minute's data is kept.
@@ -128,6 +132,8 @@ async function health(env: Env): Promise<Response> {
       regions: settings.config.regions,
       budget: settings.budget,
       cost: settings.cost,
+      channels: settings.channels.map((c) => c.name),
+      refused_channels: settings.refusedChannels,
       targets: settings.config.targets.map((t) => ({
         id: t.id,
         cadence_min: t.cadence_min,

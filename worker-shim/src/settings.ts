@@ -2,7 +2,8 @@
 // HEYHI_CONFIG variable), the provider origin override, the store, and the secrets. Read
 // once per isolate and validated by the core, so a bad configuration (or one whose minute
 // would exceed the Free plan's budget) fails at start-up with the core's field-by-field
-// messages instead of at the first probe.
+// messages instead of at the first probe. A refused alert channel is only left out: a typo in
+// one webhook's URL must not stop the probes and the other channels.
 import defaultConfig from "../config/healthboard.json" with { type: "json" };
 import type { Budget, Core, CoreError, CostEstimate, NormalisedConfig } from "./core.ts";
 import {
@@ -69,6 +70,11 @@ export interface Settings {
   secrets: Record<string, string | undefined>;
   secretValues: string[];
   channels: Channel[];
+  /**
+   * Channel settings refused, each channel left out: probing and the other channels go on,
+   * and the log, `/health` and the board say what to fix.
+   */
+  refusedChannels: CoreError[];
   boardUrl?: string;
 }
 
@@ -144,7 +150,6 @@ export function loadRunSettings(core: Core, env: Env): RunSettings {
     (v): v is string => typeof v === "string" && v.length > 0,
   );
   const { channels, problems } = loadChannels(env);
-  if (problems.length > 0) throw new ConfigurationError(problems);
   const settings: RunSettings = {
     configJson,
     config: answer.config,
@@ -153,6 +158,7 @@ export function loadRunSettings(core: Core, env: Env): RunSettings {
     secrets,
     secretValues,
     channels,
+    refusedChannels: problems,
   };
   if (env.BOARD_URL) settings.boardUrl = env.BOARD_URL;
   return settings;

@@ -3,7 +3,7 @@
 // other providers accept the same with their URL), or Cloudflare's send_email binding, which
 // takes the same fields and needs no key.
 import { senderOf } from "./channels.ts";
-import { post, retryAfterMs, type SendDeps, type SendResult } from "./send.ts";
+import { post, refusedForGood, retryAfterMs, type SendDeps, type SendResult } from "./send.ts";
 
 /** The part of Cloudflare's send_email binding HeyHi uses: the structured message form. */
 export interface EmailBinding {
@@ -64,7 +64,6 @@ export async function sendEmail(
       ? { outcome: "retry", reason }
       : { outcome: "retry", reason, retryAfterMs: wait };
   }
-  // A refused key or sender will not fix itself; say so once instead of retrying.
-  if (answer.status === 401 || answer.status === 403) return { outcome: "dead_channel", reason };
+  if (refusedForGood(answer.status)) return { outcome: "dead_channel", reason };
   return { outcome: "failed", reason };
 }

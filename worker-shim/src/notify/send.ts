@@ -41,6 +41,12 @@ export async function post(
   }
 }
 
+// Answers that refuse the address or its credentials (401, 403, 404, 410): every message to
+// the channel gets the same until its settings change, so it is dead, on every channel alike.
+export function refusedForGood(status: number): boolean {
+  return status === 401 || status === 403 || status === 404 || status === 410;
+}
+
 // Retry-After is either delta-seconds or an HTTP date.
 export function retryAfterMs(header: string | null, nowMs: number): number | undefined {
   if (!header) return undefined;

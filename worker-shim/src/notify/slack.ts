@@ -2,7 +2,7 @@
 // a short error string. Some of those mean the webhook will never work again (the app was
 // removed, the channel deleted or archived): the channel is marked dead instead of being
 // retried forever. Others reject this message only.
-import { post, retryAfterMs, type SendDeps, type SendResult } from "./send.ts";
+import { post, refusedForGood, retryAfterMs, type SendDeps, type SendResult } from "./send.ts";
 
 const DEAD_WEBHOOK = new Set([
   "no_service",
@@ -36,7 +36,9 @@ export async function sendSlack(
       ? { outcome: "retry", reason }
       : { outcome: "retry", reason, retryAfterMs: wait };
   }
-  if (DEAD_WEBHOOK.has(body)) return { outcome: "dead_channel", reason };
+  if (DEAD_WEBHOOK.has(body) || refusedForGood(answer.status)) {
+    return { outcome: "dead_channel", reason };
+  }
   if (answer.status >= 500) return { outcome: "retry", reason };
   return { outcome: "failed", reason };
 }

@@ -2,7 +2,7 @@
 // request carries `x-heyhi-timestamp` (seconds, when it was sent) and
 // `x-heyhi-signature: sha256=<hex>`, the HMAC-SHA256 of "<timestamp>.<body>" under the
 // secret, so a receiver can check both the sender and the freshness.
-import { post, retryAfterMs, type SendDeps, type SendResult } from "./send.ts";
+import { post, refusedForGood, retryAfterMs, type SendDeps, type SendResult } from "./send.ts";
 
 export async function signature(secret: string, timestamp: string, body: string): Promise<string> {
   const encoder = new TextEncoder();
@@ -43,6 +43,6 @@ export async function sendWebhook(
       ? { outcome: "retry", reason }
       : { outcome: "retry", reason, retryAfterMs: wait };
   }
-  if (answer.status === 404 || answer.status === 410) return { outcome: "dead_channel", reason };
+  if (refusedForGood(answer.status)) return { outcome: "dead_channel", reason };
   return { outcome: "failed", reason };
 }

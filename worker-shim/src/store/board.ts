@@ -32,7 +32,8 @@ export interface FinishedDelivery {
   id: number;
   channel: string;
   status: "sent" | "dead";
-  event_at: string;
+  /** When it was sent, or when it was given up on. */
+  finished_at: string;
   last_error: string | null;
 }
 
@@ -64,7 +65,8 @@ export const FINISHED_DELIVERY_COLUMNS = [
   "id",
   "channel",
   "status",
-  "event_at",
+  "next_attempt_at",
+  "sent_at",
   "last_error",
 ] as const;
 
@@ -133,12 +135,15 @@ export function statusEventFrom(raw: Raw): StatusEventRow {
   };
 }
 
+// A delivery given up on keeps the time of its last attempt in next_attempt_at.
 export function finishedDeliveryFrom(raw: Raw): FinishedDelivery {
+  const dead = raw.status === "dead";
+  const finished = dead ? raw.next_attempt_at : raw.sent_at;
   return {
     id: Number(raw.id),
     channel: String(raw.channel),
-    status: raw.status === "dead" ? "dead" : "sent",
-    event_at: time(raw.event_at) ?? String(raw.event_at),
+    status: dead ? "dead" : "sent",
+    finished_at: time(finished) ?? String(finished),
     last_error: text(raw.last_error),
   };
 }
