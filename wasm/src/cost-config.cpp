@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "cost.h"
+#include "time-format.h"
 #include "validator.h"
 
 namespace heyhi {
@@ -41,9 +42,8 @@ bool is_iso_date(std::string_view text) {
   for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
     if (text[i] < '0' || text[i] > '9') return false;
   }
-  int month = (text[5] - '0') * 10 + (text[6] - '0');
-  int day = (text[8] - '0') * 10 + (text[9] - '0');
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+  // On the calendar, as a time is: 2026-02-31 is a typo, not a date.
+  return parse_iso_utc(std::string(text) + "T00:00:00Z").has_value();
 }
 
 std::optional<std::string> text_at(element object, const std::string& path, std::string_view key,
@@ -99,7 +99,7 @@ void parse_cost_settings(element cost, Validator& v, CostSettings& into) {
   if (member(cost, "prices_as_of")) {
     auto date = text_at(cost, "cost", "prices_as_of", v);
     if (date && !is_iso_date(*date)) {
-      v.fail("cost.prices_as_of", "must be a date as YYYY-MM-DD");
+      v.fail("cost.prices_as_of", "must be a date on the calendar, as YYYY-MM-DD");
     } else if (date) {
       into.prices_as_of = *date;
     }

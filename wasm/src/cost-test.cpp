@@ -194,6 +194,25 @@ TEST_SUITE("cost") {
         allowance(estimate_cost(many), "durable_objects", "duration with every probe");
     CHECK(over.used == doctest::Approx(1440 * 3 * 0.128 * 24.3));
     CHECK_FALSE(over.fits());
+    // Without confirmation the cadence spreads them, one or two due a minute: one wave.
+    std::string fifteen;
+    for (int i = 0; i < 14; ++i) {
+      fifteen += fmt::format(
+          R"({}{{"provider":"openai","model":"m{}","cadence_min":15,"timeout_ms":8000}})",
+          i ? "," : "", i);
+    }
+    Config calm = parse(fmt::format(
+        R"({{"regions":["enam","weur","apac"],"alerting":{{"confirm_min":0}},"targets":[{}]}})",
+        fifteen));
+    REQUIRE(compute_budget(calm).busiest_minute_probes <= 6);
+    const Allowance& quiet =
+        allowance(estimate_cost(calm), "durable_objects", "duration with every probe");
+    CHECK(quiet.used == doctest::Approx(1440 * 3 * 0.128 * 8.3));
+    CHECK(quiet.fits());
+    // Hanging the colo lookup and the store write too can only cost more.
+    double deadline_gb_s = 1440 * 3 * 0.128 * compute_budget(calm).region_deadline_ms / 1000.0;
+    CHECK(quiet.note.find(fmt::format("deadline: {:.0f}", deadline_gb_s)) != std::string::npos);
+    CHECK(deadline_gb_s > quiet.used);
   }
 
   TEST_CASE("D1's daily allowances hold on the worst days, not just on average") {
@@ -382,8 +401,12 @@ TEST_SUITE("cost") {
       CHECK(names(errors_of(R"({"targets":[],"cost":{"outside_repository":)" + repository + "}}"),
                   "cost.outside_repository", "\"public\" or \"private\""));
     }
-    CHECK(names(errors_of(R"({"targets":[],"cost":{"prices_as_of":"2026-13-45"}})"),
-                "cost.prices_as_of", "YYYY-MM-DD"));
+    for (const char* date : {"2026-13-45", "2026-02-31", "2025-02-29", "2026-04-31"}) {
+      std::string doc = fmt::format(R"({{"targets":[],"cost":{{"prices_as_of":"{}"}}}})", date);
+      CHECK_MESSAGE(names(errors_of(doc), "cost.prices_as_of", "YYYY-MM-DD"), date);
+    }
+    CHECK_FALSE(names(errors_of(R"({"targets":[],"cost":{"prices_as_of":"2028-02-29"}})"),
+                      "cost.prices_as_of", ""));
     CHECK(names(errors_of(R"({"targets":[],"cost":{"prices":[]}})"), "cost.prices_as_of",
                 "is required with prices"));
     CHECK(names(errors_of(R"({"targets":[],"cost":{"prices":{}}})"), "cost.prices",

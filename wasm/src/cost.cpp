@@ -233,20 +233,18 @@ void cloudflare_allowances(const Config& config, std::vector<Allowance>& out) {
   add(out, "durable_objects", "duration", "day (GB-s)", gb_s_per_second * healthy,
       kObjectGbSecondsPerDay, "healthy answers, every minute as busy as the busiest");
   // An object is billed while it waits on a fetch, so hung providers cost the most: every
-  // target confirming each minute and every probe waiting out its timeout, wave after wave.
-  int enabled = 0, slowest_ms = 0;
+  // minute as busy as the busiest (every target that confirms failures due in it) and every
+  // probe waiting out its timeout, wave after wave.
+  int slowest_ms = 0;
   for (const Target& t : config.targets) {
-    if (!t.enabled) continue;
-    ++enabled;
-    slowest_ms = std::max(slowest_ms, t.timeout_ms);
+    if (t.enabled) slowest_ms = std::max(slowest_ms, t.timeout_ms);
   }
-  int hung_waves = (std::max(enabled, 1) + config.max_concurrency - 1) / config.max_concurrency;
-  double hung = hung_waves * slowest_ms / 1000.0 + kRunOverheadSeconds;
+  double hung = waves * slowest_ms / 1000.0 + kRunOverheadSeconds;
   add(out, "durable_objects", "duration with every probe hanging all day", "day (GB-s)",
       gb_s_per_second * hung, kObjectGbSecondsPerDay,
-      fmt::format("every target probed each minute, each probe waiting out its timeout; were "
-                  "the colo lookup and the store write to hang to theirs as well, up to the "
-                  "object's deadline: {:.0f}",
+      fmt::format("every minute as busy as the busiest, each probe waiting out its timeout; "
+                  "were the colo lookup and the store write to hang to theirs as well, up to "
+                  "the object's deadline: {:.0f}",
                   gb_s_per_second * budget.region_deadline_ms / 1000.0));
 }
 
