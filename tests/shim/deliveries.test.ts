@@ -24,8 +24,9 @@ const server = createServer((request, response) => {
   request.resume();
   request.on("end", () => {
     posted.push(request.url ?? "");
-    if (request.url === "/limited") {
-      response.writeHead(429, { "retry-after": "120" }).end("rate_limited");
+    if (request.url === "/limited" || request.url === "/forever") {
+      const wait = request.url === "/limited" ? "120" : "99999999999999";
+      response.writeHead(429, { "retry-after": wait }).end("rate_limited");
       return;
     }
     const [status, body] = request.url === "/refused" ? [400, "invalid_payload"] : [503, "busy"];
@@ -105,6 +106,12 @@ describe("delivering what is due", () => {
     assert.equal(marks.length, 1);
     assert.equal(marks[0]?.status, "pending");
     assert.equal(marks[0]?.next_attempt_at, new Date(NOW + 120_000).toISOString());
+  });
+
+  test("a Retry-After far in the future is waited out for an hour, not thrown on", async () => {
+    const { marks } = await deliverOnce("/forever", 0);
+    assert.equal(marks[0]?.status, "pending");
+    assert.equal(marks[0]?.next_attempt_at, new Date(NOW + 3_600_000).toISOString());
   });
 
   test("a message that can still be retried is kept pending and not given up on", async () => {

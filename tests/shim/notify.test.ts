@@ -249,3 +249,11 @@ test("Retry-After reads delta-seconds and HTTP dates", () => {
   assert.equal(retryAfterMs("soon", NOW), undefined);
   assert.equal(retryAfterMs(null, NOW), undefined);
 });
+
+test("a Retry-After past an hour waits an hour, however far it points", () => {
+  const hour = 3_600_000;
+  assert.equal(retryAfterMs("99999999999999", NOW), hour);
+  assert.equal(retryAfterMs("Fri, 31 Dec 9999 23:59:59 GMT", NOW), hour);
+  assert.equal(retryAfterMs("3599", NOW), 3_599_000);
+  assert.equal(retryAfterMs("1e400", NOW), undefined);
+});

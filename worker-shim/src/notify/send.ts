@@ -47,11 +47,17 @@ export function refusedForGood(status: number): boolean {
   return status === 401 || status === 403 || status === 404 || status === 410;
 }
 
-// Retry-After is either delta-seconds or an HTTP date.
+/** The longest wait a receiver's Retry-After is honoured for, as long as the longest backoff. */
+export const RETRY_AFTER_MAX_MS = 60 * 60 * 1000;
+
+// Retry-After is either delta-seconds or an HTTP date. A wait past an hour is taken as an
+// hour: a far-future date or a huge number must not park an alert's messages for good.
 export function retryAfterMs(header: string | null, nowMs: number): number | undefined {
   if (!header) return undefined;
   const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const date = Date.parse(header);
-  return Number.isFinite(date) ? Math.max(0, date - nowMs) : undefined;
+  let wait: number | undefined;
+  if (Number.isFinite(seconds) && seconds >= 0) wait = seconds * 1000;
+  else if (Number.isFinite(date)) wait = Math.max(0, date - nowMs);
+  return wait === undefined ? undefined : Math.min(wait, RETRY_AFTER_MAX_MS);
 }
