@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 
 import { runAlerts } from "../../worker-shim/src/alerts.ts";
 import type { Core } from "../../worker-shim/src/core.ts";
+import { loadSettings } from "../../worker-shim/src/settings.ts";
 import type { Delivery, DeliveryUpdate } from "../../worker-shim/src/store/alerts.ts";
 import type { Store } from "../../worker-shim/src/store/store.ts";
 import { captureLog, loadTestCore, recordingStore, testSettings } from "./support.ts";
@@ -27,6 +28,10 @@ const server = createServer((request, response) => {
     if (request.url === "/limited" || request.url === "/forever") {
       const wait = request.url === "/limited" ? "120" : "99999999999999";
       response.writeHead(429, { "retry-after": wait }).end("rate_limited");
+      return;
+    }
+    if (request.url?.startsWith("/echo/")) {
+      response.writeHead(404, { "content-type": "text/plain" }).end(`Cannot POST ${request.url}`);
       return;
     }
     const [status, body] = request.url === "/refused" ? [400, "invalid_payload"] : [503, "busy"];
@@ -58,7 +63,7 @@ function due(attempts: number, id = 41): Delivery {
   };
 }
 
-async function deliverOnce(path: string, attempts: number, count = 1) {
+async function deliverOnce(path: string, attempts: number, count = 1, secrets: string[] = []) {
   const marks: DeliveryUpdate[] = [];
   const deliveries = Array.from({ length: count }, (_, i) => due(attempts, 41 + i));
   const store: Store = {
@@ -71,6 +76,7 @@ async function deliverOnce(path: string, attempts: number, count = 1) {
   };
   const settings = testSettings(core, CONFIG, store, {});
   settings.channels = [{ name: "slack", kind: "slack", url: `${slackUrl}${path}` }];
+  settings.secretValues = secrets;
   const logged = captureLog([]);
   await runAlerts({ core, settings, log: logged.log, kept: [] }, NOW);
   return { marks, events: logged.events() };
@@ -106,6 +112,18 @@ describe("delivering what is due", () => {
     assert.equal(marks.length, 1);
     assert.equal(marks[0]?.status, "pending");
     assert.equal(marks[0]?.next_attempt_at, new Date(NOW + 120_000).toISOString());
+  });
+
+  test("a receiver echoing the webhook's secret path has it redacted in the store and log", async () => {
+    const path = "/echo/services/T0/B0/hooksecret4711";
+    const { secretValues } = loadSettings(core, {
+      DB: {} as D1Database,
+      SLACK_WEBHOOK_URL: `${slackUrl}${path}`,
+    });
+    const { marks, events } = await deliverOnce(path, 0, 1, secretValues);
+    assert.equal(marks[0]?.status, "dead");
+    assert.equal(marks[0]?.last_error, "channel dead: slack 404: Cannot POST [redacted]");
+    assert.ok(!JSON.stringify(events).includes("hooksecret4711"));
   });
 
   test("a Retry-After far in the future is waited out for an hour, not thrown on", async () => {

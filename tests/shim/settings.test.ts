@@ -5,6 +5,7 @@ import { before, describe, test } from "node:test";
 
 import type { Core } from "../../worker-shim/src/core.ts";
 import { warnAboutCost } from "../../worker-shim/src/cost.ts";
+import { secretRedactor } from "../../worker-shim/src/redact.ts";
 import { ConfigurationError, loadSettings, type Env } from "../../worker-shim/src/settings.ts";
 import { captureLog, loadTestCore, plannedProbes, probeConfig } from "./support.ts";
 
@@ -203,6 +204,30 @@ describe("alert channels", () => {
       settings.secretValues.includes("https://hooks.slack.com/services/T0/B0/secretpart123"),
     );
     assert.ok(settings.secretValues.includes("hmac-secret-456"));
+  });
+
+  test("a webhook URL's path, query and token are each secrets, as echoed on their own", async () => {
+    const core = await loadTestCore();
+    const settings = loadSettings(core, {
+      ...base,
+      SLACK_WEBHOOK_URL: "https://hooks.slack.com/services/T0/B0/secretpart123",
+      ALERT_WEBHOOK_URL:
+        "https://user:hookpass99@alerts.example.com/hook?token=webhooksecret987654",
+    });
+    const redact = secretRedactor(settings.secretValues);
+    const echoes = [
+      "Cannot POST /hook?token=webhooksecret987654",
+      "bad token webhooksecret987654",
+      "no such path /services/T0/B0/secretpart123",
+      "password hookpass99 refused",
+      "https://hooks.slack.com/services/T0/B0/secretpart123",
+    ];
+    for (const echo of echoes) {
+      const out = redact(echo);
+      assert.match(out, /\[redacted\]/, echo);
+      assert.ok(!/webhooksecret|secretpart|hookpass/.test(out), out);
+    }
+    assert.equal(redact("an ordinary /hook word"), "an ordinary /hook word");
   });
 
   test("a sender may carry a display name, as the email APIs document it", async () => {

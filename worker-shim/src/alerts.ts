@@ -11,6 +11,7 @@ import { sendEmail, type EmailBody } from "./notify/email.ts";
 import { defaultSendDeps, type SendDeps, type SendResult } from "./notify/send.ts";
 import { sendSlack } from "./notify/slack.ts";
 import { sendWebhook } from "./notify/webhook.ts";
+import { secretRedactor, type Redactor } from "./redact.ts";
 import type { Settings } from "./settings.ts";
 import type { Delivery, Failure, NewDelivery, StoredOpenAlert, TimeRange } from "./store/alerts.ts";
 
@@ -221,6 +222,10 @@ function backoffMs(attempts: number): number {
   return Math.min(60, 2 ** attempts) * MINUTE_MS;
 }
 
+function withRedactedReason(result: SendResult, redact: Redactor): SendResult {
+  return result.outcome === "sent" ? result : { ...result, reason: redact(result.reason) };
+}
+
 // A delivery is leased for this long while one invocation sends it.
 const LEASE_MS = 5 * MINUTE_MS;
 
@@ -237,9 +242,11 @@ async function deliver(
   const channel = ctx.settings.channels.find((c) => c.name === delivery.channel);
   const attempts = delivery.attempts + 1;
   const now = new Date(nowMs).toISOString();
-  const result: SendResult = channel
+  const answered: SendResult = channel
     ? await send(ctx, channel, delivery, nowMs)
     : { outcome: "failed", reason: `channel ${delivery.channel} is no longer configured` };
+  // A receiver's answer may echo the key or the URL it was sent: redacted before it is stored.
+  const result = withRedactedReason(answered, secretRedactor(ctx.settings.secretValues));
   let update = {
     status: "dead" as "dead" | "sent" | "pending",
     attempts,

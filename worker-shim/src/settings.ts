@@ -15,6 +15,7 @@ import {
 import { D1Store } from "./store/d1.ts";
 import { PostgrestStore } from "./store/postgrest.ts";
 import type { Store } from "./store/store.ts";
+import { secretParts } from "./redact.ts";
 import type { RegionObject } from "./regions.ts";
 
 // What the Worker calls on a region's object, as the binding's stub type needs it.
@@ -146,9 +147,9 @@ export function loadRunSettings(core: Core, env: Env): RunSettings {
   if (!priced.ok) throw new ConfigurationError(priced.errors);
   const secrets: Record<string, string | undefined> = {};
   for (const name of SECRET_NAMES) secrets[name] = env[name];
-  const secretValues = Object.values(secrets).filter(
-    (v): v is string => typeof v === "string" && v.length > 0,
-  );
+  const secretValues = Object.values(secrets)
+    .filter((v): v is string => typeof v === "string" && v.length > 0)
+    .flatMap(secretParts);
   const { channels, problems } = loadChannels(env);
   const settings: RunSettings = {
     configJson,
