@@ -524,6 +524,19 @@ TEST_SUITE("alerting") {
     for (const AlertAction& a : replay.actions) CHECK_FALSE(a.notify);
   }
 
+  TEST_CASE("an alert from inside maintenance whose failures stopped there is never sent") {
+    // Failing 12:14–12:25, clean from 12:26; the window ends at 12:30, before the clean
+    // stretch does: no first notice of an incident that is over, and a quiet resolution.
+    Replay replay{maintained()};
+    for (int m = 0; m < 12; ++m) replay.minute(m, {probe(m, "overloaded")});
+    for (int m = 12; m < 40; ++m) replay.minute(m, {probe(m, "ok")});
+    REQUIRE(replay.count(ActionKind::open, "provider_errors") == 1);
+    CHECK(replay.count(ActionKind::remind, "provider_errors") == 0);
+    REQUIRE(replay.count(ActionKind::resolve, "provider_errors") == 1);
+    CHECK(replay.action_minutes.back() > 16);  // resolved after the window
+    for (const AlertAction& a : replay.actions) CHECK_FALSE(a.notify);
+  }
+
   TEST_CASE("per-target overrides change that target's rule only") {
     auto parsed = parse_config(R"({"targets":[
       {"provider":"openai","model":"a","alerting":{"provider_errors":{"rate":0.5,"min_failures":5}}},
@@ -580,14 +593,29 @@ TEST_SUITE("alerting") {
     CHECK(parsed.error()[1].message.find("top-level alerting section") != std::string::npos);
   }
 
-  TEST_CASE("an open alert for a target no longer configured resolves quietly") {
+  TEST_CASE("an open alert for a target no longer configured resolves, told if it was sent") {
     Config config = config_with(R"(["enam"])");
-    EvaluationInput input{
+    // Never sent (opened inside a maintenance window): it ends as quietly as it began.
+    EvaluationInput unsent{
         kStart, {}, {{"provider_errors", "openai/gone", kStart - kMinute, {}}}, {}};
-    auto actions = evaluate(config, input);
-    REQUIRE(actions.size() == 1);
-    CHECK(actions[0].kind == ActionKind::resolve);
-    CHECK_FALSE(actions[0].notify);
+    auto quiet = evaluate(config, unsent);
+    REQUIRE(quiet.size() == 1);
+    CHECK(quiet[0].kind == ActionKind::resolve);
+    CHECK_FALSE(quiet[0].notify);
+    // Sent: the channels that heard of it hear that it is no longer watched.
+    EvaluationInput sent{
+        kStart,
+        {},
+        {{"regional", "openai/gone@weur", kStart - 9 * kMinute, kStart - 9 * kMinute}},
+        {}};
+    auto told = evaluate(config, sent);
+    REQUIRE(told.size() == 1);
+    CHECK(told[0].kind == ActionKind::resolve);
+    CHECK(told[0].notify);
+    CHECK(told[0].alert.title == "OpenAI gone: no longer monitored (regional)");
+    CHECK(told[0].alert.provider == "openai");
+    CHECK(told[0].alert.region == "weur");
+    CHECK(told[0].alert.resolved_at == iso_utc_minute(kStart));
   }
 }
 

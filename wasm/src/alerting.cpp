@@ -658,14 +658,16 @@ void annotate_acknowledgement(const EvaluationInput& input, Alert& alert, int64_
 
 // What a finding does to its scope's alert, if anything: open it, remind about it, resolve it.
 // A reminder is a notification and nothing else, so inside maintenance none is due; an alert
-// that opened there and was never sent is due its first notice as soon as the window ends.
+// that opened there and was never sent is due its first notice once the window has ended, at
+// the first minute whose newest probes still fail.
 std::optional<ActionKind> action_for(const Finding& finding, const OpenAlert* open, int64_t now_ms,
                                      const RuleSettings& rules, bool silenced) {
   if (!open) return finding.firing ? std::optional(ActionKind::open) : std::nullopt;
   if (finding.firing || (finding.failing && !finding.recovered)) {
-    if (silenced) return std::nullopt;
+    // Neither a first notice nor a reminder while the newest probes are clean: if the clean
+    // stretch holds, the alert resolves, quietly when it was never sent.
+    if (silenced || !finding.ongoing) return std::nullopt;
     if (!open->last_notified_ms) return ActionKind::remind;
-    if (!finding.ongoing) return std::nullopt;
     if (now_ms - *open->last_notified_ms < int64_t{rules.reminder_min} * kMinuteMs) {
       return std::nullopt;
     }
@@ -821,7 +823,21 @@ bool still_configured_feed(const Config& config, const OpenAlert& open) {
                      [&](const StatusSource& s) { return s.id == id && watches(config, s); });
 }
 
-// An open alert whose target or region left the configuration resolves without a message.
+// A target's scope is "provider/model", a region's "provider/model@region".
+void name_from_scope(Alert& alert) {
+  std::string_view scope = alert.scope;
+  size_t at = scope.find('@');
+  std::string_view target = scope.substr(0, at);
+  size_t slash = target.find('/');
+  if (slash == std::string_view::npos || scope.rfind("status:", 0) == 0) return;
+  alert.provider = std::string(target.substr(0, slash));
+  alert.model = std::string(target.substr(slash + 1));
+  if (at != std::string_view::npos) alert.region = std::string(scope.substr(at + 1));
+}
+
+// An open alert whose target, region or source left the configuration (or was disabled)
+// resolves, since nothing more will be known of it. A channel that was sent its opening is
+// told, so that no one keeps an incident open that HeyHi no longer watches.
 void resolve_orphans(const Config& config, const EvaluationInput& input,
                      const std::set<std::string>& seen, std::vector<AlertAction>& out) {
   for (const OpenAlert& open : input.open_alerts) {
@@ -829,12 +845,20 @@ void resolve_orphans(const Config& config, const EvaluationInput& input,
     Alert alert;
     alert.rule = open.rule;
     alert.scope = open.scope;
-    alert.title = fmt::format("{} {}: no longer configured", open.scope, open.rule);
-    alert.detail = "the target, region or status source was removed from the configuration";
+    name_from_scope(alert);
+    alert.title = alert.provider.empty()
+                      ? fmt::format("{} {}: no longer monitored", open.scope, open.rule)
+                      : fmt::format("{} {}: no longer monitored ({})", display_name(alert.provider),
+                                    alert.model, open.rule);
+    alert.detail = fmt::format(
+        "its target, region or status source was removed from the configuration or disabled, "
+        "so nothing more is known of it; open since {}",
+        iso_utc_minute(open.opened_ms));
     alert.verdict = "ours";
     alert.opened_at = iso_utc_minute(open.opened_ms);
     alert.resolved_at = iso_utc_minute(input.now_ms);
-    out.push_back({ActionKind::resolve, false, std::move(alert)});
+    if (open.last_notified_ms) alert.last_notified_at = iso_utc_minute(*open.last_notified_ms);
+    out.push_back({ActionKind::resolve, open.last_notified_ms.has_value(), std::move(alert)});
   }
 }
 
