@@ -334,7 +334,7 @@ TEST_SUITE("alerting") {
     CHECK(alert.verdict == "ours");
     CHECK(alert.title == "OpenAI m: rate_limited on the last 6 probes");
     REQUIRE(alert.fix);
-    CHECK(alert.fix->find("key of its own") != std::string::npos);
+    CHECK(alert.fix->rfind("Give HeyHi an OpenAI key of its own", 0) == 0);
     CHECK(replay.count(ActionKind::open, "provider_errors") == 0);
     CHECK(replay.count(ActionKind::resolve, "configuration") == 0);
     // The limits lift at minute 30: resolved once, after the clean stretch.

@@ -539,11 +539,18 @@ std::string fix_for(const Target& target, const Row& latest) {
   }
 }
 
+// "an OpenAI key", "an xAI key", "a Cohere key": by the sound of the name's first letter.
+std::string_view article_for(std::string_view name) {
+  bool vowel = !name.empty() && std::string_view("AEIOUaeiou").find(name[0]) != std::string::npos;
+  return vowel || name == "xAI" ? "an" : "a";
+}
+
 std::string rate_limit_fix(const Target& target, const Row& latest) {
+  std::string_view name = display_name(provider_name(target.provider));
   return fmt::format(
-      "Give HeyHi a {} key of its own, or raise this key's rate limit: traffic that shares it "
-      "is refused too ({})",
-      display_name(provider_name(target.provider)), latest.detail.value_or("no detail"));
+      "Give HeyHi {} {} key of its own, or raise this key's rate limit: traffic that shares "
+      "it is refused too ({})",
+      article_for(name), name, latest.detail.value_or("no detail"));
 }
 
 // The latest probes up to now, at least `wanted` of them if there are, in whole minutes and
