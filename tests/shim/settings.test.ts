@@ -400,6 +400,24 @@ describe("the configuration's cost, said at start-up", () => {
       logged.events().map((e) => [e.event, e.targets]),
       [["cost_unpriced", ["openai/gpt-6-luna"]]],
     );
+    assert.match(String(logged.events()[0]?.fix), /add a cost\.prices row for each/);
+  });
+
+  test("with targets unpriced, a budget is said to be unjudged, not met", () => {
+    const config = { ...JSON.parse(ONE_TARGET), cost: { budget_usd_month: 0.01, prices: [] } };
+    config.cost.prices_as_of = "2026-12-03";
+    const settings = loadSettings(core, { DB, HEYHI_CONFIG: JSON.stringify(config) });
+    assert.equal(settings.cost.over_budget, false);
+    const logged = captureLog([]);
+    warnAboutCost(settings.cost, logged.log, settings.store.kind);
+    const [unpriced, ...rest] = logged.events();
+    assert.equal(rest.length, 0);
+    assert.equal(unpriced?.event, "cost_unpriced");
+    assert.equal(unpriced?.usd_month_priced, 0);
+    assert.equal(
+      unpriced?.note,
+      "the month's $0.00 leaves these targets out, so the budget of $0.01 cannot be judged",
+    );
   });
 
   test("a free allowance the configuration exceeds is named with its figures", () => {

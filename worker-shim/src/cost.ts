@@ -49,7 +49,17 @@ export function warnAboutCost(
     });
   }
   if (cost.unpriced.length > 0) {
-    log.event("cost_unpriced", { targets: cost.unpriced, prices_as_of: cost.prices_as_of });
+    // A month that leaves targets out is a floor: "within budget" on it would mislead.
+    const budget = cost.budget_usd_month;
+    log.event("cost_unpriced", {
+      targets: cost.unpriced,
+      prices_as_of: cost.prices_as_of,
+      usd_month_priced: dollars(cost.usd_month),
+      note:
+        `the month's $${dollars(cost.usd_month).toFixed(2)} leaves these targets out` +
+        (budget === null ? "" : `, so the budget of $${budget} cannot be judged`),
+      fix: "add a cost.prices row for each: provider, model, input_usd_per_mtok, output_usd_per_mtok",
+    });
   }
   for (const a of cost.allowances.filter((x) => !x.fits && concerns(x.service, store))) {
     log.event("free_allowance_exceeded", {
