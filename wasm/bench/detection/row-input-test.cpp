@@ -3,6 +3,7 @@
 #include <string>
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 using namespace heyhi;
 using namespace heyhi::detection;
@@ -141,6 +142,24 @@ TEST_SUITE("row input") {
       CAPTURE(c.text);
       CHECK(error_of(c.text) == c.error);
     }
+  }
+
+  TEST_CASE("a region that is neither a location hint nor a vantage's name is refused") {
+    const std::string hints = "wnam, enam, sam, weur, eeur, apac, oc, afr, me";
+    for (const char* region : {"ENAM", "moon", "gha_eastus", "-gha"}) {
+      CAPTURE(region);
+      CHECK(error_of(csv(
+                fmt::format("2026-12-03T12:14:00Z,,{},,openai,m,true,,,,300,,,,,\n", region))) ==
+            fmt::format("line 2, region: is neither a Cloudflare location hint ({}) nor an "
+                        "outside vantage's name (a-z, 0-9 and \"-\", with a \"-\", such as "
+                        "gha-eastus), got \"{}\"",
+                        hints, region));
+    }
+    auto read =
+        read_exported_rows(csv("2026-12-03T12:14:00Z,,enam,,openai,m,true,,,,300,,,,,\n"
+                               "2026-12-03T12:14:00Z,,gha-eastus,,openai,m,true,,,,300,,,,,\n"
+                               "2026-12-03T12:14:00Z,,ext-laptop-2,,openai,m,true,,,,3,,,,,\n"));
+    CHECK(read.ok());
   }
 
   TEST_CASE("values at the edges of what the stores hold are read") {
