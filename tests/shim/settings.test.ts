@@ -6,6 +6,7 @@ import { before, describe, test } from "node:test";
 import type { Core } from "../../worker-shim/src/core.ts";
 import { warnAboutCost } from "../../worker-shim/src/cost.ts";
 import { secretRedactor } from "../../worker-shim/src/redact.ts";
+import { senderOf } from "../../worker-shim/src/notify/channels.ts";
 import { ConfigurationError, loadSettings, type Env } from "../../worker-shim/src/settings.ts";
 import { captureLog, loadTestCore, plannedProbes, probeConfig } from "./support.ts";
 
@@ -241,6 +242,16 @@ describe("alert channels", () => {
     const [channel] = named.channels;
     assert.ok(channel?.kind === "email");
     assert.equal(channel.from, "HeyHi <heyhi@example.com>");
+    const quoted = loadSettings(core, {
+      ...base,
+      ...email,
+      EMAIL_FROM: '"Acme, Inc" <ops@acme.com>',
+    });
+    assert.equal(quoted.channels[0]?.name, "email");
+    assert.deepEqual(senderOf('"Acme, Inc" <ops@acme.com>'), {
+      email: "ops@acme.com",
+      name: "Acme, Inc",
+    });
     for (const bad of ["HeyHi", "HeyHi <not-an-address>", "<a@b.co> trailing", "a@b.co, c@d.co"]) {
       const refused = loadSettings(core, { ...base, ...email, EMAIL_FROM: bad });
       assert.deepEqual(refused.channels, [], bad);
@@ -279,6 +290,11 @@ describe("alert channels", () => {
     assert.ok(settings.secretValues.includes(slackUrl));
     const none = loadSettings(core, base);
     assert.deepEqual([none.channels, none.refusedChannels], [[], []]);
+    // A setting of a channel whose other settings are missing is said, not ignored.
+    const stray = (env: Record<string, string>) =>
+      loadSettings(core, { ...base, ...env }).refusedChannels.map((e) => e.field);
+    assert.deepEqual(stray({ ALERT_WEBHOOK_SECRET: "hmac-secret-456" }), ["ALERT_WEBHOOK_SECRET"]);
+    assert.deepEqual(stray({ EMAIL_FROM: "heyhi@example.com" }), ["EMAIL_TO", "EMAIL_API_KEY"]);
   });
 
   test("email goes through the Cloudflare binding when the configuration says so", async () => {

@@ -31,8 +31,9 @@ export const CHANNEL_SECRET_NAMES = [
 const DEFAULT_EMAIL_API = "https://api.resend.com/emails";
 const AN_ADDRESS = String.raw`[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+`;
 const ADDRESS = new RegExp(`^${AN_ADDRESS}$`);
-// A sender with a display name, "HeyHi <alerts@example.com>", as Resend documents `from`.
-const NAMED_ADDRESS = new RegExp(`^([^<>"]*?)\\s*<(${AN_ADDRESS})>$`);
+// A sender with a display name, "HeyHi <alerts@example.com>", as Resend documents `from`; a
+// name with a comma in it is quoted, as mail addresses write it: "Acme, Inc" <ops@acme.com>.
+const NAMED_ADDRESS = new RegExp(`^(?:"([^"]*)"|([^<>"]*?))\\s*<(${AN_ADDRESS})>$`);
 
 /** EMAIL_FROM as an address and, if it has one, a display name; null if it is neither form. */
 export function senderOf(text: string): { email: string; name?: string } | null {
@@ -40,8 +41,8 @@ export function senderOf(text: string): { email: string; name?: string } | null 
   if (ADDRESS.test(value)) return { email: value };
   const named = NAMED_ADDRESS.exec(value);
   if (!named) return null;
-  const name = named[1]?.trim();
-  return name ? { email: named[2]!, name } : { email: named[2]! };
+  const name = (named[1] ?? named[2])?.trim();
+  return name ? { email: named[3]!, name } : { email: named[3]! };
 }
 
 // Plain http is accepted only on loopback, for local receivers and tests.
@@ -74,7 +75,11 @@ function addresses(env: ChannelEnv, problems: CoreError[]): { from: string; to: 
 
 function emailChannel(env: ChannelEnv, problems: CoreError[]): Channel | undefined {
   const transport = env.EMAIL_TRANSPORT || "http";
-  if (!env.EMAIL_API_KEY && !env.EMAIL_TO && !env.EMAIL_TRANSPORT) return undefined;
+  // Any one email setting asks for the channel, so that the others missing are said.
+  const { EMAIL_API_KEY, EMAIL_TO, EMAIL_TRANSPORT, EMAIL_FROM, EMAIL_API_URL } = env;
+  if (![EMAIL_API_KEY, EMAIL_TO, EMAIL_TRANSPORT, EMAIL_FROM, EMAIL_API_URL].some(Boolean)) {
+    return undefined;
+  }
   if (transport !== "http" && transport !== "cloudflare") {
     problems.push({ field: "EMAIL_TRANSPORT", message: 'must be "http" or "cloudflare"' });
     return undefined;
@@ -112,6 +117,13 @@ export function loadChannels(env: ChannelEnv): { channels: Channel[]; problems: 
     if (validUrl(env.SLACK_WEBHOOK_URL))
       channels.push({ name: "slack", kind: "slack", url: env.SLACK_WEBHOOK_URL });
     else problems.push({ field: "SLACK_WEBHOOK_URL", message: "must be an https URL" });
+  }
+  if (env.ALERT_WEBHOOK_SECRET && !env.ALERT_WEBHOOK_URL) {
+    // Likely a URL set under another name: said, rather than a signed channel gone missing.
+    problems.push({
+      field: "ALERT_WEBHOOK_SECRET",
+      message: "is set without ALERT_WEBHOOK_URL: set the URL, or remove the secret",
+    });
   }
   if (env.ALERT_WEBHOOK_URL) {
     if (!validUrl(env.ALERT_WEBHOOK_URL)) {
