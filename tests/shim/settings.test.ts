@@ -183,6 +183,25 @@ test("loadSettings keeps each provider key under its name and every value for re
   assert.deepEqual([...settings.secretValues].sort(), ["mistral-key-5678", "openai-key-1234"]);
 });
 
+test("a key given twice is refused with the origin override as without it", () => {
+  const twice =
+    '{"targets":[{"provider":"openai","model":"gpt-6-luna"}],' +
+    '"alerting":{"reminder_min":60,"reminder_min":5}}';
+  for (const origin of [undefined, "http://127.0.0.1:9100"]) {
+    const env = { DB, HEYHI_CONFIG: twice, ...(origin ? { PROVIDER_ORIGIN: origin } : {}) };
+    assert.deepEqual(
+      refusal(env).errors,
+      [
+        {
+          field: "alerting.reminder_min",
+          message: "is given twice: JSON readers disagree on which one counts",
+        },
+      ],
+      String(origin),
+    );
+  }
+});
+
 describe("alert channels", () => {
   const base = { DB: {} as D1Database };
 

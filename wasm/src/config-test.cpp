@@ -111,6 +111,28 @@ TEST_SUITE("config") {
     CHECK(parsed.ok());
   }
 
+  TEST_CASE("a key given twice is refused where it is, since JSON readers disagree on it") {
+    auto parsed = parse_config(R"({"targets":[{"provider":"openai","model":"m"}],
+        "alerting":{"reminder_min":60,"reminder_min":5,"maintenance":[{"start":"2026-12-03T12:00:00Z",
+        "end":"2026-12-03T13:00:00Z","providers":["openai"],"providers":["anthropic"]}]}})");
+    REQUIRE_FALSE(parsed.ok());
+    REQUIRE(parsed.error().size() == 2);
+    CHECK(parsed.error()[0].field == "alerting.reminder_min");
+    CHECK(parsed.error()[0].message == "is given twice: JSON readers disagree on which one counts");
+    CHECK(parsed.error()[1].field == "alerting.maintenance[0].providers");
+    // Comments may repeat.
+    CHECK(
+        parse_config(R"({"_c":"a","_c":"b","targets":[{"provider":"openai","model":"m"}]})").ok());
+  }
+
+  TEST_CASE("a number too large to read is said to be one, not called invalid JSON") {
+    auto parsed = parse_config(
+        R"({"targets":[{"provider":"openai","model":"m","timeout_ms":100000000000000000000}]})");
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().front().message.find("a whole number too large to read") !=
+          std::string::npos);
+  }
+
   TEST_CASE("the origin override loses its trailing slash") {
     auto parsed = parse_config(
         R"({"provider_origin":"http://127.0.0.1:9100/","targets":[{"provider":"openai","model":"m"}]})");

@@ -278,14 +278,52 @@ uint32_t stable_hash(std::string_view text) {
   return hash;
 }
 
+namespace {
+
+// A key given twice is read as the first by this parser and as the last by JSON.parse and jq:
+// the same document would mean two configurations, so it is refused wherever it appears.
+void find_duplicate_keys(element value, const std::string& path, std::vector<Error>& out) {
+  if (value.is_array()) {
+    size_t i = 0;
+    for (element item : items(value)) {
+      find_duplicate_keys(item, fmt::format("{}[{}]", path, i++), out);
+    }
+    return;
+  }
+  if (!value.is_object()) return;
+  std::set<std::string_view> seen;
+  for (auto field : fields(value)) {
+    std::string at = path.empty() ? std::string(field.key) : fmt::format("{}.{}", path, field.key);
+    // Comments ("_note") may well repeat, and are read by no one.
+    if (!is_annotation(field.key) && !seen.insert(field.key).second) {
+      out.push_back({at, "is given twice: JSON readers disagree on which one counts"});
+      continue;
+    }
+    find_duplicate_keys(field.value, at, out);
+  }
+}
+
+Error unreadable_json(simdjson::error_code code) {
+  if (code == simdjson::BIGINT_ERROR) {
+    return {"",
+            "holds a whole number too large to read (over 18446744073709551615); no "
+            "setting takes one so large"};
+  }
+  return {"", fmt::format("not valid JSON: {}", simdjson::error_message(code))};
+}
+
+}  // namespace
+
 Result<Config, std::vector<Error>> parse_config(std::string_view json) {
   Document doc;
   if (auto code = doc.parse(json); code != simdjson::SUCCESS) {
-    return std::vector<Error>{
-        {"", fmt::format("not valid JSON: {}", simdjson::error_message(code))}};
+    return std::vector<Error>{unreadable_json(code)};
   }
   element root = doc.root();
   if (!root.is_object()) return std::vector<Error>{{"", "must be a JSON object"}};
+  std::vector<Error> duplicates;
+  find_duplicate_keys(root, "", duplicates);
+  if (!duplicates.empty()) return duplicates;
 
   Validator v;
   Config config;

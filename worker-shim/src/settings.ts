@@ -138,6 +138,12 @@ export function loadSettings(core: Core, env: Env): Settings {
 
 export function loadRunSettings(core: Core, env: Env): RunSettings {
   const configJson = configDocument(env);
+  // The origin override is merged in through JSON.parse, which keeps the last of a repeated
+  // key where the core refuses it: the document as given is judged first, as it is without.
+  if (env.PROVIDER_ORIGIN && env.HEYHI_CONFIG?.trim()) {
+    const given = core.validateConfig(env.HEYHI_CONFIG);
+    if (!given.ok) throw new ConfigurationError(given.errors);
+  }
   const answer = core.validateConfig(configJson);
   if (!answer.ok) throw new ConfigurationError(answer.errors);
   // A minute that would exceed the Free plan's subrequests is refused here, not at run time.
