@@ -213,6 +213,11 @@ test("a refused channel setting is a banner naming the setting and what it must 
     /<div class="banner refused-channel" role="alert">SLACK_WEBHOOK_URL must be an https URL: no alert is sent through it until it is fixed<\/div>/,
   );
   assert.ok(!renderBoard(hostileSummary()).includes("refused-channel"));
+  summary.refused_channels = [{ field: "BOARD_URL", message: "must be an http or https URL" }];
+  assert.match(
+    renderBoard(summary),
+    /BOARD_URL must be an http or https URL: the messages carry no link/,
+  );
 });
 
 test("every stored text on the page, the badge and the feed is escaped", () => {

@@ -307,6 +307,16 @@ describe("alert channels", () => {
     // The refusal names the setting, never its value, and the value stays a known secret.
     assert.ok(!JSON.stringify(settings.refusedChannels).includes("secretpart123"));
     assert.ok(settings.secretValues.includes(slackUrl));
+    const unlinked = loadSettings(core, { ...base, BOARD_URL: "heyhi.example.workers.dev" });
+    assert.equal(unlinked.boardUrl, undefined);
+    assert.deepEqual(unlinked.refusedChannels, [
+      { field: "BOARD_URL", message: "must be an http or https URL" },
+    ]);
+    const linked = loadSettings(core, { ...base, BOARD_URL: "https://heyhi.example.workers.dev" });
+    assert.deepEqual(
+      [linked.boardUrl, linked.refusedChannels],
+      ["https://heyhi.example.workers.dev", []],
+    );
     const none = loadSettings(core, base);
     assert.deepEqual([none.channels, none.refusedChannels], [[], []]);
     // A setting of a channel whose other settings are missing is said, not ignored.

@@ -90,11 +90,16 @@ function deadBanners(summary: Summary): string {
 
 function refusedBanners(summary: Summary): string {
   return summary.refused_channels
-    .map(
-      (e) =>
+    .map((e) => {
+      const until =
+        e.field === "BOARD_URL"
+          ? "the messages carry no link to the board until it is fixed"
+          : "no alert is sent through it until it is fixed";
+      return (
         `<div class="banner refused-channel" role="alert">${escapeXml(e.field)} ` +
-        `${escapeXml(e.message)}: no alert is sent through it until it is fixed</div>`,
-    )
+        `${escapeXml(e.message)}: ${until}</div>`
+      );
+    })
     .join("");
 }
 

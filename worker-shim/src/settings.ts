@@ -128,6 +128,14 @@ export function chooseStore(env: Env): Store {
   ]);
 }
 
+function isWebUrl(text: string): boolean {
+  try {
+    return ["http:", "https:"].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
 /** Everything a run needs except where its rows go: a run outside the Worker may keep none. */
 export type RunSettings = Omit<Settings, "store">;
 
@@ -167,6 +175,10 @@ export function loadRunSettings(core: Core, env: Env): RunSettings {
     channels,
     refusedChannels: problems,
   };
-  if (env.BOARD_URL) settings.boardUrl = env.BOARD_URL;
+  if (env.BOARD_URL && isWebUrl(env.BOARD_URL)) settings.boardUrl = env.BOARD_URL;
+  else if (env.BOARD_URL) {
+    // Left out as a refused channel is: the messages go, without the board's link.
+    settings.refusedChannels.push({ field: "BOARD_URL", message: "must be an http or https URL" });
+  }
   return settings;
 }
