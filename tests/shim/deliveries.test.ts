@@ -126,6 +126,23 @@ describe("delivering what is due", () => {
     assert.ok(!JSON.stringify(events).includes("hooksecret4711"));
   });
 
+  test("with no channel left, a pending message is given up on, not kept for later", async () => {
+    const marks: DeliveryUpdate[] = [];
+    const store: Store = {
+      ...recordingStore(),
+      dueDeliveries: async () => ({ ok: true, deliveries: [due(0)] }),
+      async markDelivery(_id, update) {
+        marks.push(update);
+        return { ok: true, updated: true };
+      },
+    };
+    const settings = testSettings(core, CONFIG, store, {});
+    assert.deepEqual(settings.channels, []);
+    await runAlerts({ core, settings, log: captureLog([]).log, kept: [] }, NOW);
+    assert.equal(marks[0]?.status, "dead");
+    assert.equal(marks[0]?.last_error, "channel slack is no longer configured");
+  });
+
   test("a Retry-After far in the future is waited out for an hour, not thrown on", async () => {
     const { marks } = await deliverOnce("/forever", 0);
     assert.equal(marks[0]?.status, "pending");

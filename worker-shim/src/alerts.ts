@@ -484,7 +484,9 @@ export async function runAlerts(ctx: AlertContext, scheduledTime: number): Promi
     }
   }
   await enqueuePending(ctx, progress, report);
-  if (ctx.settings.channels.length > 0) await deliverDue(ctx, nowMs, report);
+  // Read with no channel too: a removed or refused channel's pending messages are given up
+  // on, not kept to go out, stale and without their sequel, once it is configured again.
+  await deliverDue(ctx, nowMs, report);
   report.kept = progress.keep.length;
   ctx.log.event("alerts", { scheduled_at: nowIso, ...report });
   const change = {
