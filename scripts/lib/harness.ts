@@ -9,11 +9,14 @@ export const ROOT = resolve(import.meta.dirname, "../..");
 const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
 const NODE22_BIN = join(ROOT, "node_modules/.bin");
 
-// wrangler needs Node 22; the project's own copy comes first on PATH for every child.
+// wrangler needs Node 22; the project's own copy comes first on PATH for every child. Its
+// local trace store is left off: a fetch span keeps the whole URL, and an alert channel's URL
+// is its credential.
 export const childEnv = (): NodeJS.ProcessEnv => ({
   ...process.env,
   PATH: `${NODE22_BIN}:${process.env.PATH ?? ""}`,
   WRANGLER_SEND_METRICS: "false",
+  X_LOCAL_OBSERVABILITY: "false",
   CI: "true",
 });
 

@@ -4,7 +4,7 @@
 // the JSON API, the badges and the feed must all say so, with no secret in any of them, and a
 // bad parameter is a 400 with its reason.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
@@ -21,6 +21,11 @@ import {
 import { startSlackReceiver } from "./slack-receiver.ts";
 
 const PERSIST_TO = join(ROOT, ".wrangler/e2e-board");
+
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
 const ARTIFACTS = join(ROOT, "tests/artifacts");
 const KEY = "e2e-board-key-3f9a1c77";
 const TARGETS = [
@@ -144,6 +149,14 @@ test("a refused webhook setting leaves probing and Slack going, and says what to
   const summary = await (await get("/api/summary")).json();
   assert.deepEqual(summary.refused_channels, refusal);
   assert.match(await (await get("/")).text(), /ALERT_WEBHOOK_URL must be an https URL: no alert/);
+});
+
+test("nothing wrangler keeps on disk holds the Slack webhook's URL", () => {
+  const secretPath = new URL(receiver.url).pathname;
+  const holding = filesUnder(PERSIST_TO).filter((file) =>
+    readFileSync(file).includes(Buffer.from(secretPath)),
+  );
+  assert.deepEqual(holding, []);
 });
 
 test("/api/summary names Anthropic failing on the provider's side, target by target", async () => {
