@@ -96,6 +96,24 @@ TEST_SUITE("budget") {
     CHECK(term(compute_budget(cadence_only).scheduled, "read of the recent failures") == -1);
   }
 
+  TEST_CASE("an outside vantage's rows are read too, in the recent range and before it") {
+    // Twelve targets from three regions; a runner every 5 minutes (288 a day) adds its rows to
+    // the 16 recent minutes (4 runs of 12 targets) and to the older pages the verdict reads.
+    std::string three = R"(["enam","weur","apac"])";
+    Config outside = parse(targets_config(12, 5, three, R"("cost":{"outside_runs_per_day":288},)"));
+    Config none = parse(targets_config(12, 5, three));
+    ReadPlan plan = read_plan(outside);
+    CHECK(read_rows_at_most(outside, plan).recent - read_rows_at_most(none, plan).recent ==
+          (plan.lookback_min * 288 + 1439) / 1440 * 12);
+    CHECK(term(compute_budget(none).scheduled, "read of the outside vantages' rows") == 1);
+    // 80 targets probed from outside every minute fill more than a page before the range.
+    Config busy = parse(targets_config(80, 5, three, R"("cost":{"outside_runs_per_day":1440},)"));
+    int older = read_plan(busy).outside_lookback_min - read_plan(busy).lookback_min;
+    REQUIRE(older * 80 > 1000);
+    CHECK(term(compute_budget(busy).scheduled, "read of the outside vantages' rows") ==
+          (older * 80 + 999) / 1000);
+  }
+
   TEST_CASE("the rules read back as far as their longest window, clean stretch or probe run") {
     // Defaults: the regional rule's 12 minutes, or three probes at the cadence for the
     // configuration rule's two in a row after a clean one; plus the minute itself.

@@ -13,6 +13,15 @@ namespace {
 
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
+// The outside vantages' rows of `minutes`: every enabled target in each of their runs, at the
+// rate the configuration says the workflow runs (each run labels its minute).
+int outside_rows(const Config& config, int minutes) {
+  int runs = ceil_div(minutes * config.cost.outside_runs_per_day, 24 * 60);
+  int targets = static_cast<int>(std::count_if(config.targets.begin(), config.targets.end(),
+                                               [](const Target& t) { return t.enabled; }));
+  return runs * targets;
+}
+
 void add(InvocationBudget& budget, std::string what, int count) {
   budget.subrequests.push_back({std::move(what), count});
 }
@@ -63,12 +72,17 @@ InvocationBudget scheduled_budget(const Config& config) {
     add(budget, "read of the recent failures to confirm", 1);
     add(budget, "read of the open alerts that may explain them", 1);
   }
-  ReadRows rows = read_rows_at_most(config, read_plan(config));
+  ReadPlan plan = read_plan(config);
+  ReadRows rows = read_rows_at_most(config, plan);
   add(budget, "calls to the region objects", regions);
   add(budget, "update of the kept alert transitions", 1);
   add(budget, "reads of the rows the alert rules evaluate",
       std::max(1, ceil_div(rows.recent, kStorePageRows)));
-  add(budget, "read of the outside vantages' rows", 1);
+  // Before the recent range, back as far as the verdict looks: one page at least, asked for
+  // whether any vantage runs or not.
+  int older = std::max(0, plan.outside_lookback_min - plan.lookback_min);
+  add(budget, "read of the outside vantages' rows",
+      std::max(1, ceil_div(outside_rows(config, older), kStorePageRows)));
   // Both stores group the baseline hours' latencies per target: one answer of a few rows.
   add(budget, "read of the latency baselines, in the first minute of an hour", 1);
   add(budget, "read of the open alerts", 1);
@@ -139,6 +153,7 @@ ReadPlan read_plan(const Config& config) {
 
 // The recent range may be all confirmation probes, one a minute; the baseline hours are
 // counted at the cadence.
+// The recent read takes every region's rows, the outside vantages' among them.
 ReadRows read_rows_at_most(const Config& config, const ReadPlan& plan) {
   ReadRows rows;
   for (const Target& t : config.targets) {
@@ -147,7 +162,7 @@ ReadRows read_rows_at_most(const Config& config, const ReadPlan& plan) {
     rows.baseline += ceil_div(60, t.cadence_min) * plan.baseline_days;
   }
   int regions = static_cast<int>(config.regions.size());
-  return {rows.recent * regions, rows.baseline * regions};
+  return {rows.recent * regions + outside_rows(config, plan.lookback_min), rows.baseline * regions};
 }
 
 int InvocationBudget::subrequest_total() const {
