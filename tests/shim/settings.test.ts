@@ -416,8 +416,16 @@ describe("the configuration's cost, said at start-up", () => {
     assert.equal(warning?.usd_month, 62.21);
     assert.equal(warning?.budget_usd_month, 50);
     assert.deepEqual(warning?.costliest, [{ id: "openai/gpt-6-luna", usd_month: 62.21 }]);
-    assert.match(String(warning?.fix), /cadence_min/);
+    assert.match(String(warning?.fix), /cadence_min, a smaller max_tokens, or disable them/);
     assert.doesNotMatch(String(warning?.fix), /outside/);
+
+    // At one output token there is no smaller max_tokens to suggest.
+    const oneToken = JSON.parse(priced(1));
+    oneToken.targets[0].max_tokens = 1;
+    const least = loadSettings(core, { DB, HEYHI_CONFIG: JSON.stringify(oneToken) });
+    const leastLog = captureLog([]);
+    warnAboutCost(least.cost, leastLog.log, least.store.kind);
+    assert.match(String(leastLog.events()[0]?.fix), /a longer cadence_min, or disable them/);
 
     // With an outside vantage priced in, the advice names its runs too.
     const config = JSON.parse(priced(50));
@@ -462,6 +470,20 @@ describe("the configuration's cost, said at start-up", () => {
     assert.equal(
       unpriced?.note,
       "the month's $0.00 leaves these targets out, so the budget of $0.01 cannot be judged",
+    );
+  });
+
+  test("with targets unpriced and the rest over budget, the budget is said to be exceeded", () => {
+    const config = JSON.parse(priced(1));
+    config.targets.push({ provider: "openai", model: "gpt-6-unlisted", cadence_min: 5 });
+    const settings = loadSettings(core, { DB, HEYHI_CONFIG: JSON.stringify(config) });
+    const logged = captureLog([]);
+    warnAboutCost(settings.cost, logged.log, settings.store.kind);
+    const events = new Map(logged.events().map((e) => [e.event, e]));
+    assert.ok(events.has("cost_over_budget"));
+    assert.match(
+      String(events.get("cost_unpriced")?.note),
+      /leaves these targets out, and is over the budget of \$1 without them$/,
     );
   });
 

@@ -6,11 +6,18 @@ import type { Logger } from "./log.ts";
 
 const dollars = (n: number) => Math.round(n * 100) / 100;
 
+// The costliest first, as cost_over_budget names them.
+const costliest = (cost: CostEstimate) =>
+  [...cost.targets].sort((a, b) => (b.usd_month ?? 0) - (a.usd_month ?? 0)).slice(0, 3);
+
 function overBudgetFix(cost: CostEstimate): string {
   const runs = cost.outside_runs_per_day;
   const runner = cost.outside_runner.usd_month;
+  // One output token is the least a probe asks for: no smaller max_tokens to suggest then.
+  const fewerTokens = costliest(cost).some((t) => t.output_tokens > 1);
   return (
-    "give the costliest targets a longer cadence_min, a smaller max_tokens, or disable them" +
+    `give the costliest targets a longer cadence_min, ${fewerTokens ? "a smaller max_tokens, " : ""}` +
+    "or disable them" +
     (runs > 0 ? `; or run the outside vantage less (cost.outside_runs_per_day: ${runs})` : "") +
     (runner > 0
       ? `; its GitHub Actions minutes cost $${dollars(runner)} a month from a private ` +
@@ -27,6 +34,15 @@ function concerns(service: string, store: "d1" | "postgrest" | null): boolean {
   return needs === undefined || needs === store;
 }
 
+function unpricedNote(cost: CostEstimate): string {
+  const budget = cost.budget_usd_month;
+  const month = `the month's $${dollars(cost.usd_month).toFixed(2)} leaves these targets out`;
+  if (budget === null) return month;
+  return cost.over_budget
+    ? `${month}, and is over the budget of $${budget} without them`
+    : `${month}, so the budget of $${budget} cannot be judged`;
+}
+
 /** `store`: the store the rows go to (null: none), whose allowances alone are judged. */
 export function warnAboutCost(
   cost: CostEstimate,
@@ -34,30 +50,24 @@ export function warnAboutCost(
   store: "d1" | "postgrest" | null,
 ): void {
   if (cost.over_budget) {
-    const costliest = [...cost.targets]
-      .sort((a, b) => (b.usd_month ?? 0) - (a.usd_month ?? 0))
-      .slice(0, 3)
-      .map((t) => ({ id: t.id, usd_month: dollars(t.usd_month ?? 0) }));
+    const named = costliest(cost).map((t) => ({ id: t.id, usd_month: dollars(t.usd_month ?? 0) }));
     const runner = cost.outside_runner.usd_month;
     log.event("cost_over_budget", {
       usd_month: dollars(cost.usd_month),
       budget_usd_month: cost.budget_usd_month,
       prices_as_of: cost.prices_as_of,
-      costliest,
+      costliest: named,
       ...(runner > 0 ? { outside_runner_usd_month: dollars(runner) } : {}),
       fix: overBudgetFix(cost),
     });
   }
   if (cost.unpriced.length > 0) {
     // A month that leaves targets out is a floor: "within budget" on it would mislead.
-    const budget = cost.budget_usd_month;
     log.event("cost_unpriced", {
       targets: cost.unpriced,
       prices_as_of: cost.prices_as_of,
       usd_month_priced: dollars(cost.usd_month),
-      note:
-        `the month's $${dollars(cost.usd_month).toFixed(2)} leaves these targets out` +
-        (budget === null ? "" : `, so the budget of $${budget} cannot be judged`),
+      note: unpricedNote(cost),
       fix: "add a cost.prices row for each: provider, model, input_usd_per_mtok, output_usd_per_mtok",
     });
   }
