@@ -254,8 +254,8 @@ function sharedBehaviour(store: () => Store): void {
     assert.deepEqual(late, { ok: true, updated: false });
   });
 
-  test("open alerts come back with their times in canonical UTC form", async () => {
-    const alert = sampleAlert(newScope(), { rule: "regional", region: "weur" });
+  test("open alerts come back with their times in canonical UTC form and their verdict", async () => {
+    const alert = sampleAlert(newScope(), { rule: "regional", region: "weur", verdict: "network" });
     const regionalId = await openedId(store(), { ...alert, scope: `${alert.scope}@weur` });
     const plainId = await openedId(store(), { ...alert, last_notified_at: null });
     const open = ok(await store().openAlerts()).alerts.filter((a) =>
@@ -270,6 +270,7 @@ function sharedBehaviour(store: () => Store): void {
           scope: alert.scope,
           opened_at: "2026-12-03T12:05:00.000Z",
           last_notified_at: null,
+          verdict: "network",
         },
         {
           id: regionalId,
@@ -277,6 +278,7 @@ function sharedBehaviour(store: () => Store): void {
           scope: `${alert.scope}@weur`,
           opened_at: "2026-12-03T12:05:00.000Z",
           last_notified_at: "2026-12-03T12:05:00.000Z",
+          verdict: "network",
         },
       ],
     );

@@ -69,7 +69,7 @@ struct Replay {
     if (a.kind == ActionKind::open) {
       std::optional<int64_t> notified;
       if (a.alert.last_notified_at) notified = now;
-      open.push_back({a.alert.rule, a.alert.scope, now, notified});
+      open.push_back({a.alert.rule, a.alert.scope, now, notified, a.alert.verdict});
     }
     if (a.kind == ActionKind::remind) {
       for (OpenAlert& o : open) {
@@ -170,6 +170,16 @@ TEST_SUITE("alerting") {
     for (int m = 0; m <= 65; ++m) replay.minute(m, {probe(m, "timeout")});
     CHECK(replay.count(ActionKind::open, "provider_errors") == 1);
     CHECK(replay.count(ActionKind::remind, "provider_errors") == 2);
+  }
+
+  TEST_CASE("a resolution repeats the verdict its alert opened with") {
+    Replay replay{config_with(R"(["enam"])")};
+    for (int m = 0; m < 10; ++m) replay.minute(m, {probe(m, "connect_error")});
+    for (int m = 10; m < 30; ++m) replay.minute(m, {probe(m, "ok")});
+    REQUIRE(replay.count(ActionKind::open, "provider_errors") == 1);
+    REQUIRE(replay.count(ActionKind::resolve, "provider_errors") == 1);
+    CHECK(replay.actions.front().alert.verdict == "network");
+    CHECK(replay.actions.back().alert.verdict == "network");
   }
 
   TEST_CASE("no reminder goes out once the failures stop, while the clean stretch runs") {
@@ -458,6 +468,19 @@ TEST_SUITE("alerting") {
     CHECK(replay.count(ActionKind::open, "official_mismatch") == 0);
     REQUIRE(replay.count(ActionKind::open, "provider_errors") == 1);
     CHECK(replay.actions.front().alert.official_status == "operational");
+
+    // From three regions after healthy minutes, the second minute of the outage is 6 of 30
+    // probes: over the mismatch's 10 %, not over the outage's 20 %. Still one alert, the
+    // outage's, a minute later.
+    Replay three{config_with(R"(["enam","weur","apac"])")};
+    three.official["openai"] = "operational";
+    for (int m = 0; m < 30; ++m) {
+      std::string outcome = m < 10 ? "ok" : "overloaded";
+      three.minute(
+          m, {probe(m, outcome, "enam"), probe(m, outcome, "weur"), probe(m, outcome, "apac")});
+    }
+    CHECK(three.count(ActionKind::open, "official_mismatch") == 0);
+    CHECK(three.count(ActionKind::open, "provider_errors") == 1);
   }
 
   TEST_CASE("maintenance silences notifications but keeps the alert state") {
@@ -613,6 +636,9 @@ TEST_SUITE("alerting") {
     CHECK(told[0].kind == ActionKind::resolve);
     CHECK(told[0].notify);
     CHECK(told[0].alert.title == "OpenAI gone: no longer monitored (regional)");
+    CHECK(told[0].alert.verdict == "ours");  // an older row without its verdict
+    sent.open_alerts[0].verdict = "provider";
+    CHECK(evaluate(config, sent)[0].alert.verdict == "provider");
     CHECK(told[0].alert.provider == "openai");
     CHECK(told[0].alert.region == "weur");
     CHECK(told[0].alert.resolved_at == iso_utc_minute(kStart));

@@ -425,16 +425,21 @@ Finding check_latency(const TargetView& view) {
 
 Finding check_mismatch(const TargetView& view) {
   const MismatchRule& rule = view.target.rules.official_mismatch;
-  Tally t = tally_all(view.rows, last_minutes(view.now_minute_ms, rule.window_min));
+  Window window = last_minutes(view.now_minute_ms, rule.window_min);
+  Tally t = tally_all(view.rows, window);
   Finding f;
   bool says_fine = view.official == "operational";
-  f.firing = says_fine && t.rate() > rule.rate && enough_failures(view, rule, t);
+  // Below the outage line, some probes still succeed: a newest minute that failed whole is an
+  // outage beginning, which provider_errors reports a minute later with the official status.
+  bool some_succeed =
+      !newest_minute(view.rows, window, [](const Row&) { return true; }).ok_latency.empty();
+  f.firing = says_fine && some_succeed && t.rate() > rule.rate && enough_failures(view, rule, t);
   Tally stretch =
       tally_all(view.rows, last_minutes(view.now_minute_ms, view.target.rules.recovery_min));
   // The provider acknowledging the trouble ends the mismatch as surely as recovery does.
   f.recovered = !says_fine || (stretch.probes > stretch.ours && stretch.counted() == 0);
   f.failing = says_fine && t.counted() > 0;
-  f.ongoing = newest_minute_failing(view.rows, last_minutes(view.now_minute_ms, rule.window_min));
+  f.ongoing = newest_minute_failing(view.rows, window);
   f.alert = base_alert(view, "official_mismatch", view.target.id);
   f.describe = [&view, &rule, t = std::move(t)](Alert& a) {
     a.measured = measure(t, rule.window_min, view.regions_total);
@@ -712,7 +717,9 @@ void decide(const Config& config, const EvaluationInput& input, const RuleSettin
     alert.detail += fmt::format("; open since {}, inside a maintenance window", alert.opened_at);
   }
   if (*kind == ActionKind::resolve) {
-    // The resolution speaks of the recovery, not of the clean window's empty figures.
+    // The resolution speaks of the recovery, not of the clean window's empty figures, and of
+    // the incident as it was opened: a clean window has no verdict of its own.
+    if (open->verdict) alert.verdict = *open->verdict;
     alert.resolved_at = now;
     alert.title =
         fmt::format("{} {}: recovered ({})", display_name(alert.provider), alert.model, alert.rule);
@@ -861,7 +868,7 @@ void resolve_orphans(const Config& config, const EvaluationInput& input,
         "its target, region or status source was removed from the configuration or disabled, "
         "so nothing more is known of it; open since {}",
         iso_utc_minute(open.opened_ms));
-    alert.verdict = "ours";
+    alert.verdict = open.verdict.value_or("ours");
     alert.opened_at = iso_utc_minute(open.opened_ms);
     alert.resolved_at = iso_utc_minute(input.now_ms);
     if (open.last_notified_ms) alert.last_notified_at = iso_utc_minute(*open.last_notified_ms);

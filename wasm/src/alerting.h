@@ -147,6 +147,8 @@ struct OpenAlert {
   std::string scope;
   int64_t opened_ms = 0;
   std::optional<int64_t> last_notified_ms;
+  // The verdict it opened with, which its resolution repeats; unknown for an older row.
+  std::optional<std::string> verdict;
 };
 
 enum class ActionKind { open, remind, resolve };

@@ -213,7 +213,7 @@ Result<std::map<std::string, std::vector<int64_t>>> read_latencies(element group
 }
 
 // The alerts the store holds open, as it answers them: rule, scope, opened_at and maybe
-// last_notified_at.
+// last_notified_at and verdict.
 Result<std::vector<OpenAlert>> read_open_alerts(element root) {
   std::vector<OpenAlert> out;
   auto open = member(root, "open_alerts");
@@ -230,6 +230,7 @@ Result<std::vector<OpenAlert>> read_open_alerts(element root) {
     OpenAlert alert{std::string(*rule), std::string(*scope), *opened_ms, std::nullopt};
     if (auto last = string_at(item, "last_notified_at"))
       alert.last_notified_ms = parse_iso_utc(*last);
+    if (auto verdict = string_at(item, "verdict")) alert.verdict = std::string(*verdict);
     out.push_back(std::move(alert));
     ++index;
   }

@@ -236,6 +236,8 @@ export interface OpenAlert {
   scope: string;
   opened_at: string;
   last_notified_at: string | null;
+  /** The verdict it opened with, which its resolution repeats. */
+  verdict?: string | null;
 }
 
 export interface EvaluationInput {

@@ -83,7 +83,8 @@ void carry_forward(std::vector<OpenAlert>& open, const AlertAction& action, int6
       // Opened in silence, an alert has no time of notice until it is sent.
       std::optional<int64_t> notified;
       if (action.alert.last_notified_at) notified = now_ms;
-      open.push_back({action.alert.rule, action.alert.scope, now_ms, notified});
+      open.push_back(
+          {action.alert.rule, action.alert.scope, now_ms, notified, action.alert.verdict});
       break;
     }
     case ActionKind::remind:

@@ -119,7 +119,14 @@ export const ALERT_COLUMNS = [
   "last_notified_at",
 ] as const;
 
-export const OPEN_ALERT_COLUMNS = ["id", "rule", "scope", "opened_at", "last_notified_at"] as const;
+export const OPEN_ALERT_COLUMNS = [
+  "id",
+  "rule",
+  "scope",
+  "opened_at",
+  "last_notified_at",
+  "verdict",
+] as const;
 
 export const NEW_DELIVERY_COLUMNS = [
   "alert_id",
@@ -336,6 +343,7 @@ export function openAlertFrom(raw: Raw): StoredOpenAlert {
     scope: String(raw.scope),
     opened_at: time(raw.opened_at) ?? String(raw.opened_at),
     last_notified_at: time(raw.last_notified_at),
+    verdict: typeof raw.verdict === "string" ? raw.verdict : null,
   };
 }
 
