@@ -240,6 +240,24 @@ TEST_SUITE("alerting") {
     CHECK(silent.count(ActionKind::remind, "provider_errors") == 0);
   }
 
+  TEST_CASE("without confirmation a region that stopped answering is still regional") {
+    // 2-minute cadence, confirm_min 0: 12 minutes hold 6 probes of a region, not the 8 in a
+    // row the rule asks for with confirmation.
+    std::string json = R"({"regions":["enam","weur","apac"],"alerting":{"confirm_min":0},)"
+                       R"("targets":[{"provider":"openai","model":"m","cadence_min":2}]})";
+    auto parsed = parse_config(json);
+    REQUIRE(parsed.ok());
+    Replay replay{parsed.value()};
+    for (int m = 0; m < 40; m += 2) {
+      replay.minute(m, {probe(m, m < 10 ? "ok" : "gateway_error", "apac"), probe(m, "ok", "enam"),
+                        probe(m, "ok", "weur")});
+      replay.minute(m + 1, {});
+    }
+    REQUIRE(replay.count(ActionKind::open, "regional") == 1);
+    CHECK(replay.actions.front().alert.region == "apac");
+    CHECK(replay.action_minutes.front() == 20);  // the sixth failure in a row
+  }
+
   TEST_CASE("one region failing alone is regional, not a provider outage") {
     Replay replay{config_with(R"(["enam","weur","apac"])")};
     for (int m = 0; m < 10; ++m) {

@@ -325,17 +325,21 @@ Alert base_alert(const TargetView& view, std::string rule, std::string scope) {
   return a;
 }
 
+// A region's probes in a window: one a minute while confirmation runs (every failure no open
+// alert explains starts it), otherwise one per cadence slot.
+int64_t probes_per_region(const Target& target, int window_min) {
+  return target.rules.confirm_min > 0 ? window_min
+                                      : std::max(1, window_min / std::max(1, target.cadence_min));
+}
+
 // Whether a window's failures clear a rate rule's count guards. The guards are capped at
-// what the window can hold, so that an outage always alerts: one probe a minute per region
-// while confirmation runs (every failure no open alert explains starts it), otherwise one per
-// cadence slot, and only the regions that probed at all (a region whose object is down has no
-// rows to fail). They decide openings: an open alert is reminded without them.
+// what the window can hold, so that an outage always alerts, and only the regions that probed
+// at all count (a region whose object is down has no rows to fail). They decide openings: an
+// open alert is reminded without them.
+
 template <typename RateRule>
 bool enough_failures(const TargetView& view, const RateRule& rule, const Tally& t) {
-  const Target& target = view.target;
-  int64_t per_region = target.rules.confirm_min > 0
-                           ? rule.window_min
-                           : std::max(1, rule.window_min / std::max(1, target.cadence_min));
+  int64_t per_region = probes_per_region(view.target, rule.window_min);
   auto regions = static_cast<int64_t>(view.regions_total);
   int64_t min_failures = std::min<int64_t>(rule.min_failures, per_region * regions);
   int64_t region_min = std::min<int64_t>(rule.region_min_failures, per_region);
@@ -494,9 +498,13 @@ Finding check_region(const TargetView& view, const std::string& region) {
   Window window = last_minutes(view.now_minute_ms, rule.window_min);
   Tally here = tally(view.rows, window, [&](const Row& r) { return r.region == region; });
   std::vector<std::string> healthy = healthy_others(view, region, window, rule.others_max_rate);
+  // Capped, as the rate rules' guards are, at what the window holds: without confirmation a
+  // 2-minute cadence puts 6 probes of a region in 12 minutes, never 8.
+  int in_a_row = static_cast<int>(std::min<int64_t>(
+      rule.min_failures, std::max<int64_t>(2, probes_per_region(view.target, rule.window_min))));
   Finding f;
-  f.firing = here.counted() >= rule.min_failures && here.rate() >= rule.rate &&
-             latest_all_failed(view.rows, window, region, rule.min_failures) && !healthy.empty();
+  f.firing = here.counted() >= in_a_row && here.rate() >= rule.rate &&
+             latest_all_failed(view.rows, window, region, in_a_row) && !healthy.empty();
   Window stretch_window = last_minutes(view.now_minute_ms, view.target.rules.recovery_min);
   Tally stretch =
       tally(view.rows, stretch_window, [&](const Row& r) { return r.region == region; });
