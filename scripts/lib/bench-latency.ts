@@ -600,7 +600,7 @@ function measuredHolds(holds: Hold[], delays: number[]): Hold[] {
 
 export async function collectLatency(options: LatencyOptions = {}): Promise<LatencyRun> {
   const delays = options.delays ?? DELAYS_MS;
-  if (delays.some((d) => d > TIMEOUT_MS - 1000)) {
+  if (delays.some((d) => d >= TIMEOUT_MS - 1000)) {
     throw new Error(`delays must stay under ${TIMEOUT_MS - 1000} ms, the probes' timeout less 1 s`);
   }
   const total = WARM_UP_ROUNDS + (options.samples ?? SAMPLES);
@@ -875,21 +875,32 @@ export async function benchLatency(options: LatencyOptions = {}): Promise<Latenc
   return latencyFigures(samples, holds);
 }
 
-function parseArgs(argv: string[]): LatencyOptions {
+const USAGE =
+  `usage: bench-latency.ts [--samples N] [--delays 0,50,200]: N a whole number from 1, ` +
+  `each delay whole ms under ${TIMEOUT_MS - 1000}`;
+
+/** The options, or null when the arguments are not what USAGE says. */
+function parseArgs(argv: string[]): LatencyOptions | null {
   const options: LatencyOptions = {};
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1] ?? ""];
     if (flag === "--samples" && /^[1-9]\d*$/.test(value)) options.samples = Number(value);
     else if (flag === "--delays" && /^\d+(,\d+)*$/.test(value)) {
       options.delays = value.split(",").map(Number);
-    } else throw new Error(`usage: bench-latency.ts [--samples N] [--delays 0,50,200]`);
+      if (options.delays.some((d) => d >= TIMEOUT_MS - 1000)) return null;
+    } else return null;
   }
   return options;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const started = performance.now();
-  const figures = await benchLatency(parseArgs(process.argv.slice(2)));
+  const options = parseArgs(process.argv.slice(2));
+  if (!options) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  const figures = await benchLatency(options);
   console.log(latencyReport(figures));
   for (const f of figures) console.log(JSON.stringify(f));
   console.log(`\nlatency bench took ${fixed((performance.now() - started) / 1000, 1)} s`);

@@ -69,6 +69,16 @@ std::optional<std::string> read_number(std::string_view flag, const char* text, 
   return fmt::format("{} takes a number from {} to {}, not \"{}\"", flag, lo, hi, text);
 }
 
+// A count: digits only, so that "2.5" or "1e2" is not quietly read as another number.
+std::optional<std::string> read_whole(std::string_view flag, const char* text, double lo, double hi,
+                                      double& into) {
+  std::string_view digits = text;
+  bool plain = !digits.empty() && std::all_of(digits.begin(), digits.end(),
+                                              [](char c) { return c >= '0' && c <= '9'; });
+  if (plain && number_arg(text, lo, hi, into)) return std::nullopt;
+  return fmt::format("{} takes a whole number from {} to {}, not \"{}\"", flag, lo, hi, text);
+}
+
 // Reads the flags into `args`; the first one refused, and why, comes back.
 std::optional<std::string> parse_arguments(int argc, char** argv, Arguments& args) {
   constexpr std::array<std::string_view, 7> known = {
@@ -84,13 +94,13 @@ std::optional<std::string> parse_arguments(int argc, char** argv, Arguments& arg
     double n = 0;
     std::optional<std::string> refused;
     if (flag == "--seed") {
-      if (!(refused = read_number(flag, value, 0, 9.0e15, n))) {
+      if (!(refused = read_whole(flag, value, 0, 9.0e15, n))) {
         args.sim.seed = static_cast<uint64_t>(n);
       }
     } else if (flag == "--days") {
-      if (!(refused = read_number(flag, value, 2, 120, n))) args.sim.days = static_cast<int>(n);
+      if (!(refused = read_whole(flag, value, 2, 120, n))) args.sim.days = static_cast<int>(n);
     } else if (flag == "--incidents") {
-      if (!(refused = read_number(flag, value, 0, 60, n))) {
+      if (!(refused = read_whole(flag, value, 0, 60, n))) {
         args.sim.incidents_per_cadence = static_cast<int>(n);
       }
     } else if (flag == "--patch-share") {
