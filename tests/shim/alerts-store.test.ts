@@ -254,7 +254,7 @@ function sharedBehaviour(store: () => Store): void {
     assert.deepEqual(late, { ok: true, updated: false });
   });
 
-  test("open alerts come back with their times in canonical UTC form and their verdict", async () => {
+  test("open alerts come back with canonical UTC times and their verdict", async () => {
     const alert = sampleAlert(newScope(), { rule: "regional", region: "weur", verdict: "network" });
     const regionalId = await openedId(store(), { ...alert, scope: `${alert.scope}@weur` });
     const plainId = await openedId(store(), { ...alert, last_notified_at: null });

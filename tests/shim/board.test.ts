@@ -210,7 +210,10 @@ test("a refused channel setting is a banner naming the setting and what it must 
   summary.refused_channels = [{ field: "SLACK_WEBHOOK_URL", message: "must be an https URL" }];
   assert.match(
     renderBoard(summary),
-    /<div class="banner refused-channel" role="alert">SLACK_WEBHOOK_URL must be an https URL: no alert is sent through it until it is fixed<\/div>/,
+    new RegExp(
+      '<div class="banner refused-channel" role="alert">SLACK_WEBHOOK_URL must be an https ' +
+        "URL: no alert is sent through it until it is fixed</div>",
+    ),
   );
   assert.ok(!renderBoard(hostileSummary()).includes("refused-channel"));
   summary.refused_channels = [{ field: "BOARD_URL", message: "must be an http or https URL" }];

@@ -114,7 +114,7 @@ describe("delivering what is due", () => {
     assert.equal(marks[0]?.next_attempt_at, new Date(NOW + 120_000).toISOString());
   });
 
-  test("a receiver echoing the webhook's secret path has it redacted in the store and log", async () => {
+  test("a receiver's echo of the webhook's secret path is redacted in store and log", async () => {
     const path = "/echo/services/T0/B0/hooksecret4711";
     const { secretValues } = loadSettings(core, {
       DB: {} as D1Database,

@@ -218,7 +218,7 @@ describe("email binding", () => {
   });
 });
 
-test("every channel takes 401, 403, 404 and 410 as dead, and 400 as this message refused", async () => {
+test("401, 403, 404 and 410 are a dead channel everywhere; 400 refuses the message", async () => {
   const slackPayload = JSON.stringify({ text: "HeyHi: OpenAI failing", blocks: [] });
   const webhookBody = JSON.stringify({ schema: "heyhi.alert.v1", event: "alert.opened" });
   const email = { subject: "[HeyHi] OPEN: OpenAI", text: "t", html: "<p>t</p>" };

@@ -14,10 +14,9 @@ function overBudgetFix(cost: CostEstimate): string {
   const runs = cost.outside_runs_per_day;
   const runner = cost.outside_runner.usd_month;
   // One output token is the least a probe asks for: no smaller max_tokens to suggest then.
-  const fewerTokens = costliest(cost).some((t) => t.output_tokens > 1);
+  const tokens = costliest(cost).some((t) => t.output_tokens > 1) ? "a smaller max_tokens, " : "";
   return (
-    `give the costliest targets a longer cadence_min, ${fewerTokens ? "a smaller max_tokens, " : ""}` +
-    "or disable them" +
+    `give the costliest targets a longer cadence_min, ${tokens}or disable them` +
     (runs > 0 ? `; or run the outside vantage less (cost.outside_runs_per_day: ${runs})` : "") +
     (runner > 0
       ? `; its GitHub Actions minutes cost $${dollars(runner)} a month from a private ` +
@@ -68,7 +67,9 @@ export function warnAboutCost(
       prices_as_of: cost.prices_as_of,
       usd_month_priced: dollars(cost.usd_month),
       note: unpricedNote(cost),
-      fix: "add a cost.prices row for each: provider, model, input_usd_per_mtok, output_usd_per_mtok",
+      fix:
+        "add a cost.prices row for each: provider, model, input_usd_per_mtok, " +
+        "output_usd_per_mtok",
     });
   }
   for (const a of cost.allowances.filter((x) => !x.fits && concerns(x.service, store))) {
