@@ -124,7 +124,10 @@ function quietStore(settings: Settings, nowMs: number): { store: Store; rows: nu
     if (path === "llm_checks") {
       return pageResponse(url.searchParams.has("region") ? answers.outside : answers.recent, url);
     }
-    if (path === "alerts" || path === "alert_deliveries") return pageResponse(answers.none, url);
+    // No alert open, no message due: the alert step of a quiet minute.
+    if (["alerts", "alert_deliveries", "alert_deliveries_due"].includes(path)) {
+      return pageResponse(answers.none, url);
+    }
     if (path === "rpc/baseline_latencies") return new Response(answers.latencies);
     throw new Error(`the alert step bench has no answer for ${path}`);
   };
