@@ -23,6 +23,7 @@
 
 #include "cost.h"
 #include "detection/deciders.h"
+#include "detection/evidence-floor.h"
 #include "detection/explain.h"
 #include "detection/files.h"
 #include "detection/score.h"
@@ -744,18 +745,69 @@ std::vector<Goal> goals_for(const std::vector<Run>& runs, const Simulation& sim,
   return goals;
 }
 
-// No rule can open before an incident's first failed probe, and the cadence sets when that
-// comes: the first-failure decider's times are the floor under every other.
+// The failure rate an incident kind holds every probe to, where it holds one rate throughout.
+std::optional<double> steady_rate(IncidentKind kind) {
+  if (kind == IncidentKind::outage) return 1.0;
+  if (kind == IncidentKind::errors_30) return 0.3;
+  return std::nullopt;
+}
+
+struct FloorLine {
+  std::string needed;  // what a decider must have seen
+  int per_region;
+  std::optional<int> p95_min;
+  double by_goal;  // the chance of having seen it by the goal's minute
+};
+
+// Exact evidence floors for a group's incidents under the plan's confirmation.
+std::vector<FloorLine> floors_of(const Simulation& sim, const Group& g) {
+  std::optional<double> rate = steady_rate(g.kind);
+  if (!rate) return {};
+  const Target& target = sim.trace.config.targets[sim.incidents[g.incidents.front()].target];
+  FloorSetting setting{g.cadence, static_cast<int>(sim.trace.config.regions.size()), *rate,
+                       target.rules.confirm_min};
+  std::vector<FloorLine> lines;
+  for (auto [needed, per_region] :
+       {std::pair{"a failure from any region", 0}, std::pair{"one from every region", 1},
+        std::pair{"two from every region", 2}}) {
+    std::vector<double> chance = chance_by_minute(setting, Needed{per_region}, 120);
+    if (chance.empty()) return {};
+    lines.push_back({needed, per_region, minute_reaching(chance, 0.95),
+                     chance[static_cast<size_t>(kGoalP95Minutes)]});
+  }
+  return lines;
+}
+
+// No rule can open before it has seen failures, and the cadence sets when the first comes:
+// the exact floors say how far any decider could go, and the first-failure column shows it.
 void print_floor(const std::vector<Run>& runs, const Simulation& sim, const Group& g) {
+  std::vector<FloorLine> lines = floors_of(sim, g);
+  if (lines.empty()) return;
+  const Target& target = sim.trace.config.targets[sim.incidents[g.incidents.front()].target];
+  fmt::print(
+      "      floor: no rule opens before it has seen failures. Exactly, at {:g} % errors, {}-min "
+      "cadence,\n      {} regions and confirm_min={}, for any decider (p95, and the chance by "
+      "minute {}):\n",
+      *steady_rate(g.kind) * 100, g.cadence, sim.trace.config.regions.size(),
+      target.rules.confirm_min, kGoalP95Minutes);
+  for (const FloorLine& line : lines) {
+    fmt::print("        {:<28} {:>3} min  {:5.1f} %\n", line.needed,
+               line.p95_min ? fmt::format("{}", *line.p95_min) : std::string("-"),
+               100 * line.by_goal);
+  }
   for (const Run& run : runs) {
     if (run.name != "first_failure") continue;
     Stats s = stats_of(run, sim, g.incidents);
-    if (!s.p95) return;
     fmt::print(
-        "      floor: no rule opens before an incident's first failed probe, and at {}-min "
-        "cadence those\n      came {} min in at p95 (the first-failure column)\n",
-        g.cadence, *s.p95);
+        "      this month's first-failure column: p95 {} min; provider_errors asks for {} "
+        "from every region\n",
+        minutes_or_dash(s.p95), target.rules.provider_errors.region_min_failures);
   }
+  fmt::print(
+      "      only a decider that opens on one failure from any region can meet {} min; one that "
+      "stays\n      quiet while two regions' bad patches overlap needs a failure from the third "
+      "as well\n",
+      kGoalP95Minutes);
 }
 
 void print_goal_why(const Goal& goal, const std::vector<Run>& runs, const Simulation& sim,
@@ -836,6 +888,17 @@ void print_json(const std::vector<Run>& runs, const Simulation& sim,
     w.field("live_network_p50_min", nearest_rank(c.network_after, 0.5));
     w.field("live_provider", static_cast<int64_t>(c.live_provider)).end_object();
     fmt::print("{}\n", w.str());
+  }
+  for (const Group& g : groups) {
+    if (g.cadence != kGoalCadence) continue;
+    for (const FloorLine& line : floors_of(sim, g)) {
+      JsonWriter w;
+      w.begin_object().field("figure", "evidence_floor").field("kind", incident_kind_name(g.kind));
+      w.field("cadence_min", g.cadence).field("failures_per_region", line.per_region);
+      w.field("p95_min", line.p95_min ? std::optional<int64_t>(*line.p95_min) : std::nullopt);
+      w.field("chance_by_goal_min", line.by_goal).end_object();
+      fmt::print("{}\n", w.str());
+    }
   }
   for (const Goal& goal : goals) {
     for (size_t r = 0; r < runs.size(); ++r) {
