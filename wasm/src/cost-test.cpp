@@ -54,14 +54,13 @@ std::string priced(const std::string& cost_extra = "", const std::string& region
                      regions, cost_extra);
 }
 
-const Allowance& allowance(const CostEstimate& cost, std::string_view service,
-                           std::string_view what) {
+// A copy, so that a caller may hand it a temporary estimate and keep what it returns.
+Allowance allowance(const CostEstimate& cost, std::string_view service, std::string_view what) {
   for (const Allowance& a : cost.allowances) {
     if (a.service == service && a.what.rfind(what, 0) == 0) return a;
   }
   FAIL("no allowance " << service << " " << what);
-  static Allowance none;
-  return none;
+  return {};
 }
 
 // Counts the probes confirmation adds over `minutes`, running the plan's own rule (is_due,
@@ -178,7 +177,7 @@ TEST_SUITE("cost") {
     std::string two = R"({"regions":["enam","weur","apac"],"targets":[
         {"provider":"openai","model":"a","cadence_min":5,"timeout_ms":3000},
         {"provider":"openai","model":"b","cadence_min":5,"timeout_ms":8000}]})";
-    const Allowance& hung =
+    Allowance hung =
         allowance(estimate_cost(parse(two)), "durable_objects", "duration with every probe");
     CHECK(hung.used == doctest::Approx(1440 * 3 * 0.128 * 8.3));
     CHECK(hung.fits());
@@ -190,7 +189,7 @@ TEST_SUITE("cost") {
     }
     Config many = parse(fmt::format(
         R"({{"regions":["enam","weur","apac"],"max_concurrency":6,"targets":[{}]}})", targets));
-    const Allowance& over =
+    Allowance over =
         allowance(estimate_cost(many), "durable_objects", "duration with every probe");
     CHECK(over.used == doctest::Approx(1440 * 3 * 0.128 * 24.3));
     CHECK_FALSE(over.fits());
@@ -205,7 +204,7 @@ TEST_SUITE("cost") {
         R"({{"regions":["enam","weur","apac"],"alerting":{{"confirm_min":0}},"targets":[{}]}})",
         fifteen));
     REQUIRE(compute_budget(calm).busiest_minute_probes <= 6);
-    const Allowance& quiet =
+    Allowance quiet =
         allowance(estimate_cost(calm), "durable_objects", "duration with every probe");
     CHECK(quiet.used == doctest::Approx(1440 * 3 * 0.128 * 8.3));
     CHECK(quiet.fits());
