@@ -8,7 +8,7 @@
 // runtime's floor is a Worker timing a bare fetch() (latency-floor/worker.ts), under a
 // `wrangler dev` of its own and in workerd alone.
 // Each error is measured minus injected. Runs standalone too:
-//   node scripts/lib/bench-latency.ts [--samples N] [--delays 0,50,200]
+//   node_modules/.bin/node scripts/lib/bench-latency.ts [--samples N] [--delays 0,50,200]
 // after scripts/build, with prometheus-blackbox-exporter installed (scripts/setup).
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -7,10 +7,13 @@ import { dirname, join } from "node:path";
 import {
   loadCore,
   type Aggregation,
+  type Core,
+  type CoreError,
   type CheckRow,
   type TargetSummary,
 } from "../../worker-shim/src/core.ts";
 import { loadChannels } from "../../worker-shim/src/notify/channels.ts";
+import { offlineConfig, refusedChannelLines } from "./run-settings.ts";
 import { applyD1Migrations, parseEvents, queryD1, ROOT, startWrangler } from "./harness.ts";
 
 const MINUTES = 10;
@@ -40,9 +43,8 @@ function devVars(): Map<string, string> {
 
 const devVarNames = (): Set<string> => new Set(devVars().keys());
 
-function embeddedConfig() {
-  return JSON.parse(readFileSync(join(ROOT, "worker-shim/config/healthboard.json"), "utf8"));
-}
+const embeddedText = () => readFileSync(join(ROOT, "worker-shim/config/healthboard.json"), "utf8");
+const embeddedConfig = () => JSON.parse(embeddedText());
 
 // Only providers with a key are probed for real; the others would only record auth errors.
 function realConfig(keyed: string[]): string {
@@ -51,11 +53,8 @@ function realConfig(keyed: string[]): string {
   return JSON.stringify(config);
 }
 
-function offlineConfig(): string {
-  const config = embeddedConfig();
-  config.status = { ...config.status, sources: [] };
-  return JSON.stringify(config);
-}
+const loadBuiltCore = (): Promise<Core> =>
+  loadCore(new WebAssembly.Module(readFileSync(join(ROOT, "build/wasm/heyhi-core.wasm"))));
 
 async function startProviders(): Promise<{
   vars: Record<string, string>;
@@ -85,9 +84,13 @@ async function startProviders(): Promise<{
   });
   const vars: Record<string, string> = { PROVIDER_ORIGIN: emulator.url };
   for (const name of Object.values(PROVIDER_KEYS)) vars[name] = "emulator-key";
-  // The providers' status pages are out of reach without the network: fetching them would
-  // only raise a configuration alert per page. Their official status stays unknown here.
-  if (!names.has("HEYHI_CONFIG")) vars.HEYHI_CONFIG = offlineConfig();
+  // --var outranks .dev.vars in wrangler dev, so this replaces the user's configuration.
+  const offline = offlineConfig(
+    await loadBuiltCore(),
+    devVars().get("HEYHI_CONFIG"),
+    embeddedText(),
+  );
+  if (offline !== undefined) vars.HEYHI_CONFIG = offline;
   return {
     vars,
     stop: () => emulator.close(),
@@ -147,13 +150,14 @@ function formatRegions(regions: Aggregation["regions"], rows: CheckRow[]): strin
 }
 
 // The Worker refuses to probe with a bad configuration; say so here rather than print an
-// empty table.
-async function requireValidSettings(url: string): Promise<void> {
+// empty table. A channel it refused is left out while probing goes on: those come back.
+async function requireValidSettings(url: string): Promise<CoreError[]> {
   const health = (await (await fetch(`${url}/health`)).json()) as {
     ok: boolean;
-    errors?: Array<{ field: string; message: string }>;
+    errors?: CoreError[];
+    refused_channels?: CoreError[];
   };
-  if (health.ok) return;
+  if (health.ok) return health.refused_channels ?? [];
   const lines = (health.errors ?? []).map((e) => `  ${e.field || "(document)"}: ${e.message}`);
   throw new Error(`the Worker's configuration is invalid:\n${lines.join("\n")}`);
 }
@@ -200,6 +204,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 // target without a price, a free allowance the load would pass. Its log is otherwise not shown.
 const STARTUP_WARNINGS = ["cost_over_budget", "cost_unpriced", "free_allowance_exceeded"];
 let startupWarnings: Array<Record<string, unknown>> = [];
+let refusedChannels: CoreError[] = [];
 
 async function probeTenMinutes(): Promise<number> {
   cleanups.push(acquireLock());
@@ -211,7 +216,7 @@ async function probeTenMinutes(): Promise<number> {
   cleanups.push(wrangler.stop);
   // The ten minutes up to this one, so that no row is stamped with a minute still to come.
   const firstMinute = (Math.floor(Date.now() / 60000) - (MINUTES - 1)) * 60000;
-  await requireValidSettings(wrangler.url);
+  refusedChannels = await requireValidSettings(wrangler.url);
   for (let i = 0; i < MINUTES; i++) await wrangler.fireMinute(firstMinute + i * 60000);
   startupWarnings = STARTUP_WARNINGS.flatMap((event) => parseEvents(wrangler.logs(), event));
   return firstMinute;
@@ -248,13 +253,14 @@ function printDeliveries(): void {
     const { channels } = loadChannels(Object.fromEntries(devVars()));
     const why = channels.length > 0 ? "no alert to send" : "no usable channel in .dev.vars";
     console.log(`deliveries: none (${why})`);
-    return;
+  } else {
+    console.log("deliveries (a pending one is retried on a later run):");
+    for (const c of counts) {
+      const why = c.status !== "sent" && c.last_error ? ` (last error: ${c.last_error})` : "";
+      console.log(`  ${c.channel.padEnd(8)} ${c.status} ${c.n}${why}`);
+    }
   }
-  console.log("deliveries (a pending one is retried on a later run):");
-  for (const c of counts) {
-    const why = c.status !== "sent" && c.last_error ? ` (last error: ${c.last_error})` : "";
-    console.log(`  ${c.channel.padEnd(8)} ${c.status} ${c.n}${why}`);
-  }
+  for (const line of refusedChannelLines(refusedChannels)) console.log(line);
 }
 
 // What the alert rules made of the same ten minutes, and whether it was sent.
@@ -286,9 +292,7 @@ async function main(): Promise<void> {
     PERSIST_TO,
     "select * from llm_checks order by scheduled_at, provider, model",
   );
-  const core = await loadCore(
-    new WebAssembly.Module(readFileSync(join(ROOT, "build/wasm/heyhi-core.wasm"))),
-  );
+  const core = await loadBuiltCore();
   const checks = rows.map((r) => ({ ...r, ok: Boolean(r.ok) }));
   const summary = core.summarize(checks);
   if (!summary.ok)
