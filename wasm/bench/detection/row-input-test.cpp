@@ -100,6 +100,19 @@ TEST_SUITE("row input") {
     }
   }
 
+  TEST_CASE("a column or key given twice is refused, since readers disagree on which counts") {
+    std::string header(kHeader);
+    std::string doubled = header.substr(0, header.size() - 1) + ",latency_ms\n";
+    CHECK(error_of(doubled + "2026-12-03T12:14:00Z,2026-12-03T12:14:00Z,enam,,openai,m,t,200,,,"
+                             "310,,,,,,99999\n") ==
+          "line 1: the header has the column \"latency_ms\" twice: which one holds the value "
+          "cannot be told");
+    CHECK(error_of(R"([{"scheduled_at":"2026-12-03T12:14:00Z","ts":"2026-12-03T12:14:00Z",)"
+                   R"("region":"enam","provider":"openai","model":"m","ok":true,)"
+                   R"("latency_ms":300,"latency_ms":99999}])") ==
+          "row 1, latency_ms: is given twice: JSON readers disagree on which one counts");
+  }
+
   TEST_CASE("values the stores would refuse are refused with the line and the column") {
     struct Case {
       std::string text;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <functional>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -461,6 +462,23 @@ std::optional<Error> wrangler_failure(element root) {
   return std::nullopt;
 }
 
+// A column or key given twice is read as one of them here and perhaps as the other by the
+// tool that wrote the export: the row would mean two things, so the file is refused.
+template <typename Names>
+std::optional<std::string_view> repeated_name(const Names& names) {
+  std::set<std::string_view> seen;
+  for (std::string_view name : names) {
+    if (!name.empty() && !seen.insert(name).second) return name;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> repeated_key(element object) {
+  std::vector<std::string_view> keys;
+  for (auto field : fields(object)) keys.push_back(field.key);
+  return repeated_name(keys);
+}
+
 }  // namespace
 
 Result<std::vector<ExportedRow>> read_csv_rows(std::string_view text) {
@@ -472,6 +490,11 @@ Result<std::vector<ExportedRow>> read_csv_rows(std::string_view text) {
 
   std::vector<std::string> header;
   for (const auto& name : records[0].cells) header.push_back(lower(trim(name.value_or(""))));
+  if (auto twice = repeated_name(header)) {
+    return Error{"line 1", fmt::format("the header has the column \"{}\" twice: which one holds "
+                                       "the value cannot be told",
+                                       *twice)};
+  }
   for (std::string_view needed : kRequiredColumns) {
     if (std::find(header.begin(), header.end(), needed) == header.end()) {
       return Error{"line 1", fmt::format("the header has no column \"{}\"", needed)};
@@ -519,6 +542,10 @@ Result<std::vector<ExportedRow>> read_json_rows(std::string_view text) {
     std::string where = fmt::format("row {}", i + 1);
     if (!objects[i].is_object()) return Error{where, "must be an object"};
     element object = objects[i];
+    if (auto twice = repeated_key(object)) {
+      return Error{fmt::format("{}, {}", where, *twice),
+                   "is given twice: JSON readers disagree on which one counts"};
+    }
     Lookup get = [&](std::string_view column) { return cell_of(member(object, column)); };
     auto row = RowReader(get, where).read();
     if (!row.ok()) return row.error();
