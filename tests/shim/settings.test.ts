@@ -282,6 +282,18 @@ describe("alert channels", () => {
     }
   });
 
+  test("plain http is taken on loopback only, IPv4 and IPv6 alike", async () => {
+    const core = await loadTestCore();
+    const slack = (url: string) =>
+      loadSettings(core, { ...base, SLACK_WEBHOOK_URL: url }).channels.map((c) => c.name);
+    for (const host of ["127.0.0.1:8080", "127.1.2.3", "localhost:9", "[::1]:8080"]) {
+      assert.deepEqual(slack(`http://${host}/services/T/B/x`), ["slack"], host);
+    }
+    for (const host of ["10.0.0.1", "hooks.example.com", "[::2]", "127.0.0.1.example.com"]) {
+      assert.deepEqual(slack(`http://${host}/services/T/B/x`), [], host);
+    }
+  });
+
   test("a refused channel setting leaves that channel out, and the others in", async () => {
     const core = await loadTestCore();
     const slackUrl = "http://hooks.example.com/services/T0/B0/secretpart123";

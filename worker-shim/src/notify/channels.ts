@@ -45,11 +45,14 @@ export function senderOf(text: string): { email: string; name?: string } | null 
   return name ? { email: named[3]!, name } : { email: named[3]! };
 }
 
-// Plain http is accepted only on loopback, for local receivers and tests.
+// Plain http is accepted only on loopback (IPv4's 127.0.0.0/8, IPv6's ::1 and localhost),
+// for local receivers and tests.
+const LOOPBACK_HOST = /^(127(\.\d{1,3}){3}|localhost|\[::1\])$/;
+
 function validUrl(text: string): boolean {
   try {
     const url = new URL(text);
-    const loopback = url.hostname === "127.0.0.1" || url.hostname === "localhost";
+    const loopback = LOOPBACK_HOST.test(url.hostname);
     return url.protocol === "https:" || (url.protocol === "http:" && loopback);
   } catch {
     return false;
