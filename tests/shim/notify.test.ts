@@ -171,6 +171,22 @@ describe("email api", () => {
     const refused = { ...channel, apiUrl: answer("/email/401", { status: 401, body: "bad key" }) };
     assert.equal((await sendEmail(defaultSendDeps, refused, email, NOW)).outcome, "dead_channel");
   });
+
+  test("a 2xx that is an HTML page came from a proxy: tried again, never taken as sent", async () => {
+    const channel = {
+      transport: "http" as const,
+      apiUrl: answer("/email/portal", { status: 200, body: "\n<html><body>sign in</body></html>" }),
+      apiKey: "re_test_key_123456",
+      from: "heyhi@example.com",
+      to: ["ops@example.com"],
+    };
+    const email = { subject: "[HeyHi] OPEN: OpenAI", text: "t", html: "<p>t</p>" };
+    const result = await sendEmail(defaultSendDeps, channel, email, NOW);
+    assert.equal(result.outcome, "retry");
+    assert.match(result.reason ?? "", /^email api 200: /);
+    const empty = { ...channel, apiUrl: answer("/email/202", { status: 202, body: "" }) };
+    assert.deepEqual(await sendEmail(defaultSendDeps, empty, email, NOW), { outcome: "sent" });
+  });
 });
 
 describe("email binding", () => {

@@ -56,8 +56,14 @@ export async function sendEmail(
   });
   if ("error" in answer)
     return { outcome: "retry", reason: `email api unreachable: ${answer.error}` };
-  if (answer.status >= 200 && answer.status < 300) return { outcome: "sent" };
   const reason = `email api ${answer.status}: ${answer.text.slice(0, 200) || "no body"}`;
+  // The API answers in JSON, or with no body: a 2xx that is an HTML page came from something in
+  // between (a proxy's sign-in page, a captive portal), which says nothing of this message.
+  if (answer.status >= 200 && answer.status < 300) {
+    return answer.text.trimStart().startsWith("<")
+      ? { outcome: "retry", reason }
+      : { outcome: "sent" };
+  }
   if (answer.status === 429 || answer.status >= 500) {
     const wait = retryAfterMs(answer.headers.get("retry-after"), nowMs);
     return wait === undefined
