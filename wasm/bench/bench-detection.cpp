@@ -753,8 +753,8 @@ std::optional<double> steady_rate(IncidentKind kind) {
 }
 
 struct FloorLine {
-  std::string needed;  // what a decider must have seen
-  int per_region;
+  std::string label;  // what a decider must have seen
+  Needed needed;
   std::optional<int> p95_min;
   double by_goal;  // the chance of having seen it by the goal's minute
 };
@@ -767,12 +767,13 @@ std::vector<FloorLine> floors_of(const Simulation& sim, const Group& g) {
   FloorSetting setting{g.cadence, static_cast<int>(sim.trace.config.regions.size()), *rate,
                        target.rules.confirm_min};
   std::vector<FloorLine> lines;
-  for (auto [needed, per_region] :
-       {std::pair{"a failure from any region", 0}, std::pair{"one from every region", 1},
-        std::pair{"two from every region", 2}}) {
-    std::vector<double> chance = chance_by_minute(setting, Needed{per_region}, 120);
+  for (auto [label, needed] : {std::pair{"a failure from any region", Needed{0, 1}},
+                               std::pair{"two, from any regions", Needed{0, 2}},
+                               std::pair{"one from every region", Needed{1, 1}},
+                               std::pair{"two from every region", Needed{2, 1}}}) {
+    std::vector<double> chance = chance_by_minute(setting, needed, 120);
     if (chance.empty()) return {};
-    lines.push_back({needed, per_region, minute_reaching(chance, 0.95),
+    lines.push_back({label, needed, minute_reaching(chance, 0.95),
                      chance[static_cast<size_t>(kGoalP95Minutes)]});
   }
   return lines;
@@ -791,7 +792,7 @@ void print_floor(const std::vector<Run>& runs, const Simulation& sim, const Grou
       *steady_rate(g.kind) * 100, g.cadence, sim.trace.config.regions.size(),
       target.rules.confirm_min, kGoalP95Minutes);
   for (const FloorLine& line : lines) {
-    fmt::print("        {:<28} {:>3} min  {:5.1f} %\n", line.needed,
+    fmt::print("        {:<28} {:>3} min  {:5.1f} %\n", line.label,
                line.p95_min ? fmt::format("{}", *line.p95_min) : std::string("-"),
                100 * line.by_goal);
   }
@@ -804,7 +805,7 @@ void print_floor(const std::vector<Run>& runs, const Simulation& sim, const Grou
         minutes_or_dash(s.p95), target.rules.provider_errors.region_min_failures);
   }
   fmt::print(
-      "      only a decider that opens on one failure from any region can meet {} min; one that "
+      "      only a decider that opens on a single failure can meet {} min; one that "
       "stays\n      quiet while two regions' bad patches overlap needs a failure from the third "
       "as well\n",
       kGoalP95Minutes);
@@ -894,7 +895,8 @@ void print_json(const std::vector<Run>& runs, const Simulation& sim,
     for (const FloorLine& line : floors_of(sim, g)) {
       JsonWriter w;
       w.begin_object().field("figure", "evidence_floor").field("kind", incident_kind_name(g.kind));
-      w.field("cadence_min", g.cadence).field("failures_per_region", line.per_region);
+      w.field("cadence_min", g.cadence).field("failures_per_region", line.needed.per_region);
+      w.field("failures", line.needed.total);
       w.field("p95_min", line.p95_min ? std::optional<int64_t>(*line.p95_min) : std::nullopt);
       w.field("chance_by_goal_min", line.by_goal).end_object();
       fmt::print("{}\n", w.str());

@@ -8,9 +8,10 @@ using namespace heyhi::detection;
 
 namespace {
 
-constexpr Needed kAnyFailure{0};
-constexpr Needed kEveryRegionOnce{1};
-constexpr Needed kEveryRegionTwice{2};
+constexpr Needed kAnyFailure{0, 1};
+constexpr Needed kTwoAnywhere{0, 2};
+constexpr Needed kEveryRegionOnce{1, 1};
+constexpr Needed kEveryRegionTwice{2, 1};
 
 }  // namespace
 
@@ -48,6 +49,21 @@ TEST_SUITE("detection evidence floor") {
     CHECK(minute_reaching(chance, 0.95) == 5);
   }
 
+  TEST_CASE("a second failure anywhere comes from the confirmation's rounds, 3 probes a minute") {
+    FloorSetting partial{2, 3, 0.3, 10};
+    std::vector<double> two = chance_by_minute(partial, kTwoAnywhere, 30);
+    // A start on a slot: two or more of the first round's three, or one of them and one of the
+    // next minute's three.
+    double round = std::pow(0.7, 3);
+    double one = 3 * 0.3 * 0.7 * 0.7;
+    double first_minute_two = 1 - round - one;
+    CHECK(two[0] == doctest::Approx(first_minute_two / 2));
+    CHECK(two[1] ==
+          doctest::Approx((first_minute_two + one * (1 - round)) / 2 + (1 - round - one) / 2));
+    CHECK(two[5] == doctest::Approx(0.909).epsilon(0.001));
+    CHECK(minute_reaching(two, 0.95) == 7);
+  }
+
   TEST_CASE("without confirmation each region is on its own, at the cadence's rounds") {
     FloorSetting partial{2, 3, 0.3, 0};
     std::vector<double> chance = chance_by_minute(partial, kEveryRegionOnce, 10);
@@ -58,14 +74,17 @@ TEST_SUITE("detection evidence floor") {
   TEST_CASE("asking more of the evidence never makes it come sooner") {
     FloorSetting partial{2, 3, 0.3, 10};
     std::optional<int> any = minute_reaching(chance_by_minute(partial, kAnyFailure, 60), 0.95);
+    std::optional<int> two = minute_reaching(chance_by_minute(partial, kTwoAnywhere, 60), 0.95);
     std::optional<int> once =
         minute_reaching(chance_by_minute(partial, kEveryRegionOnce, 60), 0.95);
     std::optional<int> twice =
         minute_reaching(chance_by_minute(partial, kEveryRegionTwice, 60), 0.95);
     REQUIRE(any);
+    REQUIRE(two);
     REQUIRE(once);
     REQUIRE(twice);
-    CHECK(*any < *once);
+    CHECK(*any < *two);
+    CHECK(*two < *once);
     CHECK(*once < *twice);
   }
 
@@ -78,7 +97,9 @@ TEST_SUITE("detection evidence floor") {
     CHECK(chance_by_minute({0, 3, 0.3, 10}, kAnyFailure, 5).empty());
     CHECK(chance_by_minute({2, 9, 0.3, 10}, kAnyFailure, 5).empty());
     CHECK(chance_by_minute({2, 3, 1.5, 10}, kAnyFailure, 5).empty());
-    CHECK(chance_by_minute({2, 3, 0.3, 10}, Needed{4}, 5).empty());
+    CHECK(chance_by_minute({2, 3, 0.3, 10}, Needed{4, 1}, 5).empty());
+    CHECK(chance_by_minute({2, 3, 0.3, 10}, Needed{0, 0}, 5).empty());
+    CHECK(chance_by_minute({2, 3, 0.3, 10}, Needed{0, 7}, 5).empty());
     CHECK(chance_by_minute({2, 3, 0.3, 10}, kAnyFailure, -1).empty());
   }
 }

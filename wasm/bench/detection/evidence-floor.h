@@ -20,10 +20,11 @@ struct FloorSetting {
   int confirm_min = 10;
 };
 
-// What a decider needs to have seen: one failure from any region, or `per_region` failures from
+// What a decider needs to have seen: `total` failures in all, with `per_region` of them from
 // each region (what tells an incident on every region from bad patches overlapping in some).
 struct Needed {
-  int per_region = 0;  // 0: one failure anywhere
+  int per_region = 0;  // 0 to 3
+  int total = 1;       // 1 to 6
 };
 
 // For minute m = 0 .. horizon of an incident (m = 0 its first minute), the chance that what is
