@@ -55,15 +55,17 @@ std::optional<Error> problem_at(const std::string& json, std::string_view field)
 }  // namespace
 
 TEST_SUITE("budget") {
-  TEST_CASE("the shipped configuration fits the Free plan in every invocation, with room") {
+  TEST_CASE("the shipped configuration fits the Free plan in every invocation") {
     Config config = parse(testing::read_fixture("../../worker-shim/config/healthboard.json"));
     Budget budget = compute_budget(config);
     CHECK(budget_problems(config, budget).empty());
     CHECK(config.regions.size() == 3);
     CHECK(budget.region.subrequest_total() <= kFreeSubrequests / 2);
     CHECK(budget.region.connections == kFreeConnections);
-    // Official status pages will add a few fetches to the scheduled handler's minute.
-    CHECK(budget.scheduled.subrequest_total() <= kFreeSubrequests - 8);
+    // The scheduled handler's worst minute fills the plan: 38 for the regions and the alert
+    // step, and the status pages' share of 12.
+    CHECK(term(budget.scheduled, "the status pages' step") == 12);
+    CHECK(budget.scheduled.subrequest_total() == kFreeSubrequests);
     CHECK(budget.scheduled.connections == 3);
     // 6 small targets every 2 minutes and 4 flagships every 5 (OpenAI's and Anthropic's are
     // off): 3.8 rows a minute.
@@ -192,12 +194,30 @@ TEST_SUITE("budget") {
                        R"("alerting":{"recovery_min":60},)"));
     REQUIRE(problems.size() == 1);
     CHECK(problems[0].field == "regions");
-    // 14 × 9 × 60 recent rows are 8 pages, the baselines one read:
-    // 1 + 1 + 9 + 1 + 8 + 1 + 1 + 1 + 8 + 1 + 1 + 18 = 51 subrequests, the open alerts read
-    // before planning and the outside vantages' read among them.
-    CHECK(problems[0].message.find("51 subrequests in a minute, 1 over the Workers Free "
+    // 14 × 9 × 60 recent rows are 8 pages, the baselines one read, and with no status page
+    // the status step reads its sources' state once:
+    // 1 + 1 + 9 + 1 + 8 + 1 + 1 + 1 + 8 + 1 + 1 + 18 + 1 = 52 subrequests, the open alerts
+    // read before planning and the outside vantages' read among them.
+    CHECK(problems[0].message.find("52 subrequests in a minute, 2 over the Workers Free "
                                    "plan's 50") != std::string::npos);
     CHECK(problems[0].message.find("fewer regions") != std::string::npos);
+  }
+
+  TEST_CASE("the status pages' share counts in the scheduled handler's minute") {
+    std::string shipped = testing::read_fixture("../../worker-shim/config/healthboard.json");
+    std::string four = shipped;
+    four.replace(four.find(R"("enam",)"), 7, R"("enam", "wnam",)");
+    auto refused = problem_at(four, "regions");
+    REQUIRE(refused);
+    CHECK(refused->message.find("51 subrequests in a minute, 1 over") != std::string::npos);
+    CHECK(refused->message.find("status.max_subrequests") != std::string::npos);
+
+    // A smaller share for the pages makes room for the fourth region.
+    std::string shared = four;
+    shared.replace(shared.find(R"("max_subrequests": 12)"), 21, R"("max_subrequests": 11)");
+    CHECK_FALSE(problem_at(shared, "regions"));
+    Config config = parse(shared);
+    CHECK(term(compute_budget(config).scheduled, "the status pages' step") == 11);
   }
 
   TEST_CASE("a backlog too small for one minute's rows is refused") {

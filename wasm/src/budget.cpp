@@ -93,6 +93,16 @@ InvocationBudget scheduled_budget(const Config& config) {
   add(budget,
       fmt::format("claims, sends and marks of {} notification deliveries", kDeliveriesPerRun),
       3 * kDeliveriesPerRun);
+  // The status pages' step runs in the same invocation, its fetches and store calls held to
+  // their own share; with no page enabled it still reads the sources' state once.
+  bool pages = std::any_of(config.status.sources.begin(), config.status.sources.end(),
+                           [](const StatusSource& s) { return s.enabled; });
+  if (pages) {
+    add(budget, "the status pages' step, fetches and store calls (status.max_subrequests)",
+        config.status.max_subrequests);
+  } else {
+    add(budget, "read of the status sources' state", 1);
+  }
   // The region calls run side by side, at most the connection limit at once; the alert
   // step's requests run one after the other.
   budget.connections = std::max(1, std::min(regions, kFreeConnections));
@@ -196,8 +206,8 @@ std::vector<Error> budget_problems(const Config& config, const Budget& budget) {
     problems.push_back(std::move(*e));
   }
   if (auto e = over_limit("regions", "the scheduled handler", budget.scheduled,
-                          "configure fewer regions, or give targets a longer cadence_min so "
-                          "the alert step reads fewer rows")) {
+                          "configure fewer regions, give targets a longer cadence_min so the "
+                          "alert step reads fewer rows, or lower status.max_subrequests")) {
     problems.push_back(std::move(*e));
   }
   if (config.backlog_max_items < budget.busiest_minute_probes) {
