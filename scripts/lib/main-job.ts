@@ -13,7 +13,7 @@ import {
   type TargetSummary,
 } from "../../worker-shim/src/core.ts";
 import { loadChannels } from "../../worker-shim/src/notify/channels.ts";
-import { offlineConfig, refusedChannelLines } from "./run-settings.ts";
+import { deployedWarnings, offlineConfig, refusedChannelLines } from "./run-settings.ts";
 import { applyD1Migrations, parseEvents, queryD1, ROOT, startWrangler } from "./harness.ts";
 
 const MINUTES = 10;
@@ -60,6 +60,8 @@ async function startProviders(): Promise<{
   vars: Record<string, string>;
   stop: () => Promise<void>;
   label: string;
+  /** The configuration as deployed, where the run hands the Worker another (offline). */
+  deployed?: string;
 }> {
   const names = devVarNames();
   const keyed = Object.entries(PROVIDER_KEYS)
@@ -85,14 +87,12 @@ async function startProviders(): Promise<{
   const vars: Record<string, string> = { PROVIDER_ORIGIN: emulator.url };
   for (const name of Object.values(PROVIDER_KEYS)) vars[name] = "emulator-key";
   // --var outranks .dev.vars in wrangler dev, so this replaces the user's configuration.
-  const offline = offlineConfig(
-    await loadBuiltCore(),
-    devVars().get("HEYHI_CONFIG"),
-    embeddedText(),
-  );
+  const deployed = devVars().get("HEYHI_CONFIG") ?? embeddedText();
+  const offline = offlineConfig(await loadBuiltCore(), devVars().get("HEYHI_CONFIG"), deployed);
   if (offline !== undefined) vars.HEYHI_CONFIG = offline;
   return {
     vars,
+    ...(offline !== undefined ? { deployed } : {}),
     stop: () => emulator.close(),
     label: `the local provider emulator at ${emulator.url} (no keys in .dev.vars)`,
   };
@@ -204,6 +204,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 // target without a price, a free allowance the load would pass. Its log is otherwise not shown.
 const STARTUP_WARNINGS = ["cost_over_budget", "cost_unpriced", "free_allowance_exceeded"];
 let startupWarnings: Array<Record<string, unknown>> = [];
+let deployedConfig: string | undefined;
 let refusedChannels: CoreError[] = [];
 
 async function probeTenMinutes(): Promise<number> {
@@ -211,6 +212,7 @@ async function probeTenMinutes(): Promise<number> {
   const providers = await startProviders();
   cleanups.push(providers.stop);
   console.log(`probing ${providers.label}`);
+  deployedConfig = providers.deployed;
   applyD1Migrations(PERSIST_TO);
   const wrangler = await startWrangler({ persistTo: PERSIST_TO, vars: providers.vars });
   cleanups.push(wrangler.stop);
@@ -312,9 +314,18 @@ async function main(): Promise<void> {
   console.log("p50 and p95: latency of the successful probes only");
   printAlerts();
   printDeliveries();
-  if (startupWarnings.length > 0) {
-    console.log("\nwarnings the Worker logged at start-up (probing went on):");
-    for (const warning of startupWarnings) console.log(`  ${JSON.stringify(warning)}`);
+  // Offline the Worker ran without the status pages, whose rows count once deployed: the
+  // warnings are those of the configuration as deployed, from the function the Worker calls.
+  const warnings =
+    deployedConfig === undefined ? startupWarnings : deployedWarnings(core, deployedConfig);
+  if (warnings.length > 0) {
+    console.log(
+      deployedConfig === undefined
+        ? "\nwarnings the Worker logged at start-up (probing went on):"
+        : "\nwarnings for the configuration as deployed, status pages included (this offline " +
+            "run left them out; probing went on):",
+    );
+    for (const warning of warnings) console.log(`  ${JSON.stringify(warning)}`);
   }
   console.log(`\nrows: D1 (local SQLite) in ${PERSIST_TO}`);
   console.log(

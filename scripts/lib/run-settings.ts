@@ -1,6 +1,7 @@
 // What scripts/run hands the Worker and says of its settings, apart from the run itself so
 // that it can be checked without a `wrangler dev`.
 import type { Core, CoreError } from "../../worker-shim/src/core.ts";
+import { warnAboutCost } from "../../worker-shim/src/cost.ts";
 
 /**
  * The configuration for a run against the emulator: the user's own from .dev.vars, or the
@@ -29,4 +30,20 @@ export function refusedChannelLines(refused: CoreError[]): string[] {
     "channels the Worker refused (left out; probing and the other channels went on):",
     ...refused.map((r) => `  ${r.field}: ${r.message}`),
   ];
+}
+
+/**
+ * The start-up warnings a Worker storing in D1 logs for `configJson`, from the same function
+ * it calls: a run that left the status pages out says what they add once deployed (their rows
+ * count toward D1's allowances).
+ */
+export function deployedWarnings(core: Core, configJson: string): Array<Record<string, unknown>> {
+  const estimate = core.cost(configJson);
+  if (!estimate.ok) return [];
+  const warnings: Array<Record<string, unknown>> = [];
+  const collect = {
+    event: (event: string, fields = {}) => void warnings.push({ event, ...fields }),
+  };
+  warnAboutCost(estimate.cost, collect, "d1");
+  return warnings;
 }

@@ -4,7 +4,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { offlineConfig, refusedChannelLines } from "../../scripts/lib/run-settings.ts";
+import {
+  deployedWarnings,
+  offlineConfig,
+  refusedChannelLines,
+} from "../../scripts/lib/run-settings.ts";
 import { loadTestCore } from "../shim/support.ts";
 
 const embedded = readFileSync(
@@ -44,4 +48,22 @@ test("refused channels are listed by setting and reason, and nothing is said wit
   ]);
   assert.match(lines[0]!, /refused/);
   assert.equal(lines[1], "  ALERT_WEBHOOK_URL: must be an https URL");
+});
+
+test("the warnings said for an offline run are those of the configuration as deployed", () => {
+  // Two runs of the outside vantage a minute or so: D1's rows on the worst day pass the
+  // allowance only with the status pages' rows, which the offline run leaves out.
+  const mine = JSON.parse(embedded);
+  mine.cost = { ...mine.cost, outside_runs_per_day: 600 };
+  const deployed = JSON.stringify(mine);
+  const exceeded = (warnings: Array<Record<string, unknown>>) =>
+    warnings.filter((w) => w.event === "free_allowance_exceeded" && w.service === "d1");
+  assert.equal(
+    exceeded(deployedWarnings(core, offlineConfig(core, deployed, embedded)!)).length,
+    0,
+  );
+  const said = exceeded(deployedWarnings(core, deployed));
+  assert.equal(said.length, 1);
+  assert.ok((said[0]!.used as number) > (said[0]!.limit as number));
+  assert.deepEqual(deployedWarnings(core, embedded), []);
 });
