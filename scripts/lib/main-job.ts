@@ -87,8 +87,9 @@ async function startProviders(): Promise<{
   const vars: Record<string, string> = { PROVIDER_ORIGIN: emulator.url };
   for (const name of Object.values(PROVIDER_KEYS)) vars[name] = "emulator-key";
   // --var outranks .dev.vars in wrangler dev, so this replaces the user's configuration.
-  const deployed = devVars().get("HEYHI_CONFIG") ?? embeddedText();
-  const offline = offlineConfig(await loadBuiltCore(), devVars().get("HEYHI_CONFIG"), deployed);
+  const userConfig = devVars().get("HEYHI_CONFIG");
+  const deployed = userConfig ?? embeddedText();
+  const offline = offlineConfig(await loadBuiltCore(), userConfig, deployed);
   if (offline !== undefined) vars.HEYHI_CONFIG = offline;
   return {
     vars,

@@ -24,7 +24,7 @@ test("offline, the embedded configuration goes without its status sources", () =
   assert.deepEqual(handed.targets, JSON.parse(embedded).targets);
 });
 
-test("offline, the user's own configuration keeps its settings and loses its status sources", () => {
+test("offline, the user's configuration keeps its settings and loses its status sources", () => {
   const mine = JSON.parse(embedded);
   mine.alerting = { ...mine.alerting, provider_errors: { rate: 0.3 } };
   const handed = JSON.parse(offlineConfig(core, JSON.stringify(mine), embedded)!);

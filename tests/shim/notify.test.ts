@@ -172,7 +172,7 @@ describe("email api", () => {
     assert.equal((await sendEmail(defaultSendDeps, refused, email, NOW)).outcome, "dead_channel");
   });
 
-  test("a 2xx that is an HTML page came from a proxy: tried again, never taken as sent", async () => {
+  test("a 2xx that is an HTML page is a proxy's: tried again, never taken as sent", async () => {
     const channel = {
       transport: "http" as const,
       apiUrl: answer("/email/portal", { status: 200, body: "\n<html><body>sign in</body></html>" }),
