@@ -278,10 +278,6 @@ uint32_t stable_hash(std::string_view text) {
   return hash;
 }
 
-namespace {
-
-// A key given twice is read as the first by this parser and as the last by JSON.parse and jq:
-// the same document would mean two configurations, so it is refused wherever it appears.
 void find_duplicate_keys(element value, const std::string& path, std::vector<Error>& out) {
   if (value.is_array()) {
     size_t i = 0;
@@ -302,6 +298,8 @@ void find_duplicate_keys(element value, const std::string& path, std::vector<Err
     find_duplicate_keys(field.value, at, out);
   }
 }
+
+namespace {
 
 Error unreadable_json(simdjson::error_code code) {
   if (code == simdjson::BIGINT_ERROR) {

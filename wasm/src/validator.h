@@ -26,6 +26,11 @@ inline bool is_annotation(std::string_view key) {
   return !key.empty() && (key[0] == '_' || key[0] == '$');
 }
 
+// Every key given twice in `value` or below it (comments aside), as an error at its path
+// under `path`: this parser reads the first, JSON.parse and jq the last, so the same document
+// would mean two things.
+void find_duplicate_keys(element value, const std::string& path, std::vector<Error>& out);
+
 inline std::string join_names(const std::string_view* begin, const std::string_view* end) {
   std::string out;
   for (auto it = begin; it != end; ++it) {

@@ -462,21 +462,14 @@ std::optional<Error> wrangler_failure(element root) {
   return std::nullopt;
 }
 
-// A column or key given twice is read as one of them here and perhaps as the other by the
-// tool that wrote the export: the row would mean two things, so the file is refused.
-template <typename Names>
-std::optional<std::string_view> repeated_name(const Names& names) {
+// A column named twice is read as one of them here and perhaps as the other by the tool that
+// wrote the export: the rows would mean two things, so the file is refused.
+std::optional<std::string_view> repeated_column(const std::vector<std::string>& header) {
   std::set<std::string_view> seen;
-  for (std::string_view name : names) {
+  for (std::string_view name : header) {
     if (!name.empty() && !seen.insert(name).second) return name;
   }
   return std::nullopt;
-}
-
-std::optional<std::string_view> repeated_key(element object) {
-  std::vector<std::string_view> keys;
-  for (auto field : fields(object)) keys.push_back(field.key);
-  return repeated_name(keys);
 }
 
 }  // namespace
@@ -490,7 +483,7 @@ Result<std::vector<ExportedRow>> read_csv_rows(std::string_view text) {
 
   std::vector<std::string> header;
   for (const auto& name : records[0].cells) header.push_back(lower(trim(name.value_or(""))));
-  if (auto twice = repeated_name(header)) {
+  if (auto twice = repeated_column(header)) {
     return Error{"line 1", fmt::format("the header has the column \"{}\" twice: which one holds "
                                        "the value cannot be told",
                                        *twice)};
@@ -542,10 +535,10 @@ Result<std::vector<ExportedRow>> read_json_rows(std::string_view text) {
     std::string where = fmt::format("row {}", i + 1);
     if (!objects[i].is_object()) return Error{where, "must be an object"};
     element object = objects[i];
-    if (auto twice = repeated_key(object)) {
-      return Error{fmt::format("{}, {}", where, *twice),
-                   "is given twice: JSON readers disagree on which one counts"};
-    }
+    std::vector<Error> twice;
+    find_duplicate_keys(object, "", twice);
+    if (!twice.empty())
+      return Error{fmt::format("{}, {}", where, twice[0].field), twice[0].message};
     Lookup get = [&](std::string_view column) { return cell_of(member(object, column)); };
     auto row = RowReader(get, where).read();
     if (!row.ok()) return row.error();
